@@ -1,0 +1,113 @@
+"""Comparing one output with the expected one. Pure numpy; never raises on learner data.
+
+The order of checks is the order a learner should fix things in: what was returned (type),
+its shape, whether it is finite, and only then its values. Shapes must be equal: no
+broadcasting, since ``np.allclose(0.0, zeros((3, 4)))`` is True. A NaN never matches, not even
+a NaN, unlike ``assert_allclose``'s default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .problem import Tolerance
+from .result import Mismatch
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value that is not an array: its type name and a short repr."""
+
+    type: str
+    repr: str
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> list[int]:
+    return [int(i) for i in np.unravel_index(flat, shape)] if shape else []
+
+
+def _number(value: Any) -> float | str:
+    """A float for JSON: non-finite values become the strings 'nan', 'inf', '-inf'."""
+    value = float(value)
+    return value if np.isfinite(value) else str(value)
+
+
+def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> Mismatch | None:
+    """None when ``got`` matches ``expected`` within ``tol``; otherwise the first reason why not.
+
+    Accepts ``|got - expected| <= atol + rtol * |expected|`` element-wise, the numpy
+    convention, with the expected value on the right: the tolerance scales with the answer.
+    """
+    shape = tuple(expected.shape)
+    if isinstance(got, Opaque):
+        return Mismatch("wrong_return_type",
+                        f"returned {got.type} ({got.repr}), expected an array of shape {shape}",
+                        {"type": got.type, "repr": got.repr, "expected_shape": list(shape)})
+    got = np.asarray(got)
+    if got.dtype.kind not in "biuf":
+        return Mismatch("wrong_return_type", f"returned an array of {got.dtype}, expected "
+                        f"numbers", {"type": f"ndarray[{got.dtype}]",
+                                     "expected_shape": list(shape)})
+    if got.shape != shape:
+        evidence: dict[str, Any] = {"expected_shape": list(shape), "got_shape": list(got.shape),
+                                    "got_dtype": str(got.dtype)}
+        if got.size == expected.size and expected.ndim == 1 and got.ndim > 1:
+            flat = got.reshape(-1)
+            evidence["values_match_when_flattened"] = bool(
+                np.all(np.isfinite(flat)) and _off(expected, flat, tol).sum() == 0)
+            return Mismatch("not_flattened", f"output has shape {got.shape}; expected the "
+                            f"flattened shape {shape}", evidence)
+        return Mismatch("wrong_output_shape",
+                        f"output has shape {got.shape}, expected {shape}", evidence)
+    finite = np.isfinite(got) if got.dtype.kind == "f" else np.ones(got.shape, dtype=bool)
+    if not finite.all():
+        bad = np.flatnonzero(~finite.reshape(-1))
+        first = int(bad[0])
+        return Mismatch("non_finite_output", f"{bad.size} of {got.size} output values are NaN "
+                        "or infinite", {"count": int(bad.size), "total": int(got.size),
+                                        "first_index": _index(first, shape),
+                                        "got_at_first": _number(got.reshape(-1)[first])})
+    off = _off(expected, got, tol)
+    if not off.any():
+        return None
+    exp64 = expected.astype(np.float64).reshape(-1)
+    got64 = got.astype(np.float64).reshape(-1)
+    abs_err = np.abs(got64 - exp64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel_err = np.where(exp64 != 0, abs_err / np.abs(exp64), np.inf)
+    worst = int(np.argmax(abs_err))
+    first = int(np.flatnonzero(off.reshape(-1))[0])
+    count = int(off.sum())
+    return Mismatch(
+        "values_mismatch",
+        f"{count} of {got.size} values differ beyond the tolerance; max |expected - got| = "
+        f"{abs_err[worst]:.3g} at {_index(worst, shape)}",
+        {"mismatched": count, "total": int(got.size),
+         "max_abs_error": float(abs_err.max()),
+         "max_rel_error": _number(np.max(rel_err[off.reshape(-1)])),
+         "worst_index": _index(worst, shape),
+         "first_index": _index(first, shape),
+         "expected_at_first": float(exp64[first]), "got_at_first": float(got64[first]),
+         "atol": tol.atol, "rtol": tol.rtol,
+         "expected_dtype": str(expected.dtype), "got_dtype": str(got.dtype)})
+
+
+def _off(expected: np.ndarray, got: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """Boolean mask of the elements outside the tolerance (NaN is always outside)."""
+    exp64 = expected.astype(np.float64)
+    got64 = np.asarray(got, dtype=np.float64).reshape(exp64.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        within = np.abs(got64 - exp64) <= tol.atol + tol.rtol * np.abs(exp64)
+    return ~within
+
+
+def is_informative(expected: np.ndarray, tol: Tolerance) -> bool:
+    """Whether a case can tell anything apart: an all-zero answer must fail it.
+
+    When every expected value is within the tolerance of zero, a function returning zeros of
+    the right shape passes, so passing that case proves nothing about the values.
+    """
+    return bool(_off(expected, np.zeros_like(expected), tol).any())

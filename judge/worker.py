@@ -1,0 +1,362 @@
+"""The isolated worker: loads one Python file and runs the calls the judge sends it.
+
+It runs as its own process, started by ``sandbox.Worker`` as ``python -I -B worker.py REQ RESP
+CONFIG`` in a fresh temporary directory, so neither the project tree nor ``reference/`` is on its
+``sys.path``. A learner's file and the reference each get a worker of their own; nothing is
+compared here. Messages travel over two dedicated pipes (file descriptors REQ and RESP), never
+over stdout or stderr, which belong to the learner's prints.
+
+Wire format: a 4-byte big-endian length, then that many bytes of UTF-8 JSON. Arrays travel as
+``{"__ndarray__": {"dtype", "shape", "data"}}`` with base64 data: no pickle, so nothing the
+worker sends can run code in the judge.
+
+At module level this file imports only the standard library and numpy: the judge imports it for
+the codec without starting JAX.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import inspect
+import json
+import os
+import reprlib
+import struct
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+WIRE_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                         "uint64", "float16", "float32", "float64"})
+_HEADER = struct.Struct(">I")
+
+
+# --- codec: used on both sides -------------------------------------------------------------
+
+
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    """An array as JSON. Dtypes numpy lacks (bfloat16 and friends) travel as float32."""
+    array = np.asarray(array)
+    original = str(array.dtype)
+    if original not in WIRE_DTYPES:
+        array = array.astype(np.float32)
+    array = np.ascontiguousarray(array)
+    payload = {"dtype": str(array.dtype), "shape": list(array.shape),
+               "data": base64.b64encode(array.tobytes()).decode("ascii")}
+    if original != str(array.dtype):
+        payload["original_dtype"] = original
+    return {"__ndarray__": payload}
+
+
+def decode_array(obj: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
+    """Rebuild an array from ``encode_array``'s form, checking every field first.
+
+    Raises ValueError for anything malformed: the other side may be a learner's process.
+    """
+    payload = obj.get("__ndarray__") if isinstance(obj, dict) else None
+    if not isinstance(payload, dict):
+        raise ValueError("not an encoded array")
+    dtype, shape, data = payload.get("dtype"), payload.get("shape"), payload.get("data")
+    if dtype not in WIRE_DTYPES:
+        raise ValueError(f"dtype {dtype!r} is not allowed on the wire")
+    if not isinstance(shape, list) or len(shape) > 32 or not all(
+            type(d) is int and 0 <= d <= max_bytes for d in shape):
+        raise ValueError(f"bad shape {shape!r}")
+    if not isinstance(data, str) or len(data) > 2 * max_bytes:
+        raise ValueError("bad data")
+    raw = base64.b64decode(data.encode("ascii"), validate=True)
+    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if len(raw) != expected:
+        raise ValueError(f"{len(raw)} bytes of data for shape {shape} {dtype}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def send_message(fd: int, message: dict[str, Any]) -> None:
+    body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    data = _HEADER.pack(len(body)) + body
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def parse_frame(buffer: bytearray, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any] | None:
+    """Take one complete message off the front of ``buffer``; None if it is not all there yet."""
+    if len(buffer) < _HEADER.size:
+        return None
+    (length,) = _HEADER.unpack_from(buffer)
+    if length > max_bytes:
+        raise ValueError(f"message of {length} bytes exceeds the limit of {max_bytes}")
+    if len(buffer) < _HEADER.size + length:
+        return None
+    body = bytes(buffer[_HEADER.size:_HEADER.size + length])
+    del buffer[:_HEADER.size + length]
+    message = json.loads(body.decode("utf-8"))
+    if not isinstance(message, dict):
+        raise ValueError("a message must be a JSON object")
+    return message
+
+
+def _read_message(fd: int) -> dict[str, Any] | None:
+    """Blocking read of one message; None at end of file."""
+    buffer = bytearray()
+    while True:
+        message = parse_frame(buffer)
+        if message is not None:
+            return message
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return None
+        buffer.extend(chunk)
+
+
+# --- the worker process ----------------------------------------------------------------------
+
+_short_repr = reprlib.Repr()
+_short_repr.maxstring = 120
+_short_repr.maxother = 120
+_short_repr.maxlist = 8
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return _short_repr.repr(value)
+    except BaseException:  # a learner's __repr__ may raise anything
+        return f"<{type(value).__name__} object>"
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    module = kind.__module__ or ""
+    if module.startswith(("jax", "jaxlib")) and hasattr(value, "addressable_shards"):
+        return "jax.Array"
+    return kind.__name__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+class Session:
+    """State of one worker: the loaded module and its entry point."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.filename = ""
+        self.entry: Any = None
+
+    # Learner tracebacks show the learner's frames only; the worker's and the libraries' are
+    # counted, not shown, so the learner reads about their own code.
+    def _traceback(self, exc: BaseException) -> dict[str, Any]:
+        frames = traceback.extract_tb(exc.__traceback__)
+        mine = [f for f in frames if f.filename == self.filename]
+        lines = []
+        for frame in mine[-8:]:
+            lines.append(f'File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+        message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        text_lines = message.splitlines()
+        if len(text_lines) > 25:
+            message = "\n".join([*text_lines[:25], f"... ({len(text_lines) - 25} more lines)"])
+        last = mine[-1] if mine else None
+        return {"type": type(exc).__name__, "message": message[:8000], "traceback": lines,
+                "line": last.lineno if last else None,
+                "library_frames": len(frames) - len(mine)}
+
+    def load(self, request: dict[str, Any]) -> dict[str, Any]:
+        path = request["path"]
+        self.filename = os.path.basename(path)
+        name = request["entry"]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                source = handle.read()
+            code = compile(source, self.filename, "exec")
+        except SyntaxError as exc:
+            return {"ok": False, "code": "syntax_error",
+                    "message": f"{exc.msg} (line {exc.lineno})",
+                    "evidence": {"line": exc.lineno, "offset": exc.offset,
+                                 "text": (exc.text or "").rstrip("\n")[:200]}}
+        except (ValueError, RecursionError, MemoryError, UnicodeDecodeError) as exc:
+            return {"ok": False, "code": "syntax_error", "message": f"{type(exc).__name__}: "
+                    f"{str(exc)[:300]}", "evidence": {}}
+        module = types.ModuleType("submission")
+        module.__file__ = path
+        sys.modules["submission"] = module
+        started = time.perf_counter()
+        try:
+            exec(code, module.__dict__)
+        except MemoryError:
+            return {"ok": False, "code": "memory", "message": "MemoryError while importing"}
+        except ImportError as exc:
+            return {"ok": False, "code": "import_error", "message": str(exc)[:500],
+                    "evidence": {"module": getattr(exc, "name", None), **self._traceback(exc)}}
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt, anything at import
+            return {"ok": False, "code": "exception", "message": f"{type(exc).__name__} while "
+                    "importing", "evidence": self._traceback(exc)}
+        finally:
+            _flush_learner_streams()
+        load_s = time.perf_counter() - started
+        namespace = module.__dict__
+        if name not in namespace:
+            names = [k for k, v in namespace.items() if callable(v) and not k.startswith("_")
+                     and getattr(v, "__module__", None) == "submission"]
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+            return {"ok": False, "code": "entry_point_missing",
+                    "message": f"no function named {name}",
+                    "evidence": {"defined": sorted(names)[:20],
+                                 "did_you_mean": close[0] if close else None}}
+        entry = namespace[name]
+        if not callable(entry):
+            return {"ok": False, "code": "entry_point_not_callable",
+                    "message": f"{name} is a {_type_name(entry)}, not a function",
+                    "evidence": {"type": _type_name(entry)}}
+        warnings = []
+        expected = list(request["parameters"])
+        try:
+            signature = inspect.signature(entry)
+        except (TypeError, ValueError):
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind(*expected)
+            except TypeError as exc:
+                return {"ok": False, "code": "signature_mismatch",
+                        "message": f"{name}{signature} cannot be called with "
+                                   f"{len(expected)} positional arguments: {exc}",
+                        "evidence": {"signature": f"{name}{signature}",
+                                     "expected": f"{name}({', '.join(expected)})"}}
+            got = [p.name for p in signature.parameters.values()
+                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:len(expected)]
+            if got != expected:
+                warnings.append({"code": "signature_mismatch",
+                                 "signature": f"{name}{signature}",
+                                 "expected": f"{name}({', '.join(expected)})"})
+        self.entry = entry
+        return {"ok": True, "load_s": load_s, "warnings": warnings}
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self.entry is None:
+            return {"ok": False, "kind": "protocol", "message": "call before a successful load"}
+        args = [decode_array(a) if isinstance(a, dict) else a for a in request["args"]]
+        started = time.perf_counter()
+        try:
+            result = self.entry(*args)
+            reply = self._to_wire(result)
+        except MemoryError:
+            reply = {"ok": False, "kind": "memory", "message": "MemoryError"}
+        except BaseException as exc:  # the learner's SystemExit is a runtime error, not an exit
+            reply = {"ok": False, "kind": "exception", **self._traceback(exc)}
+        finally:
+            _flush_learner_streams()
+        reply["elapsed_s"] = time.perf_counter() - started
+        return reply
+
+    def _to_wire(self, result: Any) -> dict[str, Any]:
+        """The learner's return value as an array, or a description of why it is not one."""
+        other = {"ok": True, "kind": "other", "type": _type_name(result),
+                 "repr": _safe_repr(result)}
+        if result is None or isinstance(result, tuple | dict | str | bytes | set | frozenset):
+            return other
+        if isinstance(result, list):
+            try:
+                array = np.asarray(result)
+            except (ValueError, TypeError):
+                return other
+        elif isinstance(result, np.ndarray | np.generic | int | float | bool) or hasattr(
+                result, "__array__"):
+            block = getattr(result, "block_until_ready", None)
+            if callable(block):
+                block()
+            array = np.asarray(result)
+        else:
+            return other
+        if array.dtype.kind not in "biuf" and str(array.dtype) not in ("bfloat16",):
+            return other
+        if array.nbytes > self.config.get("max_output_bytes", 16 * 1024 * 1024):
+            return {"ok": False, "kind": "too_large", "message": f"output of {array.nbytes} "
+                    f"bytes, shape {array.shape}"}
+        return {"ok": True, "kind": "array", "type": _type_name(result),
+                "array": encode_array(array)}
+
+
+def _flush_learner_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # the learner may have replaced or closed them
+            pass
+
+
+def _apply_limits(config: dict[str, Any]) -> None:
+    """Limits set inside the worker, before JAX starts its threads (no preexec_fn needed)."""
+    import resource
+
+    memory = config.get("memory_mb")
+    if memory:
+        limit = int(memory) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _start_jax(config: dict[str, Any]) -> dict[str, Any]:
+    import jax
+
+    precision = config.get("precision")
+    if precision and precision != "default":
+        jax.config.update("jax_default_matmul_precision", precision)
+    devices = jax.devices()
+    versions = {"python": sys.version.split()[0], "jax": jax.__version__,
+                "numpy": np.__version__}
+    for name in ("jaxlib", "flax"):
+        try:
+            versions[name] = __import__(name).__version__
+        except Exception:
+            versions[name] = None
+    device = devices[0]
+    kind = getattr(device, "device_kind", "") or ""
+    return {"ok": True, "platform": device.platform, "device": f"{device.platform}:{kind}",
+            "device_count": len(devices), "versions": versions}
+
+
+def main(argv: list[str]) -> int:
+    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    config = json.loads(argv[3])
+    _apply_limits(config)
+    # JAX's start-up warnings are not the learner's output: keep fds 1 and 2 quiet until then.
+    saved = os.dup(1), os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        hello = _start_jax(config)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        hello = {"ok": False, "error": "backend_unavailable", "message": first[:500]}
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
+    send_message(reply_fd, hello)
+    if not hello["ok"]:
+        return 0
+    session = Session(config)
+    while True:
+        request = _read_message(request_fd)
+        if request is None or request.get("op") == "exit":
+            return 0
+        if request.get("op") == "load":
+            reply = session.load(request)
+        elif request.get("op") == "call":
+            reply = session.call(request)
+        else:
+            reply = {"ok": False, "kind": "protocol", "message": f"unknown op {request!r}"[:200]}
+        reply["id"] = request.get("id")
+        send_message(reply_fd, reply)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
