@@ -20,7 +20,7 @@ from .errors import ProblemError, ProblemNotFound
 
 BACKENDS = ("cpu", "gpu", "tpu")
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
-ARRAY_DTYPES = (*FLOAT_DTYPES, "int32", "int64")
+ARRAY_DTYPES = ("float16", "float32", "float64", "int32", "int64")
 PRECISIONS = ("default", "high", "highest")
 INT_ROLES = ("shape", "value")
 PROBLEM_FILE = "problem.yaml"
@@ -47,6 +47,8 @@ class ArrayInput:
 
     ``nonzero`` asks that some element has magnitude at least ``min_magnitude``: an all-zero
     input often gives the same output for right and wrong code, so it proves nothing.
+    ``decimals`` rounds drawn values (``0.125`` rather than ``-1.1754944e-38``), which keeps
+    failing cases readable and away from magnitudes that tell nothing.
     """
 
     name: str
@@ -56,6 +58,7 @@ class ArrayInput:
     max: float
     nonzero: bool = False
     min_magnitude: float = 0.1
+    decimals: int | None = None
 
 
 Input = IntInput | ArrayInput
@@ -261,7 +264,8 @@ def _parse_inputs(raw: Any, errors: _Errors) -> dict[str, Input]:
                     inputs[name] = IntInput(name, lo, hi, role)
         elif kind == "array":
             data = _check_keys(spec, path, ("type", "dtype", "shape", "min", "max"),
-                               ("nonzero", "min_magnitude"), errors)
+                               ("nonzero", "min_magnitude", "decimals"), errors)
+            decimals = _int(data, "decimals", path, errors, minimum=0)
             dtype = _text(data, "dtype", path, errors, choices=ARRAY_DTYPES)
             lo = _number(data, "min", path, errors)
             hi = _number(data, "max", path, errors)
@@ -290,7 +294,7 @@ def _parse_inputs(raw: Any, errors: _Errors) -> dict[str, Input]:
                            f"{magnitude}: this input could never be generated")
             elif None not in (dtype, lo, hi, magnitude) and len(dims) == len(shape or []):
                 inputs[name] = ArrayInput(name, dtype, tuple(dims), lo, hi, nonzero is True,
-                                          magnitude)
+                                          magnitude, decimals)
         else:
             errors.add(f"{path}.type", f"expected 'int' or 'array', got {_describe(kind)}")
     # Shapes may only name integer inputs.

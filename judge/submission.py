@@ -1,0 +1,112 @@
+"""Finding and reading a learner's file: Python source or a Jupyter notebook.
+
+Nothing here runs the learner's code. A notebook becomes a Python file of its code cells in
+order, with IPython lines (``!pip ...``, ``%matplotlib``) and cell-magic cells left out.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SubmissionNotFound
+
+SUFFIXES = (".py", ".ipynb")
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
+_PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A learner's file, read. ``problem`` is set when it cannot be graded as code at all:
+    a ``(code, message)`` pair (``notebook_invalid``, ``no_code``) that becomes its verdict."""
+
+    path: Path
+    display: str
+    kind: str
+    source: str
+    problem: tuple[str, str] | None = None
+
+    @property
+    def module_filename(self) -> str:
+        """The file name the worker loads, and the one its tracebacks show."""
+        return self.path.name if self.kind == "py" else f"{self.path.stem}_ipynb.py"
+
+    def defined_names(self) -> list[str]:
+        """Names of the top-level functions (and assigned names) the source defines.
+
+        Falls back to a textual search when the source does not parse, so that a file with a
+        syntax error can still be matched to its problem and given a compile_error.
+        """
+        try:
+            tree = ast.parse(self.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return re.findall(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)", self.source, re.M)
+        names = []
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.append(node.name)
+            elif isinstance(node, ast.Assign):
+                names.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+        return names
+
+
+def notebook_source(text: str) -> tuple[str | None, str | None]:
+    """The Python source of a notebook's code cells, or ``(None, reason)`` if it is not one."""
+    try:
+        notebook = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        return None, f"not valid JSON ({exc})" if not isinstance(exc, RecursionError) else \
+            "not valid JSON (nested too deeply)"
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        return None, "no 'cells' list: not a Jupyter notebook"
+    chunks = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        body = cell.get("source", "")
+        if isinstance(body, list) and all(isinstance(s, str) for s in body):
+            body = "".join(body)
+        if not isinstance(body, str):
+            return None, f"cell {number}: 'source' is neither text nor a list of lines"
+        lines = body.splitlines()
+        first = lines[0].strip() if lines else ""
+        if first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS):
+            continue
+        kept = [line for line in lines if not line.lstrip().startswith(("!", "%"))]
+        if any(line.strip() for line in kept):
+            chunks.append(f"# --- notebook cell {number} ---\n" + "\n".join(kept))
+    return "\n\n".join(chunks) + "\n" if chunks else "", None
+
+
+def read_submission(path: str | Path) -> Submission:
+    """Read a ``.py`` or ``.ipynb`` file. Raises SubmissionNotFound if it cannot be read."""
+    given = str(path)
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionNotFound(f"{given}: no such file")
+    if path.is_dir():
+        raise SubmissionNotFound(f"{given}: is a folder; give the .py or .ipynb file inside it")
+    if path.suffix not in SUFFIXES:
+        raise SubmissionNotFound(f"{given}: expected a .py or .ipynb file")
+    try:
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            raise SubmissionNotFound(f"{given}: larger than {MAX_SOURCE_BYTES // 1024} KiB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SubmissionNotFound(f"{given}: cannot read ({exc.strerror})") from None
+    text = data.decode("utf-8", errors="replace")
+    if path.suffix == ".py":
+        return Submission(path, given, "py", text)
+    source, reason = notebook_source(text)
+    if source is None:
+        return Submission(path, given, "ipynb", "", ("notebook_invalid", reason or "invalid"))
+    if not source.strip():
+        return Submission(path, given, "ipynb", "", ("no_code", "the notebook has no code "
+                                                     "cells with Python in them"))
+    return Submission(path, given, "ipynb", source)
