@@ -29,13 +29,22 @@ from .problem import ArrayInput, IntInput, Problem
 Value = int | np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Case:
-    """One set of inputs: every declared input by name (dimensions included)."""
+    """One set of inputs: every declared input by name (dimensions included).
+
+    Two cases are equal when their inputs are: ``key`` is a hash of every value.
+    """
 
     values: Mapping[str, Value]
     origin: str = "generated"
-    key: str = field(default="", compare=False)
+    key: str = field(default="")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Case) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
     def __post_init__(self) -> None:
         digest = hashlib.sha256()
@@ -55,6 +64,26 @@ class Case:
     def shape_key(self, problem: Problem) -> tuple[int, ...]:
         return tuple(int(self.values[i.name]) for i in problem.shape_inputs)
 
+    def complexity(self, problem: Problem) -> tuple[float, ...]:
+        """An order in which every shrink step must go down: shapes, then values, then arrays.
+
+        Arrays cost per element: 0 for zero, more for integers, halves, one decimal, anything
+        else, plus the magnitude. Requiring a strict decrease makes shrinking terminate.
+        """
+        shapes = sum(self.shape_key(problem))
+        values = sum(int(self.values[i.name]) for i in problem.value_inputs)
+        arrays = 0.0
+        for spec in problem.array_inputs:
+            array = np.asarray(self.values[spec.name], dtype=np.float64).reshape(-1)
+            magnitude = np.abs(array)
+            cost = np.where(array == 0, 0.0,
+                            np.where(array == np.round(array), 1.0,
+                                     np.where(array * 2 == np.round(array * 2), 3.0,
+                                              np.where(array * 10 == np.round(array * 10),
+                                                       5.0, 8.0))))
+            arrays += float(np.sum(cost + np.where(array == 0, 0.0, magnitude)))
+        return (shapes, values, arrays)
+
     def size(self, problem: Problem) -> int:
         """How big the case is, for picking the smallest failure: product of its shape ints."""
         return int(np.prod([max(1, v) for v in self.shape_key(problem)] or [1]))
@@ -66,8 +95,10 @@ class Case:
         return ", ".join(parts)
 
     def to_json(self, problem: Problem) -> dict[str, Any]:
+        """The inputs in the problem's declaration order, arrays as nested lists."""
         out: dict[str, Any] = {}
-        for name, value in self.values.items():
+        for name in problem.inputs:
+            value = self.values[name]
             if isinstance(value, np.ndarray):
                 out[name] = {"dtype": str(value.dtype), "shape": list(value.shape),
                              "values": value.tolist()}
@@ -344,8 +375,15 @@ def shrink_candidates(problem: Problem, case: Case) -> Iterator[Case]:
 
     Smaller shapes first (each costs a compile), then smaller value inputs, then plainer
     array values at the same shape (cheap): all ones, rounded values, single elements zeroed.
-    Every candidate is one the problem could have generated.
+    Every candidate is one the problem could have generated, and strictly simpler than
+    ``case`` by ``Case.complexity``.
     """
+    for candidate in _candidates(problem, case):
+        if candidate.complexity(problem) < case.complexity(problem):
+            yield candidate
+
+
+def _candidates(problem: Problem, case: Case) -> Iterator[Case]:
     for spec in problem.shape_inputs:
         for value in _smaller(int(case.values[spec.name]), spec.min):
             candidate = _resized(problem, case, spec.name, value)

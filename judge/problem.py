@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,7 @@ class Problem:
     precision: str
     limits: Limits
     cases: CaseSpec
+    hints: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def int_inputs(self) -> list[IntInput]:
@@ -392,7 +393,7 @@ def _parse_cases(raw: Any, inputs: Mapping[str, Input], errors: _Errors) -> Case
 
 _TOP_REQUIRED = ("name", "title", "version", "statement", "reference", "entry_point", "inputs",
                  "output", "tolerance", "limits", "cases")
-_TOP_OPTIONAL = ("precision",)
+_TOP_OPTIONAL = ("precision", "hints")
 
 
 def load_problem_file(path: Path) -> Problem:
@@ -454,6 +455,11 @@ def load_problem_file(path: Path) -> Problem:
     output_kb = _int(limits_data, "output_kb", "limits", errors, minimum=1, default=64)
 
     cases = _parse_cases(data["cases"], inputs, errors) if "cases" in data else None
+    hints = data.get("hints", {})
+    if not isinstance(hints, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in hints.items()):
+        errors.add("hints", "expected a mapping of diagnostic codes to non-empty text")
+        hints = {}
 
     # Every declared input must reach the learner, directly or as a dimension.
     used = set(params or []) | {d for i in inputs.values() if isinstance(i, ArrayInput)
@@ -471,7 +477,8 @@ def load_problem_file(path: Path) -> Problem:
                    statement=statement, reference=reference, entry_point=entry_name,
                    parameters=tuple(params), inputs=inputs, output_dtype=output_dtype,
                    tolerance=tolerance, precision=precision,
-                   limits=Limits(call_s, submission_s, memory_mb, output_kb), cases=cases)
+                   limits=Limits(call_s, submission_s, memory_mb, output_kb), cases=cases,
+                   hints={k: " ".join(v.split()) for k, v in hints.items()})
 
 
 def _display(path: Path) -> str:

@@ -1,0 +1,533 @@
+"""Grading one submission: problem + learner file -> Report.
+
+Two workers start side by side, one for the reference and one for the learner, so their JAX
+start-up and compilations overlap. Each case goes to both; the comparison and the verdict
+happen here, in the judge's process, which never imports the learner's code (or JAX).
+
+Verdict rules: the first failing case in plan order decides the verdict. A wrong answer or an
+exception lets the other cases run (for the score) and is then shrunk to a smaller failing case;
+a timeout, a dead process or the memory limit stops grading. ``accepted`` needs every case to
+pass and at least ``cases.min_informative`` of them to be informative (an all-zero answer must
+fail them). The reference failing is the judge's fault: ``judge_error``, never the learner's.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import diagnose
+from .cases import Case, plan_cases, shrink_candidates
+from .compare import Opaque, compare, is_informative
+from .errors import BackendUnavailable, ProblemNotFound, WorkerError
+from .problem import Problem, Tolerance, default_problems_dir, load_problem, problem_names
+from .result import Diagnostic, FailingCase, Report, Verdict
+from .sandbox import Worker, WorkerDied, WorkerTimeout, probe_backends
+from .submission import Submission, read_submission
+from .worker import decode_array
+
+STARTUP_TIMEOUT_S = 120.0
+MAX_JSON_VALUES = 1000
+
+
+def judge_version() -> str:
+    try:
+        return metadata.version("jax-judge")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade. ``None`` limits mean the problem's own."""
+
+    backend: str = "cpu"
+    seed: int = 0
+    call_s: float | None = None
+    submission_s: float | None = None
+    memory_mb: int | None = None
+    shrink: bool = True
+    shrink_s: float = 20.0
+    python: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What happened on one case. ``failure`` is None when the case passed."""
+
+    case: Case
+    expected: np.ndarray | None = None
+    got: np.ndarray | Opaque | None = None
+    failure: str | None = None  # mismatch, exception, timeout, died, memory, too_large
+    mismatch: Any = None
+    reply: dict[str, Any] = field(default_factory=dict)
+    informative: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    @property
+    def signature(self) -> tuple[str, str]:
+        """What shrinking must preserve: the same kind of failure."""
+        if self.failure == "mismatch":
+            return ("mismatch", self.mismatch.code)
+        if self.failure == "exception":
+            return ("exception", str(self.reply.get("type")))
+        return (str(self.failure), "")
+
+
+# --- problem resolution ------------------------------------------------------------------------
+
+
+def resolve_problem(submission: Submission, name: str | None,
+                    problems_dir: Path | None) -> Problem:
+    """The problem named, or the one whose entry point the submission defines."""
+    folder = problems_dir or default_problems_dir()
+    if name:
+        return load_problem(name, folder)
+    names = problem_names(folder)
+    if not names:
+        raise ProblemNotFound(f"no problem packages in {folder}; pass --problems DIR")
+    problems = [load_problem(n, folder) for n in names]
+    defined = set(submission.defined_names())
+    matches = [p for p in problems if p.entry_point in defined]
+    if len(matches) == 1:
+        return matches[0]
+    if len(problems) == 1:
+        return problems[0]  # one problem: grade against it and report what is missing
+    if matches:
+        listing = ", ".join(p.name for p in matches)
+        raise ProblemNotFound(f"{submission.display}: matches several problems ({listing}); "
+                              "pass --problem NAME")
+    raise ProblemNotFound(f"{submission.display}: defines no known entry point "
+                          f"({', '.join(p.entry_point for p in problems)}); pass --problem NAME")
+
+
+# --- JSON helpers ------------------------------------------------------------------------------
+
+
+def _array_json(array: np.ndarray, original_dtype: str | None = None) -> dict[str, Any]:
+    flat = array.reshape(-1)
+    values = [v if np.isfinite(v) else str(v) for v in flat[:MAX_JSON_VALUES].astype(float)] \
+        if array.dtype.kind == "f" else flat[:MAX_JSON_VALUES].tolist()
+    out: dict[str, Any] = {"dtype": original_dtype or str(array.dtype),
+                           "shape": list(array.shape), "values": values}
+    if flat.size > MAX_JSON_VALUES:
+        out["truncated"] = True
+    return out
+
+
+def _got_json(outcome: Outcome) -> dict[str, Any] | None:
+    if isinstance(outcome.got, Opaque):
+        return {"type": outcome.got.type, "repr": outcome.got.repr}
+    if isinstance(outcome.got, np.ndarray):
+        return {"type": outcome.reply.get("type"), **_array_json(outcome.got)}
+    if outcome.failure == "exception":
+        return {"exception": outcome.reply.get("type"), "message": outcome.reply.get("message")}
+    return None
+
+
+# --- the grading -------------------------------------------------------------------------------
+
+
+class _Grading:
+    """State of one grading run; ``run`` returns the Report."""
+
+    def __init__(self, submission: Submission, problem: Problem, options: GradeOptions) -> None:
+        self.submission = submission
+        self.problem = problem
+        self.options = options
+        limits = problem.limits
+        self.call_s = options.call_s or limits.call_s
+        self.submission_s = options.submission_s or limits.submission_s
+        self.memory_mb = options.memory_mb or limits.memory_mb
+        self.timing: dict[str, float] = {k: 0.0 for k in (
+            "plan_s", "startup_s", "load_s", "reference_s", "learner_s", "compare_s",
+            "shrink_s")}
+        self.expected: dict[str, tuple[np.ndarray, str | None]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.environment: dict[str, Any] = {}
+        self.started = time.monotonic()
+        self.deadline = self.started + self.submission_s
+        self.reference: Worker | None = None
+        self.learner: Worker | None = None
+
+    # --- workers ---
+
+    def _worker(self, role: str) -> Worker:
+        return Worker(role=role, backend=self.options.backend, precision=self.problem.precision,
+                      memory_mb=self.memory_mb, output_limit=self.problem.limits.output_kb * 1024,
+                      python=self.options.python)
+
+    def _hello(self, worker: Worker) -> dict[str, Any]:
+        try:
+            hello = worker.receive(STARTUP_TIMEOUT_S)
+        except (WorkerTimeout, WorkerDied) as exc:
+            detail = worker.output()["stderr"].strip().splitlines()[-1:]
+            raise WorkerError(f"the {worker.role} worker did not start: {exc} "
+                              f"{' '.join(detail)}".strip()) from None
+        if not hello.get("ok"):
+            if hello.get("error") == "backend_unavailable":
+                raise BackendUnavailable(self.options.backend,
+                                         probe_backends(self.options.python),
+                                         str(hello.get("message", ""))[:200])
+            raise WorkerError(f"the {worker.role} worker failed to start: {hello}")
+        return hello
+
+    # --- per case ---
+
+    def _expected(self, case: Case) -> tuple[np.ndarray, str | None]:
+        """Receive the reference's answer to a case already sent; validate it."""
+        assert self.reference is not None
+        try:
+            reply = self.reference.receive(max(self.call_s * 3, 60.0))
+        except (WorkerTimeout, WorkerDied) as exc:
+            raise WorkerError(f"the reference failed on {case.describe(self.problem)}: {exc}"
+                              ) from None
+        self.timing["reference_s"] += float(reply.get("elapsed_s") or 0.0)
+        if not reply.get("ok") or reply.get("kind") != "array":
+            detail = reply.get("message") or reply.get("repr") or reply.get("type")
+            raise WorkerError(f"the reference failed on {case.describe(self.problem)}: "
+                              f"{detail}")
+        array = decode_array(reply["array"])
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            raise WorkerError(f"the reference returned NaN or inf on "
+                              f"{case.describe(self.problem)}")
+        return array, reply["array"]["__ndarray__"].get("original_dtype")
+
+    def _tolerance(self, dtype: str) -> Tolerance:
+        tol = self.problem.tolerance_for(dtype, self.options.backend) or \
+            self.problem.tolerance_for(self.problem.output_dtype, self.options.backend)
+        if tol is None:
+            raise WorkerError(f"{self.problem.name}: no tolerance declared for {dtype} on "
+                              f"{self.options.backend}")
+        return tol
+
+    def evaluate(self, case: Case) -> Outcome:
+        """Run one case on both sides (each at most once per case) and compare."""
+        if case.key in self.outcomes:
+            return self.outcomes[case.key]
+        assert self.reference is not None and self.learner is not None
+        args = [_wire(v) for v in case.args(self.problem)]
+        need_reference = case.key not in self.expected
+        if need_reference:
+            self.reference.send({"op": "call", "args": args})
+        remaining = self.deadline - time.monotonic()
+        self.learner.send({"op": "call", "args": args})
+        if need_reference:
+            self.expected[case.key] = self._expected(case)
+        expected, original = self.expected[case.key]
+        outcome = Outcome(case, expected)
+        limit = min(self.call_s, max(remaining, 0.0))
+        try:
+            reply = self.learner.receive(limit)
+        except WorkerTimeout:
+            self.learner.kill()
+            outcome.failure = "timeout"
+            outcome.reply = {"limit_s": limit,
+                             "which": "call" if limit >= self.call_s else "submission"}
+            return self._remember(outcome)
+        except WorkerDied as exc:
+            outcome.failure = "died"
+            outcome.reply = {"returncode": exc.returncode}
+            return self._remember(outcome)
+        outcome.reply = reply
+        self.timing["learner_s"] += float(reply.get("elapsed_s") or 0.0)
+        started = time.perf_counter()
+        tol = self._tolerance(original or str(expected.dtype))
+        outcome.informative = is_informative(expected, tol)
+        if not reply.get("ok"):
+            outcome.failure = {"memory": "memory", "too_large": "too_large"}.get(
+                str(reply.get("kind")), "exception")
+        else:
+            try:
+                outcome.got = decode_array(reply["array"]) if reply.get("kind") == "array" \
+                    else Opaque(str(reply.get("type"))[:200], str(reply.get("repr"))[:300])
+            except (ValueError, KeyError, TypeError) as exc:
+                outcome.got = Opaque("invalid", f"malformed reply: {exc}"[:300])
+            outcome.mismatch = compare(expected, outcome.got, tol)
+            if outcome.mismatch is not None:
+                outcome.failure = "mismatch"
+        self.timing["compare_s"] += time.perf_counter() - started
+        return self._remember(outcome)
+
+    def _remember(self, outcome: Outcome) -> Outcome:
+        self.outcomes[outcome.case.key] = outcome
+        return outcome
+
+    # --- shrinking ---
+
+    def shrink(self, failing: Outcome) -> tuple[Outcome, int]:
+        """Greedy: take the first simpler candidate that fails the same way; repeat."""
+        started = time.monotonic()
+        budget_end = min(started + self.options.shrink_s, self.deadline - 1.0)
+        steps = 0
+        current = failing
+        improved = True
+        while improved and time.monotonic() < budget_end:
+            improved = False
+            for candidate in shrink_candidates(self.problem, current.case):
+                if time.monotonic() >= budget_end:
+                    break
+                if candidate.key in self.outcomes and self.outcomes[candidate.key].passed:
+                    continue
+                outcome = self.evaluate(candidate)
+                if outcome.failure in ("timeout", "died", "memory"):
+                    self._restart_learner()
+                    continue
+                if not outcome.passed and outcome.signature == failing.signature and (
+                        outcome.informative or not failing.informative):
+                    current, steps, improved = outcome, steps + 1, True
+                    break
+        self.timing["shrink_s"] += time.monotonic() - started
+        return current, steps
+
+    def _restart_learner(self) -> None:
+        """A candidate killed the learner's worker: start a fresh one to keep shrinking."""
+        assert self.learner is not None
+        self.learner.close()
+        self.learner = self._worker("learner")
+        self.learner.start()
+        self._hello(self.learner)
+        self._send_load()
+        self.learner.receive(STARTUP_TIMEOUT_S)
+
+    def _send_load(self) -> None:
+        assert self.learner is not None
+        path = Path(self.learner.directory) / self.submission.module_filename
+        path.write_text(self.submission.source, encoding="utf-8")
+        self.learner.send({"op": "load", "path": str(path), "entry": self.problem.entry_point,
+                           "parameters": list(self.problem.parameters)})
+
+    # --- the whole run ---
+
+    def run(self) -> Report:
+        started = time.perf_counter()
+        plan = plan_cases(self.problem, self.options.seed)
+        self.timing["plan_s"] = time.perf_counter() - started
+        self.reference = self._worker("reference")
+        self.learner = self._worker("learner")
+        try:
+            self.reference.start()
+            self.learner.start()
+            started = time.perf_counter()
+            hello = self._hello(self.reference)
+            self._hello(self.learner)
+            self.timing["startup_s"] = time.perf_counter() - started
+            self._record_environment(hello)
+            self.reference.send({"op": "load", "path": str(self.problem.reference),
+                                 "entry": self.problem.entry_point,
+                                 "parameters": list(self.problem.parameters)})
+            self._send_load()
+            started = time.perf_counter()
+            verdict, load_diag = self._receive_learner_load()
+            self.timing["load_s"] = time.perf_counter() - started
+            reply = self.reference.receive(STARTUP_TIMEOUT_S)
+            if not reply.get("ok"):
+                raise WorkerError(f"the reference {self.problem.reference} failed to load: "
+                                  f"{reply.get('code')}: {reply.get('message')}")
+            if verdict is not None:
+                assert load_diag is not None
+                return self._report(verdict, [load_diag], plan, [], None, 0)
+            return self._run_plan(plan)
+        finally:
+            for worker in (self.reference, self.learner):
+                if worker is not None:
+                    worker.close()
+
+    def _receive_learner_load(self) -> tuple[Verdict | None, Diagnostic | None]:
+        assert self.learner is not None
+        name = self.submission.module_filename
+        try:
+            reply = self.learner.receive(min(self.call_s, self.deadline - time.monotonic()))
+        except WorkerTimeout:
+            self.learner.kill()
+            return Verdict.TIME_LIMIT_EXCEEDED, diagnose.timeout(
+                self.problem, None, None, self.call_s, "call")
+        except WorkerDied as exc:
+            return Verdict.COMPILE_ERROR, diagnose.process_died(
+                self.problem, None, None, exc.returncode, f"while loading {name}")
+        if reply.get("ok"):
+            for warning in reply.get("warnings") or []:
+                if isinstance(warning, dict):
+                    self.diagnostics.append(diagnose.signature_warning(self.problem, warning))
+            return None, None
+        if reply.get("code") == "memory":
+            return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
+                self.problem, None, None, self.memory_mb)
+        return Verdict.COMPILE_ERROR, diagnose.load_failure(self.problem, name, reply)
+
+    def _run_plan(self, plan: list[Case]) -> Report:
+        results: list[Outcome] = []
+        for case in plan:
+            if time.monotonic() >= self.deadline:
+                outcome = Outcome(case, failure="timeout",
+                                  reply={"limit_s": self.submission_s, "which": "submission"})
+                results.append(outcome)
+                break
+            outcome = self.evaluate(case)
+            results.append(outcome)
+            if outcome.failure in ("timeout", "died", "memory"):
+                break
+        first = next((o for o in results if not o.passed), None)
+        if first is None:
+            informative = sum(o.informative for o in results)
+            if informative < self.problem.cases.min_informative:
+                raise WorkerError(
+                    f"{self.problem.name}: only {informative} of {len(results)} cases could "
+                    f"tell a wrong answer from a right one; the problem needs at least "
+                    f"{self.problem.cases.min_informative}. Widen its input ranges.")
+            return self._report(Verdict.ACCEPTED, [], plan, results, None, 0)
+        index = plan.index(first.case)
+        shown, steps = first, 0
+        if self.options.shrink and first.failure in ("mismatch", "exception"):
+            # Start from the smallest case that failed the same way: fewer steps to take.
+            same = [o for o in results if o.signature == first.signature]
+            start = min(same, key=lambda o: (o.case.size(self.problem), plan.index(o.case)))
+            shown, steps = self.shrink(start)
+        verdict = {"mismatch": Verdict.WRONG_ANSWER, "exception": Verdict.RUNTIME_ERROR,
+                   "timeout": Verdict.TIME_LIMIT_EXCEEDED, "died": Verdict.RUNTIME_ERROR,
+                   "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
+                   "too_large": Verdict.WRONG_ANSWER}[str(first.failure)]
+        shown_index = index if shown.case == first.case else None
+        return self._report(verdict, [self._explain(shown, shown_index)], plan, results,
+                            (shown, index), steps)
+
+    def _explain(self, outcome: Outcome, index: int | None) -> Diagnostic:
+        problem, case, reply = self.problem, outcome.case, outcome.reply
+        if outcome.failure == "mismatch":
+            return diagnose.mismatch(problem, case, index, outcome.mismatch)
+        if outcome.failure == "exception":
+            return diagnose.exception(problem, case, index, reply)
+        if outcome.failure == "timeout":
+            return diagnose.timeout(problem, case, index, float(reply.get("limit_s", 0)),
+                                    str(reply.get("which", "call")))
+        if outcome.failure == "memory":
+            return diagnose.memory_limit(problem, case, index, self.memory_mb)
+        if outcome.failure == "too_large":
+            return diagnose.output_too_large(problem, case, index, str(reply.get("message")))
+        return diagnose.process_died(problem, case, index, reply.get("returncode"), "on")
+
+    # --- report ---
+
+    def _record_environment(self, hello: dict[str, Any]) -> None:
+        versions = hello.get("versions") or {}
+        try:
+            hypothesis_version = metadata.version("hypothesis")
+        except metadata.PackageNotFoundError:
+            hypothesis_version = None
+        self.environment = {
+            "backend": self.options.backend, "device": hello.get("device"),
+            "python": versions.get("python") or platform.python_version(),
+            "jax": versions.get("jax"), "jaxlib": versions.get("jaxlib"),
+            "flax": versions.get("flax"), "numpy": versions.get("numpy"),
+            "hypothesis": hypothesis_version, "judge": judge_version(),
+            "matmul_precision": self.problem.precision, "sandbox": "process",
+            "limits": {"call_s": self.call_s, "submission_s": self.submission_s,
+                       "memory_mb": self.memory_mb},
+        }
+
+    def _report(self, verdict: Verdict, diagnostics: list[Diagnostic], plan: list[Case],
+                results: list[Outcome], failing: tuple[Outcome, int] | None,
+                steps: int) -> Report:
+        run = len(results)
+        passed = sum(o.passed for o in results)
+        informative_run = sum(o.informative for o in results)
+        informative_passed = sum(o.informative and o.passed for o in results)
+        not_run = len(plan) - run
+        if verdict is Verdict.ACCEPTED:
+            score = 1.0
+        elif informative_run + not_run:
+            score = round(informative_passed / (informative_run + not_run), 4)
+        else:
+            score = 0.0
+        failing_case = None
+        if failing is not None:
+            shown, index = failing
+            failing_case = FailingCase(
+                index=index,
+                inputs=shown.case.to_json(self.problem),
+                expected=_array_json(shown.expected) if shown.expected is not None else None,
+                got=_got_json(shown),
+                mismatch=({"code": shown.mismatch.code, "message": shown.mismatch.message,
+                           "evidence": shown.mismatch.evidence} if shown.mismatch else None),
+                reproducer=shown.case.reproducer(self.problem),
+                shrink_steps=steps)
+        all_diagnostics = diagnostics + self.diagnostics
+        summary = _summary(verdict, self.problem, plan, results, failing, all_diagnostics)
+        return Report(
+            problem=self.problem.name, submission=self.submission.display, verdict=verdict,
+            score=score, summary=summary,
+            cases={"run": run, "passed": passed, "seed": self.options.seed,
+                   "planned": len(plan), "informative": informative_run},
+            failing_case=failing_case, diagnostics=all_diagnostics,
+            environment=self.environment, timing=dict(self.timing))
+
+
+def _summary(verdict: Verdict, problem: Problem, plan: list[Case], results: list[Outcome],
+             failing: tuple[Outcome, int] | None, diagnostics: list[Diagnostic]) -> str:
+    if verdict is Verdict.ACCEPTED:
+        return f"accepted: all {len(results)} cases passed"
+    if failing is not None:
+        outcome, index = failing
+        first = diagnostics[0].code if diagnostics else str(outcome.failure)
+        return (f"{verdict} on case {index + 1} of {len(plan)} ({first}); smallest failing "
+                f"case: {outcome.case.describe(problem)}")
+    first = diagnostics[0] if diagnostics else None
+    return f"{verdict}: {first.message}" if first else str(verdict)
+
+
+def _wire(value: Any) -> Any:
+    from .worker import encode_array
+
+    return encode_array(value) if isinstance(value, np.ndarray) else int(value)
+
+
+def _compile_error_report(submission: Submission, problem: Problem, options: GradeOptions,
+                          code: str, message: str) -> Report:
+    diagnostic = diagnose.submission_problem(code, message, submission.display)
+    return Report(problem=problem.name, submission=submission.display,
+                  verdict=Verdict.COMPILE_ERROR, score=0.0,
+                  summary=f"compile_error: {diagnostic.message}",
+                  cases={"run": 0, "passed": 0, "seed": options.seed,
+                         "planned": problem.cases.count, "informative": 0},
+                  diagnostics=[diagnostic],
+                  environment={"backend": options.backend, "judge": judge_version()})
+
+
+def grade(path: str | Path, problem: str | Problem | None = None,
+          options: GradeOptions | None = None, problems_dir: Path | None = None) -> Report:
+    """Grade one learner file against a problem and return its Report.
+
+    Raises a UsageError subclass when the file, the problem or the backend cannot be had,
+    ProblemError for an invalid package. A learner's failure is never raised: it is the
+    report's verdict. A judge-side failure (the reference broke) is a ``judge_error`` report.
+    """
+    options = options or GradeOptions()
+    started = time.perf_counter()
+    submission = read_submission(path)
+    resolved = problem if isinstance(problem, Problem) else resolve_problem(
+        submission, problem, problems_dir)
+    if submission.problem is not None:
+        report = _compile_error_report(submission, resolved, options, *submission.problem)
+    else:
+        grading = _Grading(submission, resolved, options)
+        try:
+            report = grading.run()
+        except WorkerError as exc:
+            report = Report(problem=resolved.name, submission=submission.display,
+                            verdict=Verdict.JUDGE_ERROR, score=0.0,
+                            summary=f"judge_error: {exc}",
+                            environment=grading.environment, timing=dict(grading.timing))
+        if grading.learner is not None:
+            report.output = grading.learner.output()
+    report.timing["total_s"] = time.perf_counter() - started
+    return report

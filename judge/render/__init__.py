@@ -1,0 +1,7 @@
+"""Report renderers: each ``render(report) -> str``, chosen by ``--format``."""
+
+from . import json, text
+
+FORMATS = {"text": text.render, "json": json.render}
+
+__all__ = ["FORMATS"]

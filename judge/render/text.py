@@ -1,0 +1,145 @@
+"""The report for people: verdict first, then the smallest failing case and what to do.
+
+Built from rich ``Text`` objects, never markup strings, so nothing a learner prints or names
+can restyle (or hide) the judge's words. Colour only when asked for (on a terminal).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ..result import Report, Verdict
+
+_STYLE = {
+    Verdict.ACCEPTED: "bold green",
+    Verdict.WRONG_ANSWER: "bold red",
+    Verdict.RUNTIME_ERROR: "bold red",
+    Verdict.TIME_LIMIT_EXCEEDED: "bold yellow",
+    Verdict.MEMORY_LIMIT_EXCEEDED: "bold yellow",
+    Verdict.COMPILE_ERROR: "bold magenta",
+    Verdict.JUDGE_ERROR: "bold white on red",
+}
+_MARK = {"error": ("✗", "red"), "warning": ("!", "yellow"), "info": ("·", "cyan")}
+MAX_OUTPUT_LINES = 20
+
+
+def _value(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def _mismatch_lines(mismatch: dict[str, Any]) -> list[str]:
+    ev = mismatch.get("evidence") or {}
+    code = mismatch.get("code")
+    if code == "values_mismatch":
+        return [
+            f"{ev.get('mismatched')} of {ev.get('total')} values off; max |expected - got| = "
+            f"{ev.get('max_abs_error', 0):.3g} at {ev.get('worst_index')} "
+            f"(atol {ev.get('atol'):g}, rtol {ev.get('rtol'):g})",
+            f"first at {ev.get('first_index')}: expected {_value(ev.get('expected_at_first'))}, "
+            f"got {_value(ev.get('got_at_first'))}",
+        ]
+    return [str(mismatch.get("message", ""))]
+
+
+def _array_preview(data: dict[str, Any] | None, limit: int = 8) -> str:
+    if not data:
+        return "-"
+    if "values" not in data:
+        return ", ".join(f"{k}={v}" for k, v in data.items() if v is not None)[:200]
+    values = data["values"][:limit]
+    more = " ..." if len(data["values"]) > limit or data.get("truncated") else ""
+    shown = ", ".join(_value(v) for v in values)
+    return f"shape {tuple(data['shape'])} {data['dtype']}: [{shown}{more}]"
+
+
+def _collapse(lines: list[str]) -> list[str]:
+    """Runs of one repeated line (a print inside the function) shown once, with a count."""
+    out: list[str] = []
+    run = 0
+    for k, line in enumerate(lines):
+        run += 1
+        if k + 1 < len(lines) and lines[k + 1] == line:
+            continue
+        out.append(f"{line}   (x{run})" if run > 1 else line)
+        run = 0
+    return out
+
+
+def build(report: Report) -> list[Text]:
+    """The report as lines of styled text."""
+    lines: list[Text] = []
+    head = Text()
+    head.append(str(report.verdict), style=_STYLE[report.verdict])
+    head.append(f"  {report.problem} · {report.submission} · score {report.score:.2f}")
+    lines.append(head)
+    lines.append(Text(f"  {report.summary}", style="dim"))
+
+    failing = report.failing_case
+    if failing is not None:
+        lines.append(Text(""))
+        count = failing.shrink_steps
+        steps = f", shrunk in {count} step{'s' if count != 1 else ''}" if count else ""
+        lines.append(Text(f"  smallest failing case{steps}:", style="bold"))
+        for name, value in failing.inputs.items():
+            shown = _array_preview(value, 12) if isinstance(value, dict) else str(value)
+            lines.append(Text(f"    {name} = {shown}"))
+        if failing.mismatch:
+            for line in _mismatch_lines(failing.mismatch):
+                lines.append(Text(f"    {line}"))
+        lines.append(Text(f"    expected {_array_preview(failing.expected)}"))
+        lines.append(Text(f"    got      {_array_preview(failing.got)}"))
+
+    if report.diagnostics:
+        lines.append(Text(""))
+    for diagnostic in report.diagnostics:
+        mark, colour = _MARK.get(str(diagnostic.severity), ("·", "cyan"))
+        line = Text(f"  {mark} ", style=colour)
+        line.append(diagnostic.code, style=f"bold {colour}")
+        line.append(f": {diagnostic.message}")
+        lines.append(line)
+        for tb in diagnostic.evidence.get("traceback") or []:
+            lines.append(Text(f"      {tb}", style="dim"))
+        if diagnostic.evidence.get("text") and diagnostic.code == "syntax_error":
+            lines.append(Text(f"      {diagnostic.evidence['text']}", style="dim"))
+        if diagnostic.hint:
+            lines.append(Text(f"    hint: {diagnostic.hint}", style="italic"))
+
+    if failing is not None:
+        lines.append(Text(""))
+        lines.append(Text("  reproduce: ", style="bold").append(failing.reproducer,
+                                                                 style="not bold"))
+
+    for stream in ("stdout", "stderr"):
+        text = str(report.output.get(stream) or "").rstrip()
+        if not text:
+            continue
+        kept = _collapse(text.splitlines())
+        lines.append(Text(""))
+        lines.append(Text(f"  your code printed ({stream}):", style="bold"))
+        for out_line in kept[:MAX_OUTPUT_LINES]:
+            lines.append(Text(f"    | {out_line}", style="dim"))
+        if len(kept) > MAX_OUTPUT_LINES or report.output.get("truncated"):
+            lines.append(Text("    | ... (cut)", style="dim"))
+
+    cases = report.cases
+    env = report.environment
+    lines.append(Text(""))
+    lines.append(Text(
+        f"  {cases.get('passed', 0)} of {cases.get('run', 0)} cases passed "
+        f"({cases.get('informative', 0)} informative), case seed {cases.get('seed', 0)}; "
+        f"backend {env.get('backend', '?')}; {report.timing.get('total_s', 0.0):.1f} s",
+        style="dim"))
+    return lines
+
+
+def render(report: Report, color: bool = False, width: int = 100) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
+                      soft_wrap=True, highlight=False, emoji=False)
+    for line in build(report):
+        console.print(line)
+    return buffer.getvalue()
