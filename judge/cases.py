@@ -100,8 +100,9 @@ class Case:
         for name in problem.inputs:
             value = self.values[name]
             if isinstance(value, np.ndarray):
+                values = np.asarray(json_values(value.reshape(-1)), dtype=object)
                 out[name] = {"dtype": str(value.dtype), "shape": list(value.shape),
-                             "values": value.tolist()}
+                             "values": values.reshape(value.shape).tolist()}
             else:
                 out[name] = int(value)
         return out
@@ -116,6 +117,21 @@ class Case:
 
 
 # --- literals ---------------------------------------------------------------------------------
+
+
+def json_values(flat: np.ndarray) -> list[Any]:
+    """A 1-D array's values for JSON: the shortest decimal that gives back the same value in
+    its own dtype (float32 -3.575, not -3.575000047683716); NaN and infinities as strings."""
+    if flat.dtype.kind != "f":
+        return flat.tolist()
+    out: list[Any] = []
+    for value in flat:
+        if not np.isfinite(value):
+            out.append(str(float(value)))
+        else:
+            out.append(float(np.format_float_positional(value, unique=True, trim="0"))
+                       if flat.dtype != np.float64 else float(value))
+    return out
 
 
 def _float_text(value: float, dtype: np.dtype) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import diagnose
-from .cases import Case, plan_cases, shrink_candidates
+from .cases import Case, json_values, plan_cases, shrink_candidates
 from .compare import Opaque, compare, is_informative
 from .errors import BackendUnavailable, ProblemNotFound, WorkerError
 from .problem import Problem, Tolerance, default_problems_dir, load_problem, problem_names
@@ -115,10 +115,9 @@ def resolve_problem(submission: Submission, name: str | None,
 
 def _array_json(array: np.ndarray, original_dtype: str | None = None) -> dict[str, Any]:
     flat = array.reshape(-1)
-    values = [v if np.isfinite(v) else str(v) for v in flat[:MAX_JSON_VALUES].astype(float)] \
-        if array.dtype.kind == "f" else flat[:MAX_JSON_VALUES].tolist()
     out: dict[str, Any] = {"dtype": original_dtype or str(array.dtype),
-                           "shape": list(array.shape), "values": values}
+                           "shape": list(array.shape),
+                           "values": json_values(flat[:MAX_JSON_VALUES])}
     if flat.size > MAX_JSON_VALUES:
         out["truncated"] = True
     return out
@@ -225,7 +224,8 @@ class _Grading:
         if need_reference:
             self.expected[case.key] = self._expected(case)
         expected, original = self.expected[case.key]
-        outcome = Outcome(case, expected)
+        tol = self._tolerance(original or str(expected.dtype))
+        outcome = Outcome(case, expected, informative=is_informative(expected, tol))
         limit = min(self.call_s, max(remaining, 0.0))
         try:
             reply = self.learner.receive(limit)
@@ -242,8 +242,6 @@ class _Grading:
         outcome.reply = reply
         self.timing["learner_s"] += float(reply.get("elapsed_s") or 0.0)
         started = time.perf_counter()
-        tol = self._tolerance(original or str(expected.dtype))
-        outcome.informative = is_informative(expected, tol)
         if not reply.get("ok"):
             outcome.failure = {"memory": "memory", "too_large": "too_large"}.get(
                 str(reply.get("kind")), "exception")

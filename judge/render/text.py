@@ -128,11 +128,11 @@ def build(report: Report) -> list[Text]:
     cases = report.cases
     env = report.environment
     lines.append(Text(""))
+    ran = (f"{cases.get('passed', 0)} of {cases.get('run', 0)} cases passed "
+           f"({cases.get('informative', 0)} informative)") if cases.get("run") else "no case ran"
     lines.append(Text(
-        f"  {cases.get('passed', 0)} of {cases.get('run', 0)} cases passed "
-        f"({cases.get('informative', 0)} informative), case seed {cases.get('seed', 0)}; "
-        f"backend {env.get('backend', '?')}; {report.timing.get('total_s', 0.0):.1f} s",
-        style="dim"))
+        f"  {ran}, case seed {cases.get('seed', 0)}; backend {env.get('backend', '?')}; "
+        f"{report.timing.get('total_s', 0.0):.1f} s", style="dim"))
     return lines
 
 
