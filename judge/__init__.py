@@ -12,5 +12,15 @@ from .grade import GradeOptions, grade
 from .problem import Problem, load_problem
 from .result import Diagnostic, Report, Verdict
 
-__all__ = ["Diagnostic", "GradeOptions", "JudgeError", "Problem", "ProblemError", "Report",
-           "UsageError", "Verdict", "grade", "load_problem"]
+__all__ = [
+    "Diagnostic",
+    "GradeOptions",
+    "JudgeError",
+    "Problem",
+    "ProblemError",
+    "Report",
+    "UsageError",
+    "Verdict",
+    "grade",
+    "load_problem",
+]

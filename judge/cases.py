@@ -76,11 +76,19 @@ class Case:
         for spec in problem.array_inputs:
             array = np.asarray(self.values[spec.name], dtype=np.float64).reshape(-1)
             magnitude = np.abs(array)
-            cost = np.where(array == 0, 0.0,
-                            np.where(array == np.round(array), 1.0,
-                                     np.where(array * 2 == np.round(array * 2), 3.0,
-                                              np.where(array * 10 == np.round(array * 10),
-                                                       5.0, 8.0))))
+            cost = np.where(
+                array == 0,
+                0.0,
+                np.where(
+                    array == np.round(array),
+                    1.0,
+                    np.where(
+                        array * 2 == np.round(array * 2),
+                        3.0,
+                        np.where(array * 10 == np.round(array * 10), 5.0, 8.0),
+                    ),
+                ),
+            )
             arrays += float(np.sum(cost + np.where(array == 0, 0.0, magnitude)))
         return (shapes, values, arrays)
 
@@ -101,8 +109,11 @@ class Case:
             value = self.values[name]
             if isinstance(value, np.ndarray):
                 values = np.asarray(json_values(value.reshape(-1)), dtype=object)
-                out[name] = {"dtype": str(value.dtype), "shape": list(value.shape),
-                             "values": values.reshape(value.shape).tolist()}
+                out[name] = {
+                    "dtype": str(value.dtype),
+                    "shape": list(value.shape),
+                    "values": values.reshape(value.shape).tolist(),
+                }
             else:
                 out[name] = int(value)
         return out
@@ -129,8 +140,11 @@ def json_values(flat: np.ndarray) -> list[Any]:
         if not np.isfinite(value):
             out.append(str(float(value)))
         else:
-            out.append(float(np.format_float_positional(value, unique=True, trim="0"))
-                       if flat.dtype != np.float64 else float(value))
+            out.append(
+                float(np.format_float_positional(value, unique=True, trim="0"))
+                if flat.dtype != np.float64
+                else float(value)
+            )
     return out
 
 
@@ -146,10 +160,12 @@ def _literal(value: Value) -> str:
         return repr(int(value))
     dtype = value.dtype
     if dtype.kind == "f":
+
         def nest(a: np.ndarray) -> str:
             if a.ndim == 0:
                 return _float_text(float(a), dtype)
             return "[" + ", ".join(nest(x) for x in a) + "]"
+
         text = nest(value)
         # The shortest text that round-trips in this dtype can, rarely, round differently when
         # parsed as float64 first; then fall back to the exact float64 text of each value.
@@ -167,14 +183,21 @@ def _literal(value: Value) -> str:
 def _elements(spec: ArrayInput) -> st.SearchStrategy[Any]:
     if spec.dtype.startswith("float"):
         width = {"float16": 16, "float32": 32, "float64": 64}[spec.dtype]
-        floats = st.floats(spec.min, spec.max, width=width, allow_nan=False,
-                           allow_infinity=False, allow_subnormal=False)
+        floats = st.floats(
+            spec.min,
+            spec.max,
+            width=width,
+            allow_nan=False,
+            allow_infinity=False,
+            allow_subnormal=False,
+        )
         if spec.decimals is None:
             return floats
         dtype = np.dtype(spec.dtype)
         # `+ 0.0` turns the -0.0 that rounding a tiny negative gives into 0.0.
-        return floats.map(lambda v: float(dtype.type(np.clip(round(v, spec.decimals),
-                                                             spec.min, spec.max))) + 0.0)
+        return floats.map(
+            lambda v: float(dtype.type(np.clip(round(v, spec.decimals), spec.min, spec.max))) + 0.0
+        )
     return st.integers(int(np.ceil(spec.min)), int(np.floor(spec.max)))
 
 
@@ -188,8 +211,7 @@ def satisfies(spec: ArrayInput, array: np.ndarray) -> bool:
 def array_strategy(spec: ArrayInput, shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     # No fill value: Hypothesis would otherwise make most elements one repeated (often tiny)
     # number, which weakens the case and makes the reproducer unreadable.
-    strategy = hnp.arrays(np.dtype(spec.dtype), shape, elements=_elements(spec),
-                          fill=st.nothing())
+    strategy = hnp.arrays(np.dtype(spec.dtype), shape, elements=_elements(spec), fill=st.nothing())
     return strategy.filter(lambda a: satisfies(spec, a)) if spec.nonzero else strategy
 
 
@@ -197,8 +219,9 @@ def _shape_of(spec: ArrayInput, ints: Mapping[str, int]) -> tuple[int, ...]:
     return tuple(int(ints[d]) if isinstance(d, str) else d for d in spec.shape)
 
 
-def _resolve(entry: Mapping[str, int | str], specs: Mapping[str, IntInput], draw: Any
-             ) -> dict[str, int]:
+def _resolve(
+    entry: Mapping[str, int | str], specs: Mapping[str, IntInput], draw: Any
+) -> dict[str, int]:
     """Concrete shape ints for a boundary entry: fixed ones, then drawn ones, then ``=other``."""
     values: dict[str, int] = {}
     equal: dict[str, str] = {}
@@ -227,14 +250,20 @@ def _resolve(entry: Mapping[str, int | str], specs: Mapping[str, IntInput], draw
     return values
 
 
-def _draw_many(strategy: st.SearchStrategy[Any], count: int, seed: int,
-               tries: int | None = None) -> list[Any]:
+def _draw_many(
+    strategy: st.SearchStrategy[Any], count: int, seed: int, tries: int | None = None
+) -> list[Any]:
     """Up to ``count`` examples of ``strategy`` from a seeded Hypothesis run, in its order."""
     found: list[Any] = []
 
-    @settings(database=None, max_examples=tries or count, deadline=None,
-              phases=[Phase.generate], verbosity=Verbosity.quiet,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        database=None,
+        max_examples=tries or count,
+        deadline=None,
+        phases=[Phase.generate],
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+    )
     @hypothesis_seed(seed)
     @given(strategy)
     def collect(example: Any) -> None:
@@ -276,8 +305,11 @@ def _plan_shapes(problem: Problem, seed: int) -> list[dict[str, int]]:
         options = _draw_many(resolved(), 20, _sub_seed(seed, "boundary", number), tries=60)
         # Prefer a shape not met yet, whose drawn values are off their minimum: `batch == in_dim`
         # proves little when both are 1, and Hypothesis draws the minimum first.
-        drawn_names = [n for n in specs if fixed.get(n) not in ("min", "max")
-                       and not isinstance(fixed.get(n), int)]
+        drawn_names = [
+            n
+            for n in specs
+            if fixed.get(n) not in ("min", "max") and not isinstance(fixed.get(n), int)
+        ]
         options.sort(key=lambda shape: any(shape[n] == specs[n].min for n in drawn_names))
         for shape in options:
             if add(shape):
@@ -285,8 +317,9 @@ def _plan_shapes(problem: Problem, seed: int) -> list[dict[str, int]]:
     free = st.fixed_dictionaries({n: st.integers(s.min, s.max) for n, s in specs.items()})
     wanted = problem.cases.distinct_shapes - len(shapes)
     if wanted > 0:
-        for shape in _draw_many(free, wanted * 20, _sub_seed(seed, "shapes"),
-                                tries=wanted * 40 + 50):
+        for shape in _draw_many(
+            free, wanted * 20, _sub_seed(seed, "shapes"), tries=wanted * 40 + 50
+        ):
             if len(shapes) >= problem.cases.distinct_shapes:
                 break
             add(shape)
@@ -301,22 +334,32 @@ def plan_cases(problem: Problem, seed: int = 0) -> list[Case]:
     """
     shapes = _plan_shapes(problem, seed)
     if not shapes:
-        raise ProblemError(str(problem.directory / "problem.yaml"),
-                           [("cases", "no input shape could be generated")])
+        raise ProblemError(
+            str(problem.directory / "problem.yaml"),
+            [("cases", "no input shape could be generated")],
+        )
     count = problem.cases.count
-    per_shape = [count // len(shapes) + (1 if j < count % len(shapes) else 0)
-                 for j in range(len(shapes))]
+    per_shape = [
+        count // len(shapes) + (1 if j < count % len(shapes) else 0) for j in range(len(shapes))
+    ]
     drawn: list[list[dict[str, Value]]] = []
     for j, shape in enumerate(shapes):
         parts: dict[str, st.SearchStrategy[Any]] = {
-            i.name: st.integers(i.min, i.max) for i in problem.value_inputs}
+            i.name: st.integers(i.min, i.max) for i in problem.value_inputs
+        }
         for spec in problem.array_inputs:
             parts[spec.name] = array_strategy(spec, _shape_of(spec, shape))
-        examples = _draw_many(st.fixed_dictionaries(parts), per_shape[j],
-                              _sub_seed(seed, "values", j), tries=per_shape[j] * 3 + 10)
+        examples = _draw_many(
+            st.fixed_dictionaries(parts),
+            per_shape[j],
+            _sub_seed(seed, "values", j),
+            tries=per_shape[j] * 3 + 10,
+        )
         if not examples:
-            raise ProblemError(str(problem.directory / "problem.yaml"),
-                               [("inputs", f"no input could be generated for shape {shape}")])
+            raise ProblemError(
+                str(problem.directory / "problem.yaml"),
+                [("inputs", f"no input could be generated for shape {shape}")],
+            )
         drawn.append([{**shape, **values} for values in examples])
     cases: list[Case] = []
     boundary_count = min(len(problem.cases.boundary), len(shapes))
@@ -329,8 +372,13 @@ def plan_cases(problem: Problem, seed: int = 0) -> list[Case]:
                     for spec in problem.value_inputs:
                         if spec.name in entry:
                             wanted = entry[spec.name]
-                            values[spec.name] = (spec.min if wanted == "min" else spec.max
-                                                 if wanted == "max" else wanted)
+                            values[spec.name] = (
+                                spec.min
+                                if wanted == "min"
+                                else spec.max
+                                if wanted == "max"
+                                else wanted
+                            )
                     origin = "boundary"
                 else:
                     origin = "generated"

@@ -43,33 +43,51 @@ def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> M
     """
     shape = tuple(expected.shape)
     if isinstance(got, Opaque):
-        return Mismatch("wrong_return_type",
-                        f"returned {got.type} ({got.repr}), expected an array of shape {shape}",
-                        {"type": got.type, "repr": got.repr, "expected_shape": list(shape)})
+        return Mismatch(
+            "wrong_return_type",
+            f"returned {got.type} ({got.repr}), expected an array of shape {shape}",
+            {"type": got.type, "repr": got.repr, "expected_shape": list(shape)},
+        )
     got = np.asarray(got)
     if got.dtype.kind not in "biuf":
-        return Mismatch("wrong_return_type", f"returned an array of {got.dtype}, expected "
-                        f"numbers", {"type": f"ndarray[{got.dtype}]",
-                                     "expected_shape": list(shape)})
+        return Mismatch(
+            "wrong_return_type",
+            f"returned an array of {got.dtype}, expected numbers",
+            {"type": f"ndarray[{got.dtype}]", "expected_shape": list(shape)},
+        )
     if got.shape != shape:
-        evidence: dict[str, Any] = {"expected_shape": list(shape), "got_shape": list(got.shape),
-                                    "got_dtype": str(got.dtype)}
+        evidence: dict[str, Any] = {
+            "expected_shape": list(shape),
+            "got_shape": list(got.shape),
+            "got_dtype": str(got.dtype),
+        }
         if got.size == expected.size and expected.ndim == 1 and got.ndim > 1:
             flat = got.reshape(-1)
             evidence["values_match_when_flattened"] = bool(
-                np.all(np.isfinite(flat)) and _off(expected, flat, tol).sum() == 0)
-            return Mismatch("not_flattened", f"output has shape {got.shape}; expected the "
-                            f"flattened shape {shape}", evidence)
-        return Mismatch("wrong_output_shape",
-                        f"output has shape {got.shape}, expected {shape}", evidence)
+                np.all(np.isfinite(flat)) and _off(expected, flat, tol).sum() == 0
+            )
+            return Mismatch(
+                "not_flattened",
+                f"output has shape {got.shape}; expected the flattened shape {shape}",
+                evidence,
+            )
+        return Mismatch(
+            "wrong_output_shape", f"output has shape {got.shape}, expected {shape}", evidence
+        )
     finite = np.isfinite(got) if got.dtype.kind == "f" else np.ones(got.shape, dtype=bool)
     if not finite.all():
         bad = np.flatnonzero(~finite.reshape(-1))
         first = int(bad[0])
-        return Mismatch("non_finite_output", f"{bad.size} of {got.size} output values are NaN "
-                        "or infinite", {"count": int(bad.size), "total": int(got.size),
-                                        "first_index": _index(first, shape),
-                                        "got_at_first": _number(got.reshape(-1)[first])})
+        return Mismatch(
+            "non_finite_output",
+            f"{bad.size} of {got.size} output values are NaN or infinite",
+            {
+                "count": int(bad.size),
+                "total": int(got.size),
+                "first_index": _index(first, shape),
+                "got_at_first": _number(got.reshape(-1)[first]),
+            },
+        )
     off = _off(expected, got, tol)
     if not off.any():
         return None
@@ -85,14 +103,21 @@ def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> M
         "values_mismatch",
         f"{count} of {got.size} values differ beyond the tolerance; max |expected - got| = "
         f"{abs_err[worst]:.3g} at {_index(worst, shape)}",
-        {"mismatched": count, "total": int(got.size),
-         "max_abs_error": float(abs_err.max()),
-         "max_rel_error": _number(np.max(rel_err[off.reshape(-1)])),
-         "worst_index": _index(worst, shape),
-         "first_index": _index(first, shape),
-         "expected_at_first": float(exp64[first]), "got_at_first": float(got64[first]),
-         "atol": tol.atol, "rtol": tol.rtol,
-         "expected_dtype": str(expected.dtype), "got_dtype": str(got.dtype)})
+        {
+            "mismatched": count,
+            "total": int(got.size),
+            "max_abs_error": float(abs_err.max()),
+            "max_rel_error": _number(np.max(rel_err[off.reshape(-1)])),
+            "worst_index": _index(worst, shape),
+            "first_index": _index(first, shape),
+            "expected_at_first": float(exp64[first]),
+            "got_at_first": float(got64[first]),
+            "atol": tol.atol,
+            "rtol": tol.rtol,
+            "expected_dtype": str(expected.dtype),
+            "got_dtype": str(got.dtype),
+        },
+    )
 
 
 def _off(expected: np.ndarray, got: np.ndarray, tol: Tolerance) -> np.ndarray:

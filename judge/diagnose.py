@@ -16,24 +16,24 @@ from .result import Diagnostic, Mismatch, Severity
 
 _GENERIC_HINTS = {
     "syntax_error": "Fix the line shown; `python -m py_compile FILE` checks a file without "
-                    "running it.",
+    "running it.",
     "import_error": "Import only what the grader has: the standard library, numpy, jax and "
-                    "flax. Remove the import or replace what it provided.",
+    "flax. Remove the import or replace what it provided.",
     "exception_at_import": "Code at the top level runs when your file is loaded. Move tests and "
-                           "experiments under `if __name__ == \"__main__\":`.",
+    'experiments under `if __name__ == "__main__":`.',
     "entry_point_missing": "Define the function at the top level of the file, with exactly "
-                           "this name (not inside a class or an `if` block).",
+    "this name (not inside a class or an `if` block).",
     "entry_point_not_callable": "The name must refer to a function defined with `def`.",
     "signature_mismatch": "Give the function the parameters the statement lists, in order.",
     "notebook_invalid": "Download the notebook again from Jupyter (File > Download) or submit "
-                        "a .py file.",
+    "a .py file.",
     "no_code": "Put your function in a code cell (not a markdown cell) and save the notebook.",
     "exception": "Paste the reproducer into Python where your function is defined to see the "
-                 "error happen, then fix the line the traceback points to.",
+    "error happen, then fix the line the traceback points to.",
     "process_died": "Something ended the whole process: os._exit, a signal, or a crash in "
-                    "native code. Do not exit or kill the process from your function.",
+    "native code. Do not exit or kill the process from your function.",
     "timeout": "Look for a loop that never ends, a sleep, or work that grows much faster "
-               "than the input.",
+    "than the input.",
     "memory_limit": "Look for arrays far larger than the inputs, or a list that keeps growing.",
     "output_too_large": "Return only the requested output.",
     "wrong_return_type": "Return an array (a jax or numpy array), not a tuple, dict or None.",
@@ -41,12 +41,18 @@ _GENERIC_HINTS = {
     "not_flattened": "Flatten the result before returning it: `out.reshape(-1)`.",
     "non_finite_output": "Look for a division by zero, a log of zero or an overflow.",
     "values_mismatch": "The shape is right but the values are not: run the reproducer and "
-                       "compare each step with the statement.",
+    "compare each step with the statement.",
 }
 
 
-def _diagnostic(problem: Problem | None, code: str, message: str, evidence: dict[str, Any],
-                severity: Severity = Severity.ERROR, hint_key: str | None = None) -> Diagnostic:
+def _diagnostic(
+    problem: Problem | None,
+    code: str,
+    message: str,
+    evidence: dict[str, Any],
+    severity: Severity = Severity.ERROR,
+    hint_key: str | None = None,
+) -> Diagnostic:
     key = hint_key or code
     hint = (problem.hints.get(key) if problem else None) or _GENERIC_HINTS.get(key, "")
     return Diagnostic(code, severity, message, hint, evidence)
@@ -66,8 +72,12 @@ def load_failure(problem: Problem, filename: str, reply: dict[str, Any]) -> Diag
     if code == "entry_point_missing":
         suggestion = evidence.get("did_you_mean")
         tip = f" (did you mean {suggestion}?)" if suggestion else ""
-        return _diagnostic(problem, code, f"{filename} defines no function named "
-                           f"{problem.entry_point}{tip}", evidence)
+        return _diagnostic(
+            problem,
+            code,
+            f"{filename} defines no function named {problem.entry_point}{tip}",
+            evidence,
+        )
     if code in ("entry_point_not_callable", "signature_mismatch"):
         return _diagnostic(problem, code, message, evidence)
     kind = evidence.get("type", "an exception")
@@ -81,10 +91,13 @@ def load_failure(problem: Problem, filename: str, reply: dict[str, Any]) -> Diag
 
 def signature_warning(problem: Problem, warning: dict[str, Any]) -> Diagnostic:
     return _diagnostic(
-        problem, "signature_mismatch",
+        problem,
+        "signature_mismatch",
         f"your function is {warning.get('signature')}; the statement names it "
         f"{warning.get('expected')}. Arguments are passed by position, so this still works.",
-        {k: warning.get(k) for k in ("signature", "expected")}, Severity.WARNING)
+        {k: warning.get(k) for k in ("signature", "expected")},
+        Severity.WARNING,
+    )
 
 
 def submission_problem(code: str, message: str, filename: str) -> Diagnostic:
@@ -96,15 +109,23 @@ def _where(problem: Problem, case: Case, index: int | None) -> str:
     return f"{number}({case.describe(problem)})"
 
 
-def exception(problem: Problem, case: Case, index: int | None, reply: dict[str, Any]
-              ) -> Diagnostic:
+def exception(problem: Problem, case: Case, index: int | None, reply: dict[str, Any]) -> Diagnostic:
     kind = str(reply.get("type", "Exception"))
     text = str(reply.get("message", kind))
     first = text.splitlines()[0] if text else kind
-    evidence = {"type": kind, "message": text, "traceback": reply.get("traceback", []),
-                "line": reply.get("line"), "case": case.describe(problem)}
-    return _diagnostic(problem, "exception", f"{problem.entry_point} raised {first} on "
-                       f"{_where(problem, case, index)}", evidence)
+    evidence = {
+        "type": kind,
+        "message": text,
+        "traceback": reply.get("traceback", []),
+        "line": reply.get("line"),
+        "case": case.describe(problem),
+    }
+    return _diagnostic(
+        problem,
+        "exception",
+        f"{problem.entry_point} raised {first} on {_where(problem, case, index)}",
+        evidence,
+    )
 
 
 def _signal_name(returncode: int | None) -> str:
@@ -118,37 +139,54 @@ def _signal_name(returncode: int | None) -> str:
     return f"exit status {returncode}"
 
 
-def process_died(problem: Problem, case: Case | None, index: int | None,
-                 returncode: int | None, during: str) -> Diagnostic:
+def process_died(
+    problem: Problem, case: Case | None, index: int | None, returncode: int | None, during: str
+) -> Diagnostic:
     where = _where(problem, case, index) if case is not None else ""
-    return _diagnostic(problem, "process_died", f"the process running your code ended "
-                       f"({_signal_name(returncode)}) {during} {where}".rstrip(),
-                       {"returncode": returncode, "during": during})
+    return _diagnostic(
+        problem,
+        "process_died",
+        f"the process running your code ended "
+        f"({_signal_name(returncode)}) {during} {where}".rstrip(),
+        {"returncode": returncode, "during": during},
+    )
 
 
-def timeout(problem: Problem, case: Case | None, index: int | None, limit_s: float,
-            which: str) -> Diagnostic:
+def timeout(
+    problem: Problem, case: Case | None, index: int | None, limit_s: float, which: str
+) -> Diagnostic:
     if which == "submission":
         message = f"grading took longer than the {limit_s:g} s allowed for a whole submission"
     elif case is None:
         message = f"loading your file took longer than {limit_s:g} s"
     else:
-        message = f"{problem.entry_point} gave no answer within {limit_s:g} s on " \
-                  f"{_where(problem, case, index)}"
+        message = (
+            f"{problem.entry_point} gave no answer within {limit_s:g} s on "
+            f"{_where(problem, case, index)}"
+        )
     return _diagnostic(problem, "timeout", message, {"limit_s": limit_s, "limit": which})
 
 
-def memory_limit(problem: Problem, case: Case | None, index: int | None,
-                 limit_mb: int) -> Diagnostic:
+def memory_limit(
+    problem: Problem, case: Case | None, index: int | None, limit_mb: int
+) -> Diagnostic:
     where = f" on {_where(problem, case, index)}" if case is not None else " while loading"
-    return _diagnostic(problem, "memory_limit", f"your code ran out of memory{where} (limit "
-                       f"{limit_mb} MB)", {"limit_mb": limit_mb})
+    return _diagnostic(
+        problem,
+        "memory_limit",
+        f"your code ran out of memory{where} (limit {limit_mb} MB)",
+        {"limit_mb": limit_mb},
+    )
 
 
-def output_too_large(problem: Problem, case: Case, index: int | None, message: str
-                     ) -> Diagnostic:
-    return _diagnostic(problem, "output_too_large", f"{problem.entry_point} returned a value "
-                       f"too large to compare on {_where(problem, case, index)}: {message}", {})
+def output_too_large(problem: Problem, case: Case, index: int | None, message: str) -> Diagnostic:
+    return _diagnostic(
+        problem,
+        "output_too_large",
+        f"{problem.entry_point} returned a value "
+        f"too large to compare on {_where(problem, case, index)}: {message}",
+        {},
+    )
 
 
 def mismatch(problem: Problem, case: Case, index: int | None, found: Mismatch) -> Diagnostic:

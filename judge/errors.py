@@ -61,8 +61,10 @@ class ProblemError(JudgeError, ValueError):
     def __init__(self, path: str, errors: Sequence[tuple[str, str]]) -> None:
         self.path = path
         self.errors = list(errors)
-        lines = [f"{path}: {field}: {message}" if field else f"{path}: {message}"
-                 for field, message in self.errors]
+        lines = [
+            f"{path}: {field}: {message}" if field else f"{path}: {message}"
+            for field, message in self.errors
+        ]
         super().__init__("\n".join(lines))
 
 

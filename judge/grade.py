@@ -86,8 +86,7 @@ class Outcome:
 # --- problem resolution ------------------------------------------------------------------------
 
 
-def resolve_problem(submission: Submission, name: str | None,
-                    problems_dir: Path | None) -> Problem:
+def resolve_problem(submission: Submission, name: str | None, problems_dir: Path | None) -> Problem:
     """The problem named, or the one whose entry point the submission defines."""
     folder = problems_dir or default_problems_dir()
     if name:
@@ -104,10 +103,13 @@ def resolve_problem(submission: Submission, name: str | None,
         return problems[0]  # one problem: grade against it and report what is missing
     if matches:
         listing = ", ".join(p.name for p in matches)
-        raise ProblemNotFound(f"{submission.display}: matches several problems ({listing}); "
-                              "pass --problem NAME")
-    raise ProblemNotFound(f"{submission.display}: defines no known entry point "
-                          f"({', '.join(p.entry_point for p in problems)}); pass --problem NAME")
+        raise ProblemNotFound(
+            f"{submission.display}: matches several problems ({listing}); pass --problem NAME"
+        )
+    raise ProblemNotFound(
+        f"{submission.display}: defines no known entry point "
+        f"({', '.join(p.entry_point for p in problems)}); pass --problem NAME"
+    )
 
 
 # --- JSON helpers ------------------------------------------------------------------------------
@@ -115,9 +117,11 @@ def resolve_problem(submission: Submission, name: str | None,
 
 def _array_json(array: np.ndarray, original_dtype: str | None = None) -> dict[str, Any]:
     flat = array.reshape(-1)
-    out: dict[str, Any] = {"dtype": original_dtype or str(array.dtype),
-                           "shape": list(array.shape),
-                           "values": json_values(flat[:MAX_JSON_VALUES])}
+    out: dict[str, Any] = {
+        "dtype": original_dtype or str(array.dtype),
+        "shape": list(array.shape),
+        "values": json_values(flat[:MAX_JSON_VALUES]),
+    }
     if flat.size > MAX_JSON_VALUES:
         out["truncated"] = True
     return out
@@ -147,9 +151,18 @@ class _Grading:
         self.call_s = options.call_s or limits.call_s
         self.submission_s = options.submission_s or limits.submission_s
         self.memory_mb = options.memory_mb or limits.memory_mb
-        self.timing: dict[str, float] = {k: 0.0 for k in (
-            "plan_s", "startup_s", "load_s", "reference_s", "learner_s", "compare_s",
-            "shrink_s")}
+        self.timing: dict[str, float] = {
+            k: 0.0
+            for k in (
+                "plan_s",
+                "startup_s",
+                "load_s",
+                "reference_s",
+                "learner_s",
+                "compare_s",
+                "shrink_s",
+            )
+        }
         self.expected: dict[str, tuple[np.ndarray, str | None]] = {}
         self.outcomes: dict[str, Outcome] = {}
         self.diagnostics: list[Diagnostic] = []
@@ -162,22 +175,30 @@ class _Grading:
     # --- workers ---
 
     def _worker(self, role: str) -> Worker:
-        return Worker(role=role, backend=self.options.backend, precision=self.problem.precision,
-                      memory_mb=self.memory_mb, output_limit=self.problem.limits.output_kb * 1024,
-                      python=self.options.python)
+        return Worker(
+            role=role,
+            backend=self.options.backend,
+            precision=self.problem.precision,
+            memory_mb=self.memory_mb,
+            output_limit=self.problem.limits.output_kb * 1024,
+            python=self.options.python,
+        )
 
     def _hello(self, worker: Worker) -> dict[str, Any]:
         try:
             hello = worker.receive(STARTUP_TIMEOUT_S)
         except (WorkerTimeout, WorkerDied) as exc:
             detail = worker.output()["stderr"].strip().splitlines()[-1:]
-            raise WorkerError(f"the {worker.role} worker did not start: {exc} "
-                              f"{' '.join(detail)}".strip()) from None
+            raise WorkerError(
+                f"the {worker.role} worker did not start: {exc} {' '.join(detail)}".strip()
+            ) from None
         if not hello.get("ok"):
             if hello.get("error") == "backend_unavailable":
-                raise BackendUnavailable(self.options.backend,
-                                         probe_backends(self.options.python),
-                                         str(hello.get("message", ""))[:200])
+                raise BackendUnavailable(
+                    self.options.backend,
+                    probe_backends(self.options.python),
+                    str(hello.get("message", ""))[:200],
+                )
             raise WorkerError(f"the {worker.role} worker failed to start: {hello}")
         return hello
 
@@ -189,25 +210,26 @@ class _Grading:
         try:
             reply = self.reference.receive(max(self.call_s * 3, 60.0))
         except (WorkerTimeout, WorkerDied) as exc:
-            raise WorkerError(f"the reference failed on {case.describe(self.problem)}: {exc}"
-                              ) from None
+            raise WorkerError(
+                f"the reference failed on {case.describe(self.problem)}: {exc}"
+            ) from None
         self.timing["reference_s"] += float(reply.get("elapsed_s") or 0.0)
         if not reply.get("ok") or reply.get("kind") != "array":
             detail = reply.get("message") or reply.get("repr") or reply.get("type")
-            raise WorkerError(f"the reference failed on {case.describe(self.problem)}: "
-                              f"{detail}")
+            raise WorkerError(f"the reference failed on {case.describe(self.problem)}: {detail}")
         array = decode_array(reply["array"])
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-            raise WorkerError(f"the reference returned NaN or inf on "
-                              f"{case.describe(self.problem)}")
+            raise WorkerError(f"the reference returned NaN or inf on {case.describe(self.problem)}")
         return array, reply["array"]["__ndarray__"].get("original_dtype")
 
     def _tolerance(self, dtype: str) -> Tolerance:
-        tol = self.problem.tolerance_for(dtype, self.options.backend) or \
-            self.problem.tolerance_for(self.problem.output_dtype, self.options.backend)
+        tol = self.problem.tolerance_for(dtype, self.options.backend) or self.problem.tolerance_for(
+            self.problem.output_dtype, self.options.backend
+        )
         if tol is None:
-            raise WorkerError(f"{self.problem.name}: no tolerance declared for {dtype} on "
-                              f"{self.options.backend}")
+            raise WorkerError(
+                f"{self.problem.name}: no tolerance declared for {dtype} on {self.options.backend}"
+            )
         return tol
 
     def evaluate(self, case: Case) -> Outcome:
@@ -232,8 +254,10 @@ class _Grading:
         except WorkerTimeout:
             self.learner.kill()
             outcome.failure = "timeout"
-            outcome.reply = {"limit_s": limit,
-                             "which": "call" if limit >= self.call_s else "submission"}
+            outcome.reply = {
+                "limit_s": limit,
+                "which": "call" if limit >= self.call_s else "submission",
+            }
             return self._remember(outcome)
         except WorkerDied as exc:
             outcome.failure = "died"
@@ -244,11 +268,15 @@ class _Grading:
         started = time.perf_counter()
         if not reply.get("ok"):
             outcome.failure = {"memory": "memory", "too_large": "too_large"}.get(
-                str(reply.get("kind")), "exception")
+                str(reply.get("kind")), "exception"
+            )
         else:
             try:
-                outcome.got = decode_array(reply["array"]) if reply.get("kind") == "array" \
+                outcome.got = (
+                    decode_array(reply["array"])
+                    if reply.get("kind") == "array"
                     else Opaque(str(reply.get("type"))[:200], str(reply.get("repr"))[:300])
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 outcome.got = Opaque("invalid", f"malformed reply: {exc}"[:300])
             outcome.mismatch = compare(expected, outcome.got, tol)
@@ -281,8 +309,11 @@ class _Grading:
                 if outcome.failure in ("timeout", "died", "memory"):
                     self._restart_learner()
                     continue
-                if not outcome.passed and outcome.signature == failing.signature and (
-                        outcome.informative or not failing.informative):
+                if (
+                    not outcome.passed
+                    and outcome.signature == failing.signature
+                    and (outcome.informative or not failing.informative)
+                ):
                     current, steps, improved = outcome, steps + 1, True
                     break
         self.timing["shrink_s"] += time.monotonic() - started
@@ -302,8 +333,14 @@ class _Grading:
         assert self.learner is not None
         path = Path(self.learner.directory) / self.submission.module_filename
         path.write_text(self.submission.source, encoding="utf-8")
-        self.learner.send({"op": "load", "path": str(path), "entry": self.problem.entry_point,
-                           "parameters": list(self.problem.parameters)})
+        self.learner.send(
+            {
+                "op": "load",
+                "path": str(path),
+                "entry": self.problem.entry_point,
+                "parameters": list(self.problem.parameters),
+            }
+        )
 
     # --- the whole run ---
 
@@ -321,17 +358,24 @@ class _Grading:
             self._hello(self.learner)
             self.timing["startup_s"] = time.perf_counter() - started
             self._record_environment(hello)
-            self.reference.send({"op": "load", "path": str(self.problem.reference),
-                                 "entry": self.problem.entry_point,
-                                 "parameters": list(self.problem.parameters)})
+            self.reference.send(
+                {
+                    "op": "load",
+                    "path": str(self.problem.reference),
+                    "entry": self.problem.entry_point,
+                    "parameters": list(self.problem.parameters),
+                }
+            )
             self._send_load()
             started = time.perf_counter()
             verdict, load_diag = self._receive_learner_load()
             self.timing["load_s"] = time.perf_counter() - started
             reply = self.reference.receive(STARTUP_TIMEOUT_S)
             if not reply.get("ok"):
-                raise WorkerError(f"the reference {self.problem.reference} failed to load: "
-                                  f"{reply.get('code')}: {reply.get('message')}")
+                raise WorkerError(
+                    f"the reference {self.problem.reference} failed to load: "
+                    f"{reply.get('code')}: {reply.get('message')}"
+                )
             if verdict is not None:
                 assert load_diag is not None
                 return self._report(verdict, [load_diag], plan, [], None, 0)
@@ -349,10 +393,12 @@ class _Grading:
         except WorkerTimeout:
             self.learner.kill()
             return Verdict.TIME_LIMIT_EXCEEDED, diagnose.timeout(
-                self.problem, None, None, self.call_s, "call")
+                self.problem, None, None, self.call_s, "call"
+            )
         except WorkerDied as exc:
             return Verdict.COMPILE_ERROR, diagnose.process_died(
-                self.problem, None, None, exc.returncode, f"while loading {name}")
+                self.problem, None, None, exc.returncode, f"while loading {name}"
+            )
         if reply.get("ok"):
             for warning in reply.get("warnings") or []:
                 if isinstance(warning, dict):
@@ -360,15 +406,19 @@ class _Grading:
             return None, None
         if reply.get("code") == "memory":
             return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
-                self.problem, None, None, self.memory_mb)
+                self.problem, None, None, self.memory_mb
+            )
         return Verdict.COMPILE_ERROR, diagnose.load_failure(self.problem, name, reply)
 
     def _run_plan(self, plan: list[Case]) -> Report:
         results: list[Outcome] = []
         for case in plan:
             if time.monotonic() >= self.deadline:
-                outcome = Outcome(case, failure="timeout",
-                                  reply={"limit_s": self.submission_s, "which": "submission"})
+                outcome = Outcome(
+                    case,
+                    failure="timeout",
+                    reply={"limit_s": self.submission_s, "which": "submission"},
+                )
                 results.append(outcome)
                 break
             outcome = self.evaluate(case)
@@ -382,7 +432,8 @@ class _Grading:
                 raise WorkerError(
                     f"{self.problem.name}: only {informative} of {len(results)} cases could "
                     f"tell a wrong answer from a right one; the problem needs at least "
-                    f"{self.problem.cases.min_informative}. Widen its input ranges.")
+                    f"{self.problem.cases.min_informative}. Widen its input ranges."
+                )
             return self._report(Verdict.ACCEPTED, [], plan, results, None, 0)
         index = plan.index(first.case)
         shown, steps = first, 0
@@ -391,13 +442,18 @@ class _Grading:
             same = [o for o in results if o.signature == first.signature]
             start = min(same, key=lambda o: (o.case.size(self.problem), plan.index(o.case)))
             shown, steps = self.shrink(start)
-        verdict = {"mismatch": Verdict.WRONG_ANSWER, "exception": Verdict.RUNTIME_ERROR,
-                   "timeout": Verdict.TIME_LIMIT_EXCEEDED, "died": Verdict.RUNTIME_ERROR,
-                   "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
-                   "too_large": Verdict.WRONG_ANSWER}[str(first.failure)]
+        verdict = {
+            "mismatch": Verdict.WRONG_ANSWER,
+            "exception": Verdict.RUNTIME_ERROR,
+            "timeout": Verdict.TIME_LIMIT_EXCEEDED,
+            "died": Verdict.RUNTIME_ERROR,
+            "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
+            "too_large": Verdict.WRONG_ANSWER,
+        }[str(first.failure)]
         shown_index = index if shown.case == first.case else None
-        return self._report(verdict, [self._explain(shown, shown_index)], plan, results,
-                            (shown, index), steps)
+        return self._report(
+            verdict, [self._explain(shown, shown_index)], plan, results, (shown, index), steps
+        )
 
     def _explain(self, outcome: Outcome, index: int | None) -> Diagnostic:
         problem, case, reply = self.problem, outcome.case, outcome.reply
@@ -406,8 +462,13 @@ class _Grading:
         if outcome.failure == "exception":
             return diagnose.exception(problem, case, index, reply)
         if outcome.failure == "timeout":
-            return diagnose.timeout(problem, case, index, float(reply.get("limit_s", 0)),
-                                    str(reply.get("which", "call")))
+            return diagnose.timeout(
+                problem,
+                case,
+                index,
+                float(reply.get("limit_s", 0)),
+                str(reply.get("which", "call")),
+            )
         if outcome.failure == "memory":
             return diagnose.memory_limit(problem, case, index, self.memory_mb)
         if outcome.failure == "too_large":
@@ -423,19 +484,33 @@ class _Grading:
         except metadata.PackageNotFoundError:
             hypothesis_version = None
         self.environment = {
-            "backend": self.options.backend, "device": hello.get("device"),
+            "backend": self.options.backend,
+            "device": hello.get("device"),
             "python": versions.get("python") or platform.python_version(),
-            "jax": versions.get("jax"), "jaxlib": versions.get("jaxlib"),
-            "flax": versions.get("flax"), "numpy": versions.get("numpy"),
-            "hypothesis": hypothesis_version, "judge": judge_version(),
-            "matmul_precision": self.problem.precision, "sandbox": "process",
-            "limits": {"call_s": self.call_s, "submission_s": self.submission_s,
-                       "memory_mb": self.memory_mb},
+            "jax": versions.get("jax"),
+            "jaxlib": versions.get("jaxlib"),
+            "flax": versions.get("flax"),
+            "numpy": versions.get("numpy"),
+            "hypothesis": hypothesis_version,
+            "judge": judge_version(),
+            "matmul_precision": self.problem.precision,
+            "sandbox": "process",
+            "limits": {
+                "call_s": self.call_s,
+                "submission_s": self.submission_s,
+                "memory_mb": self.memory_mb,
+            },
         }
 
-    def _report(self, verdict: Verdict, diagnostics: list[Diagnostic], plan: list[Case],
-                results: list[Outcome], failing: tuple[Outcome, int] | None,
-                steps: int) -> Report:
+    def _report(
+        self,
+        verdict: Verdict,
+        diagnostics: list[Diagnostic],
+        plan: list[Case],
+        results: list[Outcome],
+        failing: tuple[Outcome, int] | None,
+        steps: int,
+    ) -> Report:
         run = len(results)
         passed = sum(o.passed for o in results)
         informative_run = sum(o.informative for o in results)
@@ -455,30 +530,57 @@ class _Grading:
                 inputs=shown.case.to_json(self.problem),
                 expected=_array_json(shown.expected) if shown.expected is not None else None,
                 got=_got_json(shown),
-                mismatch=({"code": shown.mismatch.code, "message": shown.mismatch.message,
-                           "evidence": shown.mismatch.evidence} if shown.mismatch else None),
+                mismatch=(
+                    {
+                        "code": shown.mismatch.code,
+                        "message": shown.mismatch.message,
+                        "evidence": shown.mismatch.evidence,
+                    }
+                    if shown.mismatch
+                    else None
+                ),
                 reproducer=shown.case.reproducer(self.problem),
-                shrink_steps=steps)
+                shrink_steps=steps,
+            )
         all_diagnostics = diagnostics + self.diagnostics
         summary = _summary(verdict, self.problem, plan, results, failing, all_diagnostics)
         return Report(
-            problem=self.problem.name, submission=self.submission.display, verdict=verdict,
-            score=score, summary=summary,
-            cases={"run": run, "passed": passed, "seed": self.options.seed,
-                   "planned": len(plan), "informative": informative_run},
-            failing_case=failing_case, diagnostics=all_diagnostics,
-            environment=self.environment, timing=dict(self.timing))
+            problem=self.problem.name,
+            submission=self.submission.display,
+            verdict=verdict,
+            score=score,
+            summary=summary,
+            cases={
+                "run": run,
+                "passed": passed,
+                "seed": self.options.seed,
+                "planned": len(plan),
+                "informative": informative_run,
+            },
+            failing_case=failing_case,
+            diagnostics=all_diagnostics,
+            environment=self.environment,
+            timing=dict(self.timing),
+        )
 
 
-def _summary(verdict: Verdict, problem: Problem, plan: list[Case], results: list[Outcome],
-             failing: tuple[Outcome, int] | None, diagnostics: list[Diagnostic]) -> str:
+def _summary(
+    verdict: Verdict,
+    problem: Problem,
+    plan: list[Case],
+    results: list[Outcome],
+    failing: tuple[Outcome, int] | None,
+    diagnostics: list[Diagnostic],
+) -> str:
     if verdict is Verdict.ACCEPTED:
         return f"accepted: all {len(results)} cases passed"
     if failing is not None:
         outcome, index = failing
         first = diagnostics[0].code if diagnostics else str(outcome.failure)
-        return (f"{verdict} on case {index + 1} of {len(plan)} ({first}); smallest failing "
-                f"case: {outcome.case.describe(problem)}")
+        return (
+            f"{verdict} on case {index + 1} of {len(plan)} ({first}); smallest failing "
+            f"case: {outcome.case.describe(problem)}"
+        )
     first = diagnostics[0] if diagnostics else None
     return f"{verdict}: {first.message}" if first else str(verdict)
 
@@ -489,20 +591,34 @@ def _wire(value: Any) -> Any:
     return encode_array(value) if isinstance(value, np.ndarray) else int(value)
 
 
-def _compile_error_report(submission: Submission, problem: Problem, options: GradeOptions,
-                          code: str, message: str) -> Report:
+def _compile_error_report(
+    submission: Submission, problem: Problem, options: GradeOptions, code: str, message: str
+) -> Report:
     diagnostic = diagnose.submission_problem(code, message, submission.display)
-    return Report(problem=problem.name, submission=submission.display,
-                  verdict=Verdict.COMPILE_ERROR, score=0.0,
-                  summary=f"compile_error: {diagnostic.message}",
-                  cases={"run": 0, "passed": 0, "seed": options.seed,
-                         "planned": problem.cases.count, "informative": 0},
-                  diagnostics=[diagnostic],
-                  environment={"backend": options.backend, "judge": judge_version()})
+    return Report(
+        problem=problem.name,
+        submission=submission.display,
+        verdict=Verdict.COMPILE_ERROR,
+        score=0.0,
+        summary=f"compile_error: {diagnostic.message}",
+        cases={
+            "run": 0,
+            "passed": 0,
+            "seed": options.seed,
+            "planned": problem.cases.count,
+            "informative": 0,
+        },
+        diagnostics=[diagnostic],
+        environment={"backend": options.backend, "judge": judge_version()},
+    )
 
 
-def grade(path: str | Path, problem: str | Problem | None = None,
-          options: GradeOptions | None = None, problems_dir: Path | None = None) -> Report:
+def grade(
+    path: str | Path,
+    problem: str | Problem | None = None,
+    options: GradeOptions | None = None,
+    problems_dir: Path | None = None,
+) -> Report:
     """Grade one learner file against a problem and return its Report.
 
     Raises a UsageError subclass when the file, the problem or the backend cannot be had,
@@ -512,8 +628,11 @@ def grade(path: str | Path, problem: str | Problem | None = None,
     options = options or GradeOptions()
     started = time.perf_counter()
     submission = read_submission(path)
-    resolved = problem if isinstance(problem, Problem) else resolve_problem(
-        submission, problem, problems_dir)
+    resolved = (
+        problem
+        if isinstance(problem, Problem)
+        else resolve_problem(submission, problem, problems_dir)
+    )
     if submission.problem is not None:
         report = _compile_error_report(submission, resolved, options, *submission.problem)
     else:
@@ -521,10 +640,15 @@ def grade(path: str | Path, problem: str | Problem | None = None,
         try:
             report = grading.run()
         except WorkerError as exc:
-            report = Report(problem=resolved.name, submission=submission.display,
-                            verdict=Verdict.JUDGE_ERROR, score=0.0,
-                            summary=f"judge_error: {exc}",
-                            environment=grading.environment, timing=dict(grading.timing))
+            report = Report(
+                problem=resolved.name,
+                submission=submission.display,
+                verdict=Verdict.JUDGE_ERROR,
+                score=0.0,
+                summary=f"judge_error: {exc}",
+                environment=grading.environment,
+                timing=dict(grading.timing),
+            )
         if grading.learner is not None:
             report.output = grading.learner.output()
     report.timing["total_s"] = time.perf_counter() - started

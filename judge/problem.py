@@ -164,8 +164,9 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _check_keys(data: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...],
-                errors: _Errors) -> dict[str, Any]:
+def _check_keys(
+    data: Any, path: str, required: tuple[str, ...], optional: tuple[str, ...], errors: _Errors
+) -> dict[str, Any]:
     """Return ``data`` as a dict, reporting missing required keys and unknown ones."""
     if not isinstance(data, dict):
         errors.add(path or "(top level)", f"expected a mapping, got {_describe(data)}")
@@ -182,21 +183,39 @@ def _check_keys(data: Any, path: str, required: tuple[str, ...], optional: tuple
     return data
 
 
-def _int(data: dict, key: str, path: str, errors: _Errors, *, minimum: int | None = None,
-         default: int | None = None) -> int | None:
+def _int(
+    data: dict,
+    key: str,
+    path: str,
+    errors: _Errors,
+    *,
+    minimum: int | None = None,
+    default: int | None = None,
+) -> int | None:
     if key not in data:
         return default
     value = data[key]
     bound = f" >= {minimum}" if minimum is not None else ""
-    if isinstance(value, bool) or not isinstance(value, int) or (
-            minimum is not None and value < minimum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or (minimum is not None and value < minimum)
+    ):
         errors.add(_join(path, key), f"expected an integer{bound}, got {_describe(value)}")
         return None
     return value
 
 
-def _number(data: dict, key: str, path: str, errors: _Errors, *, positive: bool = False,
-            nonnegative: bool = False, default: float | None = None) -> float | None:
+def _number(
+    data: dict,
+    key: str,
+    path: str,
+    errors: _Errors,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    default: float | None = None,
+) -> float | None:
     if key not in data:
         return default
     value = data[key]
@@ -206,15 +225,21 @@ def _number(data: dict, key: str, path: str, errors: _Errors, *, positive: bool 
     if ok and nonnegative and not value >= 0:
         ok = False
     if not ok:
-        kind = "a positive number" if positive else (
-            "a number >= 0" if nonnegative else "a number")
+        kind = "a positive number" if positive else ("a number >= 0" if nonnegative else "a number")
         errors.add(_join(path, key), f"expected {kind}, got {_describe(value)}")
         return None
     return float(value)
 
 
-def _text(data: dict, key: str, path: str, errors: _Errors, *,
-          choices: tuple[str, ...] | None = None, default: str | None = None) -> str | None:
+def _text(
+    data: dict,
+    key: str,
+    path: str,
+    errors: _Errors,
+    *,
+    choices: tuple[str, ...] | None = None,
+    default: str | None = None,
+) -> str | None:
     if key not in data:
         return default
     value = data[key]
@@ -264,8 +289,13 @@ def _parse_inputs(raw: Any, errors: _Errors) -> dict[str, Input]:
                 else:
                     inputs[name] = IntInput(name, lo, hi, role)
         elif kind == "array":
-            data = _check_keys(spec, path, ("type", "dtype", "shape", "min", "max"),
-                               ("nonzero", "min_magnitude", "decimals"), errors)
+            data = _check_keys(
+                spec,
+                path,
+                ("type", "dtype", "shape", "min", "max"),
+                ("nonzero", "min_magnitude", "decimals"),
+                errors,
+            )
             decimals = _int(data, "decimals", path, errors, minimum=0)
             dtype = _text(data, "dtype", path, errors, choices=ARRAY_DTYPES)
             lo = _number(data, "min", path, errors)
@@ -277,25 +307,42 @@ def _parse_inputs(raw: Any, errors: _Errors) -> dict[str, Input]:
             shape = data.get("shape")
             dims: list[str | int] = []
             if not isinstance(shape, list) or not shape:
-                errors.add(f"{path}.shape", "expected a non-empty list of input names or "
-                           f"positive integers, got {_describe(shape)}")
+                errors.add(
+                    f"{path}.shape",
+                    "expected a non-empty list of input names or "
+                    f"positive integers, got {_describe(shape)}",
+                )
             else:
                 for k, dim in enumerate(shape):
-                    if isinstance(dim, bool) or not isinstance(dim, str | int) or (
-                            isinstance(dim, int) and dim < 1):
-                        errors.add(f"{path}.shape[{k}]", "expected an input name or a positive "
-                                   f"integer, got {_describe(dim)}")
+                    if (
+                        isinstance(dim, bool)
+                        or not isinstance(dim, str | int)
+                        or (isinstance(dim, int) and dim < 1)
+                    ):
+                        errors.add(
+                            f"{path}.shape[{k}]",
+                            f"expected an input name or a positive integer, got {_describe(dim)}",
+                        )
                     else:
                         dims.append(dim)
             if lo is not None and hi is not None and lo > hi:
                 errors.add(f"{path}.min", f"min ({lo}) is greater than max ({hi})")
-            elif (nonzero is True and magnitude is not None and lo is not None and hi is not None
-                  and max(abs(lo), abs(hi)) < magnitude):
-                errors.add(f"{path}.nonzero", f"no value in [{lo}, {hi}] reaches min_magnitude "
-                           f"{magnitude}: this input could never be generated")
+            elif (
+                nonzero is True
+                and magnitude is not None
+                and lo is not None
+                and hi is not None
+                and max(abs(lo), abs(hi)) < magnitude
+            ):
+                errors.add(
+                    f"{path}.nonzero",
+                    f"no value in [{lo}, {hi}] reaches min_magnitude "
+                    f"{magnitude}: this input could never be generated",
+                )
             elif None not in (dtype, lo, hi, magnitude) and len(dims) == len(shape or []):
-                inputs[name] = ArrayInput(name, dtype, tuple(dims), lo, hi, nonzero is True,
-                                          magnitude, decimals)
+                inputs[name] = ArrayInput(
+                    name, dtype, tuple(dims), lo, hi, nonzero is True, magnitude, decimals
+                )
         else:
             errors.add(f"{path}.type", f"expected 'int' or 'array', got {_describe(kind)}")
     # Shapes may only name integer inputs.
@@ -306,14 +353,19 @@ def _parse_inputs(raw: Any, errors: _Errors) -> dict[str, Input]:
                     known = [i.name for i in inputs.values() if isinstance(i, IntInput)]
                     close = difflib.get_close_matches(dim, known, n=1)
                     tip = f" (did you mean {close[0]!r}?)" if close else ""
-                    errors.add(f"inputs.{spec.name}.shape[{k}]",
-                               f"{dim!r} is not an integer input{tip}")
+                    errors.add(
+                        f"inputs.{spec.name}.shape[{k}]", f"{dim!r} is not an integer input{tip}"
+                    )
                 elif isinstance(dim, str) and inputs[dim].role == "value":  # type: ignore[union-attr]
-                    errors.add(f"inputs.{dim}.role", f"{dim} is a dimension of {spec.name}, "
-                               "so its role must be 'shape'")
+                    errors.add(
+                        f"inputs.{dim}.role",
+                        f"{dim} is a dimension of {spec.name}, so its role must be 'shape'",
+                    )
                 elif isinstance(dim, str) and inputs[dim].min < 1:  # type: ignore[union-attr]
-                    errors.add(f"inputs.{dim}.min", f"{dim} is an array dimension of "
-                               f"{spec.name}, so its min must be >= 1")
+                    errors.add(
+                        f"inputs.{dim}.min",
+                        f"{dim} is an array dimension of {spec.name}, so its min must be >= 1",
+                    )
     return inputs
 
 
@@ -340,12 +392,14 @@ def _parse_tolerance(raw: Any, errors: _Errors) -> dict[str, dict[str, Tolerance
 
 
 def _parse_cases(raw: Any, inputs: Mapping[str, Input], errors: _Errors) -> CaseSpec | None:
-    data = _check_keys(raw, "cases", ("count",),
-                       ("distinct_shapes", "min_informative", "boundary"), errors)
+    data = _check_keys(
+        raw, "cases", ("count",), ("distinct_shapes", "min_informative", "boundary"), errors
+    )
     count = _int(data, "count", "cases", errors, minimum=1)
     shapes = _int(data, "distinct_shapes", "cases", errors, minimum=1, default=4)
-    informative = _int(data, "min_informative", "cases", errors, minimum=1,
-                       default=max(1, (count or 2) // 2))
+    informative = _int(
+        data, "min_informative", "cases", errors, minimum=1, default=max(1, (count or 2) // 2)
+    )
     boundary_raw = data.get("boundary", [])
     boundary: list[dict[str, int | str]] = []
     if not isinstance(boundary_raw, list):
@@ -363,27 +417,34 @@ def _parse_cases(raw: Any, inputs: Mapping[str, Input], errors: _Errors) -> Case
             elif isinstance(value, str) and value.startswith("="):
                 other = inputs.get(value[1:])
                 if not isinstance(other, IntInput):
-                    errors.add(f"{path}.{name}", f"{value!r}: {value[1:]!r} is not an integer "
-                               "input")
+                    errors.add(
+                        f"{path}.{name}", f"{value!r}: {value[1:]!r} is not an integer input"
+                    )
                 elif max(spec.min, other.min) > min(spec.max, other.max):
                     errors.add(f"{path}.{name}", f"{name} and {value[1:]} have no common value")
             elif value in ("min", "max"):
                 pass
             elif isinstance(value, bool) or not isinstance(value, int):
-                errors.add(f"{path}.{name}", "expected an integer, 'min', 'max' or '=name', got "
-                           f"{_describe(value)}")
+                errors.add(
+                    f"{path}.{name}",
+                    f"expected an integer, 'min', 'max' or '=name', got {_describe(value)}",
+                )
             elif not spec.min <= value <= spec.max:
                 errors.add(f"{path}.{name}", f"{value} is outside [{spec.min}, {spec.max}]")
         boundary.append(dict(entry))
     if count is None or shapes is None or informative is None:
         return None
     if shapes < len(boundary):
-        errors.add("cases.distinct_shapes", f"{shapes} is fewer than the {len(boundary)} "
-                   "boundary cases")
+        errors.add(
+            "cases.distinct_shapes", f"{shapes} is fewer than the {len(boundary)} boundary cases"
+        )
         return None
     if count < 2 * shapes:
-        errors.add("cases.count", f"{count} cases cannot meet each of {shapes} distinct shapes "
-                   "twice; use count >= 2 * distinct_shapes")
+        errors.add(
+            "cases.count",
+            f"{count} cases cannot meet each of {shapes} distinct shapes "
+            "twice; use count >= 2 * distinct_shapes",
+        )
         return None
     if informative > count:
         errors.add("cases.min_informative", f"{informative} is more than the {count} cases")
@@ -391,8 +452,19 @@ def _parse_cases(raw: Any, inputs: Mapping[str, Input], errors: _Errors) -> Case
     return CaseSpec(count, shapes, informative, tuple(boundary))
 
 
-_TOP_REQUIRED = ("name", "title", "version", "statement", "reference", "entry_point", "inputs",
-                 "output", "tolerance", "limits", "cases")
+_TOP_REQUIRED = (
+    "name",
+    "title",
+    "version",
+    "statement",
+    "reference",
+    "entry_point",
+    "inputs",
+    "output",
+    "tolerance",
+    "limits",
+    "cases",
+)
 _TOP_OPTIONAL = ("precision", "hints")
 
 
@@ -423,15 +495,20 @@ def load_problem_file(path: Path) -> Problem:
     precision = _text(data, "precision", "", errors, choices=PRECISIONS, default="highest")
     inputs = _parse_inputs(data.get("inputs"), errors) if "inputs" in data else {}
 
-    entry = _check_keys(data.get("entry_point", {}), "entry_point", ("name", "parameters"), (),
-                        errors) if "entry_point" in data else {}
+    entry = (
+        _check_keys(data.get("entry_point", {}), "entry_point", ("name", "parameters"), (), errors)
+        if "entry_point" in data
+        else {}
+    )
     entry_name = _text(entry, "name", "entry_point", errors)
     if entry_name is not None and not entry_name.isidentifier():
         errors.add("entry_point.name", f"{entry_name!r} is not a Python identifier")
     params = entry.get("parameters")
     if "parameters" in entry and (not isinstance(params, list) or not params):
-        errors.add("entry_point.parameters", "expected a non-empty list of input names, got "
-                   f"{_describe(params)}")
+        errors.add(
+            "entry_point.parameters",
+            f"expected a non-empty list of input names, got {_describe(params)}",
+        )
         params = None
     for k, param in enumerate(params or []):
         if param not in (data.get("inputs") or {}):
@@ -439,16 +516,27 @@ def load_problem_file(path: Path) -> Problem:
     if params and len(set(params)) != len(params):
         errors.add("entry_point.parameters", "a parameter is listed twice")
 
-    output = _check_keys(data.get("output", {}), "output", ("dtype",), (), errors) \
-        if "output" in data else {}
+    output = (
+        _check_keys(data.get("output", {}), "output", ("dtype",), (), errors)
+        if "output" in data
+        else {}
+    )
     output_dtype = _text(output, "dtype", "output", errors, choices=FLOAT_DTYPES)
     tolerance = _parse_tolerance(data["tolerance"], errors) if "tolerance" in data else {}
     if output_dtype and tolerance and output_dtype not in tolerance:
         errors.add("tolerance", f"no tolerance for the output dtype {output_dtype!r}")
 
-    limits_data = _check_keys(data.get("limits", {}), "limits",
-                              ("call_s", "submission_s", "memory_mb"), ("output_kb",), errors) \
-        if "limits" in data else {}
+    limits_data = (
+        _check_keys(
+            data.get("limits", {}),
+            "limits",
+            ("call_s", "submission_s", "memory_mb"),
+            ("output_kb",),
+            errors,
+        )
+        if "limits" in data
+        else {}
+    )
     call_s = _number(limits_data, "call_s", "limits", errors, positive=True)
     submission_s = _number(limits_data, "submission_s", "limits", errors, positive=True)
     memory_mb = _int(limits_data, "memory_mb", "limits", errors, minimum=1536)
@@ -457,13 +545,19 @@ def load_problem_file(path: Path) -> Problem:
     cases = _parse_cases(data["cases"], inputs, errors) if "cases" in data else None
     hints = data.get("hints", {})
     if not isinstance(hints, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in hints.items()):
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in hints.items()
+    ):
         errors.add("hints", "expected a mapping of diagnostic codes to non-empty text")
         hints = {}
 
     # Every declared input must reach the learner, directly or as a dimension.
-    used = set(params or []) | {d for i in inputs.values() if isinstance(i, ArrayInput)
-                                for d in i.shape if isinstance(d, str)}
+    used = set(params or []) | {
+        d
+        for i in inputs.values()
+        if isinstance(i, ArrayInput)
+        for d in i.shape
+        if isinstance(d, str)
+    }
     for input_name in inputs:
         if input_name not in used:
             errors.add(f"inputs.{input_name}", "neither a parameter nor a dimension of one")
@@ -473,12 +567,23 @@ def load_problem_file(path: Path) -> Problem:
     assert name and title and version and statement and reference and entry_name and params
     assert output_dtype and precision and cases and memory_mb and output_kb
     assert call_s is not None and submission_s is not None
-    return Problem(name=name, title=title, version=version, directory=directory,
-                   statement=statement, reference=reference, entry_point=entry_name,
-                   parameters=tuple(params), inputs=inputs, output_dtype=output_dtype,
-                   tolerance=tolerance, precision=precision,
-                   limits=Limits(call_s, submission_s, memory_mb, output_kb), cases=cases,
-                   hints={k: " ".join(v.split()) for k, v in hints.items()})
+    return Problem(
+        name=name,
+        title=title,
+        version=version,
+        directory=directory,
+        statement=statement,
+        reference=reference,
+        entry_point=entry_name,
+        parameters=tuple(params),
+        inputs=inputs,
+        output_dtype=output_dtype,
+        tolerance=tolerance,
+        precision=precision,
+        limits=Limits(call_s, submission_s, memory_mb, output_kb),
+        cases=cases,
+        hints={k: " ".join(v.split()) for k, v in hints.items()},
+    )
 
 
 def _display(path: Path) -> str:

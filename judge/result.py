@@ -70,8 +70,13 @@ class Diagnostic:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": str(self.severity), "message": self.message,
-                "hint": self.hint, "evidence": self.evidence}
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "hint": self.hint,
+            "evidence": self.evidence,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,8 @@ class Report:
     failing_case: FailingCase | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     output: dict[str, Any] = field(
-        default_factory=lambda: {"stdout": "", "stderr": "", "truncated": False})
+        default_factory=lambda: {"stdout": "", "stderr": "", "truncated": False}
+    )
     environment: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, float] = field(default_factory=lambda: {"total_s": 0.0})
 

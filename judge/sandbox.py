@@ -28,8 +28,17 @@ from . import worker as wire
 WORKER_SCRIPT = Path(wire.__file__).resolve()
 
 # Variables a worker may inherit: what the platform needs to find Python, CUDA and TPUs.
-_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES",
-                "NVIDIA_VISIBLE_DEVICES", "TPU_VISIBLE_CHIPS", "XLA_FLAGS", "SYSTEMROOT")
+_PASSTHROUGH = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LD_LIBRARY_PATH",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "TPU_VISIBLE_CHIPS",
+    "XLA_FLAGS",
+    "SYSTEMROOT",
+)
 
 
 class WorkerTimeout(Exception):
@@ -69,15 +78,17 @@ class _Capture:
 def worker_environment(backend: str, home: str) -> dict[str, str]:
     """The environment a worker starts with: pass-through variables plus JAX's settings."""
     env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
-    env.update({
-        "HOME": home,
-        "TMPDIR": home,
-        "JAX_PLATFORMS": backend,
-        # Two processes (reference and learner) share a GPU: neither may take 75% of it.
-        "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONIOENCODING": "utf-8",
-    })
+    env.update(
+        {
+            "HOME": home,
+            "TMPDIR": home,
+            "JAX_PLATFORMS": backend,
+            # Two processes (reference and learner) share a GPU: neither may take 75% of it.
+            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONIOENCODING": "utf-8",
+        }
+    )
     env.setdefault("LANG", "C.UTF-8")
     return env
 
@@ -85,8 +96,16 @@ def worker_environment(backend: str, home: str) -> dict[str, str]:
 class Worker:
     """One worker process and the channel to it. Use as a context manager."""
 
-    def __init__(self, *, role: str, backend: str, precision: str, memory_mb: int | None,
-                 output_limit: int, python: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        role: str,
+        backend: str,
+        precision: str,
+        memory_mb: int | None,
+        output_limit: int,
+        python: str | None = None,
+    ) -> None:
         self.role = role
         self.backend = backend
         self.output_limit = output_limit
@@ -97,8 +116,10 @@ class Worker:
         self._request_fd = -1
         self._reply_fd = -1
         self._buffer = bytearray()
-        self._captures = {"stdout": _Capture(output_limit, bytearray()),
-                          "stderr": _Capture(output_limit, bytearray())}
+        self._captures = {
+            "stdout": _Capture(output_limit, bytearray()),
+            "stderr": _Capture(output_limit, bytearray()),
+        }
         self._drains: list[threading.Thread] = []
         self._next_id = 0
         self.started_at = 0.0
@@ -109,13 +130,27 @@ class Worker:
         self.directory = tempfile.mkdtemp(prefix=f"judge-{self.role}-")
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
-        argv = [self.python, "-I", "-B", str(WORKER_SCRIPT), str(request_read),
-                str(reply_write), json.dumps(self.config)]
+        argv = [
+            self.python,
+            "-I",
+            "-B",
+            str(WORKER_SCRIPT),
+            str(request_read),
+            str(reply_write),
+            json.dumps(self.config),
+        ]
         try:
             self.process = subprocess.Popen(
-                argv, cwd=self.directory, env=worker_environment(self.backend, self.directory),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(request_read, reply_write), start_new_session=True, close_fds=True)
+                argv,
+                cwd=self.directory,
+                env=worker_environment(self.backend, self.directory),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(request_read, reply_write),
+                start_new_session=True,
+                close_fds=True,
+            )
         finally:
             os.close(request_read)
             os.close(reply_write)
@@ -124,8 +159,12 @@ class Worker:
         self.started_at = time.monotonic()
         for name in ("stdout", "stderr"):
             stream = getattr(self.process, name)
-            thread = threading.Thread(target=self._drain, args=(stream, self._captures[name]),
-                                      name=f"judge-{self.role}-{name}", daemon=True)
+            thread = threading.Thread(
+                target=self._drain,
+                args=(stream, self._captures[name]),
+                name=f"judge-{self.role}-{name}",
+                daemon=True,
+            )
             thread.start()
             self._drains.append(thread)
 
@@ -250,21 +289,32 @@ class Worker:
     def output(self) -> dict[str, Any]:
         """What the process printed, bounded; call after ``close`` for all of it."""
         out, err = self._captures["stdout"], self._captures["stderr"]
-        return {"stdout": out.text(), "stderr": err.text(),
-                "truncated": out.truncated or err.truncated,
-                "bytes": {"stdout": out.total, "stderr": err.total}}
+        return {
+            "stdout": out.text(),
+            "stderr": err.text(),
+            "truncated": out.truncated or err.truncated,
+            "bytes": {"stdout": out.total, "stderr": err.total},
+        }
 
 
 def probe_backends(python: str | None = None, timeout: float = 60.0) -> list[str]:
     """Which of cpu, gpu and tpu JAX can start here, asked of a fresh process."""
-    code = ("import jax\nfound=[]\nfor p in ('cpu','gpu','tpu'):\n  try:\n    jax.devices(p)\n"
-            "    found.append(p)\n  except Exception:\n    pass\nprint(','.join(found))")
+    code = (
+        "import jax\nfound=[]\nfor p in ('cpu','gpu','tpu'):\n  try:\n    jax.devices(p)\n"
+        "    found.append(p)\n  except Exception:\n    pass\nprint(','.join(found))"
+    )
     with tempfile.TemporaryDirectory(prefix="judge-probe-") as home:
         env = worker_environment("", home)
         try:
-            done = subprocess.run([python or sys.executable, "-I", "-c", code], env=env,
-                                  cwd=home, capture_output=True, text=True, timeout=timeout,
-                                  start_new_session=True)
+            done = subprocess.run(
+                [python or sys.executable, "-I", "-c", code],
+                env=env,
+                cwd=home,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                start_new_session=True,
+            )
         except (OSError, subprocess.TimeoutExpired):
             return []
     lines = done.stdout.strip().splitlines()

@@ -60,8 +60,9 @@ def notebook_source(text: str) -> tuple[str | None, str | None]:
     try:
         notebook = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        return None, f"not valid JSON ({exc})" if not isinstance(exc, RecursionError) else \
-            "not valid JSON (nested too deeply)"
+        return None, f"not valid JSON ({exc})" if not isinstance(
+            exc, RecursionError
+        ) else "not valid JSON (nested too deeply)"
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         return None, "no 'cells' list: not a Jupyter notebook"
@@ -107,6 +108,11 @@ def read_submission(path: str | Path) -> Submission:
     if source is None:
         return Submission(path, given, "ipynb", "", ("notebook_invalid", reason or "invalid"))
     if not source.strip():
-        return Submission(path, given, "ipynb", "", ("no_code", "the notebook has no code "
-                                                     "cells with Python in them"))
+        return Submission(
+            path,
+            given,
+            "ipynb",
+            "",
+            ("no_code", "the notebook has no code cells with Python in them"),
+        )
     return Submission(path, given, "ipynb", source)

@@ -32,8 +32,22 @@ from typing import Any
 import numpy as np
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-WIRE_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                         "uint64", "float16", "float32", "float64"})
+WIRE_DTYPES = frozenset(
+    {
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+    }
+)
 _HEADER = struct.Struct(">I")
 
 
@@ -47,8 +61,11 @@ def encode_array(array: np.ndarray) -> dict[str, Any]:
     if original not in WIRE_DTYPES:
         array = array.astype(np.float32)
     array = np.ascontiguousarray(array)
-    payload = {"dtype": str(array.dtype), "shape": list(array.shape),
-               "data": base64.b64encode(array.tobytes()).decode("ascii")}
+    payload = {
+        "dtype": str(array.dtype),
+        "shape": list(array.shape),
+        "data": base64.b64encode(array.tobytes()).decode("ascii"),
+    }
     if original != str(array.dtype):
         payload["original_dtype"] = original
     return {"__ndarray__": payload}
@@ -65,8 +82,11 @@ def decode_array(obj: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
     dtype, shape, data = payload.get("dtype"), payload.get("shape"), payload.get("data")
     if dtype not in WIRE_DTYPES:
         raise ValueError(f"dtype {dtype!r} is not allowed on the wire")
-    if not isinstance(shape, list) or len(shape) > 32 or not all(
-            type(d) is int and 0 <= d <= max_bytes for d in shape):
+    if (
+        not isinstance(shape, list)
+        or len(shape) > 32
+        or not all(type(d) is int and 0 <= d <= max_bytes for d in shape)
+    ):
         raise ValueError(f"bad shape {shape!r}")
     if not isinstance(data, str) or len(data) > 2 * max_bytes:
         raise ValueError("bad data")
@@ -95,8 +115,8 @@ def parse_frame(buffer: bytearray, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[s
         raise ValueError(f"message of {length} bytes exceeds the limit of {max_bytes}")
     if len(buffer) < _HEADER.size + length:
         return None
-    body = bytes(buffer[_HEADER.size:_HEADER.size + length])
-    del buffer[:_HEADER.size + length]
+    body = bytes(buffer[_HEADER.size : _HEADER.size + length])
+    del buffer[: _HEADER.size + length]
     message = json.loads(body.decode("utf-8"))
     if not isinstance(message, dict):
         raise ValueError("a message must be a JSON object")
@@ -162,9 +182,13 @@ class Session:
         if len(text_lines) > 25:
             message = "\n".join([*text_lines[:25], f"... ({len(text_lines) - 25} more lines)"])
         last = mine[-1] if mine else None
-        return {"type": type(exc).__name__, "message": message[:8000], "traceback": lines,
-                "line": last.lineno if last else None,
-                "library_frames": len(frames) - len(mine)}
+        return {
+            "type": type(exc).__name__,
+            "message": message[:8000],
+            "traceback": lines,
+            "line": last.lineno if last else None,
+            "library_frames": len(frames) - len(mine),
+        }
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         path = request["path"]
@@ -175,13 +199,23 @@ class Session:
                 source = handle.read()
             code = compile(source, self.filename, "exec")
         except SyntaxError as exc:
-            return {"ok": False, "code": "syntax_error",
-                    "message": f"{exc.msg} (line {exc.lineno})",
-                    "evidence": {"line": exc.lineno, "offset": exc.offset,
-                                 "text": (exc.text or "").rstrip("\n")[:200]}}
+            return {
+                "ok": False,
+                "code": "syntax_error",
+                "message": f"{exc.msg} (line {exc.lineno})",
+                "evidence": {
+                    "line": exc.lineno,
+                    "offset": exc.offset,
+                    "text": (exc.text or "").rstrip("\n")[:200],
+                },
+            }
         except (ValueError, RecursionError, MemoryError, UnicodeDecodeError) as exc:
-            return {"ok": False, "code": "syntax_error", "message": f"{type(exc).__name__}: "
-                    f"{str(exc)[:300]}", "evidence": {}}
+            return {
+                "ok": False,
+                "code": "syntax_error",
+                "message": f"{type(exc).__name__}: {str(exc)[:300]}",
+                "evidence": {},
+            }
         module = types.ModuleType("submission")
         module.__file__ = path
         sys.modules["submission"] = module
@@ -191,28 +225,49 @@ class Session:
         except MemoryError:
             return {"ok": False, "code": "memory", "message": "MemoryError while importing"}
         except ImportError as exc:
-            return {"ok": False, "code": "import_error", "message": str(exc)[:500],
-                    "evidence": {"module": getattr(exc, "name", None), **self._traceback(exc)}}
+            return {
+                "ok": False,
+                "code": "import_error",
+                "message": str(exc)[:500],
+                "evidence": {"module": getattr(exc, "name", None), **self._traceback(exc)},
+            }
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, anything at import
-            return {"ok": False, "code": "exception", "message": f"{type(exc).__name__} while "
-                    "importing", "evidence": self._traceback(exc)}
+            return {
+                "ok": False,
+                "code": "exception",
+                "message": f"{type(exc).__name__} while importing",
+                "evidence": self._traceback(exc),
+            }
         finally:
             _flush_learner_streams()
         load_s = time.perf_counter() - started
         namespace = module.__dict__
         if name not in namespace:
-            names = [k for k, v in namespace.items() if callable(v) and not k.startswith("_")
-                     and getattr(v, "__module__", None) == "submission"]
+            names = [
+                k
+                for k, v in namespace.items()
+                if callable(v)
+                and not k.startswith("_")
+                and getattr(v, "__module__", None) == "submission"
+            ]
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-            return {"ok": False, "code": "entry_point_missing",
-                    "message": f"no function named {name}",
-                    "evidence": {"defined": sorted(names)[:20],
-                                 "did_you_mean": close[0] if close else None}}
+            return {
+                "ok": False,
+                "code": "entry_point_missing",
+                "message": f"no function named {name}",
+                "evidence": {
+                    "defined": sorted(names)[:20],
+                    "did_you_mean": close[0] if close else None,
+                },
+            }
         entry = namespace[name]
         if not callable(entry):
-            return {"ok": False, "code": "entry_point_not_callable",
-                    "message": f"{name} is a {_type_name(entry)}, not a function",
-                    "evidence": {"type": _type_name(entry)}}
+            return {
+                "ok": False,
+                "code": "entry_point_not_callable",
+                "message": f"{name} is a {_type_name(entry)}, not a function",
+                "evidence": {"type": _type_name(entry)},
+            }
         warnings = []
         expected = list(request["parameters"])
         try:
@@ -223,17 +278,29 @@ class Session:
             try:
                 signature.bind(*expected)
             except TypeError as exc:
-                return {"ok": False, "code": "signature_mismatch",
-                        "message": f"{name}{signature} cannot be called with "
-                                   f"{len(expected)} positional arguments: {exc}",
-                        "evidence": {"signature": f"{name}{signature}",
-                                     "expected": f"{name}({', '.join(expected)})"}}
-            got = [p.name for p in signature.parameters.values()
-                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:len(expected)]
+                return {
+                    "ok": False,
+                    "code": "signature_mismatch",
+                    "message": f"{name}{signature} cannot be called with "
+                    f"{len(expected)} positional arguments: {exc}",
+                    "evidence": {
+                        "signature": f"{name}{signature}",
+                        "expected": f"{name}({', '.join(expected)})",
+                    },
+                }
+            got = [
+                p.name
+                for p in signature.parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ][: len(expected)]
             if got != expected:
-                warnings.append({"code": "signature_mismatch",
-                                 "signature": f"{name}{signature}",
-                                 "expected": f"{name}({', '.join(expected)})"})
+                warnings.append(
+                    {
+                        "code": "signature_mismatch",
+                        "signature": f"{name}{signature}",
+                        "expected": f"{name}({', '.join(expected)})",
+                    }
+                )
         self.entry = entry
         return {"ok": True, "load_s": load_s, "warnings": warnings}
 
@@ -256,8 +323,12 @@ class Session:
 
     def _to_wire(self, result: Any) -> dict[str, Any]:
         """The learner's return value as an array, or a description of why it is not one."""
-        other = {"ok": True, "kind": "other", "type": _type_name(result),
-                 "repr": _safe_repr(result)}
+        other = {
+            "ok": True,
+            "kind": "other",
+            "type": _type_name(result),
+            "repr": _safe_repr(result),
+        }
         if result is None or isinstance(result, tuple | dict | str | bytes | set | frozenset):
             return other
         if isinstance(result, list):
@@ -266,7 +337,8 @@ class Session:
             except (ValueError, TypeError):
                 return other
         elif isinstance(result, np.ndarray | np.generic | int | float | bool) or hasattr(
-                result, "__array__"):
+            result, "__array__"
+        ):
             block = getattr(result, "block_until_ready", None)
             if callable(block):
                 block()
@@ -276,10 +348,17 @@ class Session:
         if array.dtype.kind not in "biuf" and str(array.dtype) not in ("bfloat16",):
             return other
         if array.nbytes > self.config.get("max_output_bytes", 16 * 1024 * 1024):
-            return {"ok": False, "kind": "too_large", "message": f"output of {array.nbytes} "
-                    f"bytes, shape {array.shape}"}
-        return {"ok": True, "kind": "array", "type": _type_name(result),
-                "array": encode_array(array)}
+            return {
+                "ok": False,
+                "kind": "too_large",
+                "message": f"output of {array.nbytes} bytes, shape {array.shape}",
+            }
+        return {
+            "ok": True,
+            "kind": "array",
+            "type": _type_name(result),
+            "array": encode_array(array),
+        }
 
 
 def _flush_learner_streams() -> None:
@@ -308,8 +387,7 @@ def _start_jax(config: dict[str, Any]) -> dict[str, Any]:
     if precision and precision != "default":
         jax.config.update("jax_default_matmul_precision", precision)
     devices = jax.devices()
-    versions = {"python": sys.version.split()[0], "jax": jax.__version__,
-                "numpy": np.__version__}
+    versions = {"python": sys.version.split()[0], "jax": jax.__version__, "numpy": np.__version__}
     for name in ("jaxlib", "flax"):
         try:
             versions[name] = __import__(name).__version__
@@ -317,8 +395,13 @@ def _start_jax(config: dict[str, Any]) -> dict[str, Any]:
             versions[name] = None
     device = devices[0]
     kind = getattr(device, "device_kind", "") or ""
-    return {"ok": True, "platform": device.platform, "device": f"{device.platform}:{kind}",
-            "device_count": len(devices), "versions": versions}
+    return {
+        "ok": True,
+        "platform": device.platform,
+        "device": f"{device.platform}:{kind}",
+        "device_count": len(devices),
+        "versions": versions,
+    }
 
 
 def main(argv: list[str]) -> int:

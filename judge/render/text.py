@@ -110,8 +110,9 @@ def build(report: Report) -> list[Text]:
 
     if failing is not None:
         lines.append(Text(""))
-        lines.append(Text("  reproduce: ", style="bold").append(failing.reproducer,
-                                                                 style="not bold"))
+        lines.append(
+            Text("  reproduce: ", style="bold").append(failing.reproducer, style="not bold")
+        )
 
     for stream in ("stdout", "stderr"):
         text = str(report.output.get(stream) or "").rstrip()
@@ -128,18 +129,35 @@ def build(report: Report) -> list[Text]:
     cases = report.cases
     env = report.environment
     lines.append(Text(""))
-    ran = (f"{cases.get('passed', 0)} of {cases.get('run', 0)} cases passed "
-           f"({cases.get('informative', 0)} informative)") if cases.get("run") else "no case ran"
-    lines.append(Text(
-        f"  {ran}, case seed {cases.get('seed', 0)}; backend {env.get('backend', '?')}; "
-        f"{report.timing.get('total_s', 0.0):.1f} s", style="dim"))
+    ran = (
+        (
+            f"{cases.get('passed', 0)} of {cases.get('run', 0)} cases passed "
+            f"({cases.get('informative', 0)} informative)"
+        )
+        if cases.get("run")
+        else "no case ran"
+    )
+    lines.append(
+        Text(
+            f"  {ran}, case seed {cases.get('seed', 0)}; backend {env.get('backend', '?')}; "
+            f"{report.timing.get('total_s', 0.0):.1f} s",
+            style="dim",
+        )
+    )
     return lines
 
 
 def render(report: Report, color: bool = False, width: int = 100) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
-                      soft_wrap=True, highlight=False, emoji=False)
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        soft_wrap=True,
+        highlight=False,
+        emoji=False,
+    )
     for line in build(report):
         console.print(line)
     return buffer.getvalue()
