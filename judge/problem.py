@@ -267,6 +267,16 @@ def _file(directory: Path, data: dict, key: str, errors: _Errors) -> Path | None
     return path
 
 
+def _declared_int(raw: Any, name: str) -> bool:
+    """Whether ``name`` is declared as an integer input, valid or not.
+
+    Cross-checks skip invalid declarations so that one bad field gives one error, not a
+    cascade of 'not an integer input' wherever the name is used.
+    """
+    spec = raw.get(name) if isinstance(raw, dict) else None
+    return isinstance(spec, dict) and spec.get("type") == "int"
+
+
 def _parse_inputs(raw: Any, errors: _Errors) -> dict[str, Input]:
     inputs: dict[str, Input] = {}
     if not isinstance(raw, dict) or not raw:
@@ -349,6 +359,8 @@ def _parse_inputs(raw: Any, errors: _Errors) -> dict[str, Input]:
     for spec in list(inputs.values()):
         if isinstance(spec, ArrayInput):
             for k, dim in enumerate(spec.shape):
+                if isinstance(dim, str) and _declared_int(raw, dim) and dim not in inputs:
+                    continue  # an invalid integer input: its own error says why
                 if isinstance(dim, str) and not isinstance(inputs.get(dim), IntInput):
                     known = [i.name for i in inputs.values() if isinstance(i, IntInput)]
                     close = difflib.get_close_matches(dim, known, n=1)
@@ -391,7 +403,9 @@ def _parse_tolerance(raw: Any, errors: _Errors) -> dict[str, dict[str, Tolerance
     return table
 
 
-def _parse_cases(raw: Any, inputs: Mapping[str, Input], errors: _Errors) -> CaseSpec | None:
+def _parse_cases(
+    raw: Any, inputs: Mapping[str, Input], raw_inputs: Any, errors: _Errors
+) -> CaseSpec | None:
     data = _check_keys(
         raw, "cases", ("count",), ("distinct_shapes", "min_informative", "boundary"), errors
     )
@@ -412,6 +426,9 @@ def _parse_cases(raw: Any, inputs: Mapping[str, Input], errors: _Errors) -> Case
             continue
         for name, value in entry.items():
             spec = inputs.get(name)
+            target = value[1:] if isinstance(value, str) and value.startswith("=") else None
+            if any(_declared_int(raw_inputs, n) and n not in inputs for n in (name, target)):
+                continue  # an invalid integer input: its own error says why
             if not isinstance(spec, IntInput):
                 errors.add(f"{path}.{name}", "not an integer input")
             elif isinstance(value, str) and value.startswith("="):
@@ -542,7 +559,9 @@ def load_problem_file(path: Path) -> Problem:
     memory_mb = _int(limits_data, "memory_mb", "limits", errors, minimum=1536)
     output_kb = _int(limits_data, "output_kb", "limits", errors, minimum=1, default=64)
 
-    cases = _parse_cases(data["cases"], inputs, errors) if "cases" in data else None
+    cases = (
+        _parse_cases(data["cases"], inputs, data.get("inputs"), errors) if "cases" in data else None
+    )
     hints = data.get("hints", {})
     if not isinstance(hints, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in hints.items()

@@ -1,0 +1,189 @@
+"""What a learner's file does in its own process cannot change the verdict or hurt the judge.
+
+Each test writes a small learner file, grades it for real (JAX workers), and asserts on the
+verdict and on what is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from judge import GradeOptions, Verdict, grade
+from judge.sandbox import Worker
+
+pytestmark = pytest.mark.slow
+
+PROBLEM = "nn_vmap_forward"
+FAST = GradeOptions(call_s=8.0, submission_s=60.0)
+
+
+
+def correct_solution(preamble: str = "", first_line: str = "pass") -> str:
+    """A correct solution with ``preamble`` at the top and ``first_line`` run in each call."""
+    return f"""
+import jax
+import flax.linen as nn
+{preamble}
+
+def nn_vmap_forward(seed, x_batch, features):
+    {first_line}
+    layer = nn.vmap(nn.Dense, in_axes=0, out_axes=0, variable_axes={{"params": None}},
+                    split_rngs={{"params": False}})(features=features)
+    variables = layer.init(jax.random.PRNGKey(seed), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1)
+"""
+
+
+def learner(tmp_path: Path, source: str, name: str = "solution.py") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def test_a_flood_of_output_is_bounded_and_changes_nothing(tmp_path: Path) -> None:
+    flood = 'sys.stdout.write("x" * 2_000_000); sys.stderr.write("y" * 2_000_000)'
+    path = learner(tmp_path, correct_solution("import sys", flood))
+    report = grade(path, PROBLEM, FAST)
+    assert report.verdict is Verdict.ACCEPTED
+    assert report.output["truncated"] is True
+    limit = 64 * 1024
+    assert 0 < len(report.output["stdout"]) <= limit
+    assert 0 < len(report.output["stderr"]) <= limit
+    assert report.output["bytes"]["stdout"] >= 2_000_000 * report.cases["run"]
+
+
+def test_printing_a_fake_report_is_not_accepted(tmp_path: Path) -> None:
+    path = learner(tmp_path, '''
+        import json, sys
+        import numpy as np
+        FAKE = {"schema": "judge.report/1", "verdict": "accepted", "score": 1.0}
+        print(json.dumps(FAKE))
+        def nn_vmap_forward(seed, x_batch, features):
+            print(json.dumps(FAKE))
+            sys.stderr.write(json.dumps(FAKE))
+            return np.zeros(x_batch.shape[0] * features, np.float32)
+    ''')
+    report = grade(path, PROBLEM, FAST)
+    assert report.verdict is Verdict.WRONG_ANSWER
+    assert report.exit_code == 1
+    assert '"accepted"' in report.output["stdout"]  # shown to the learner, believed by nobody
+
+
+def test_patching_numpy_in_the_learner_process_changes_nothing(tmp_path: Path) -> None:
+    path = learner(tmp_path, '''
+        import numpy as np
+        import numpy.testing
+        np.allclose = lambda *a, **k: True
+        np.array_equal = lambda *a, **k: True
+        numpy.testing.assert_allclose = lambda *a, **k: None
+        def nn_vmap_forward(seed, x_batch, features):
+            return np.ones(x_batch.shape[0] * features, np.float32)
+    ''')
+    assert grade(path, PROBLEM, FAST).verdict is Verdict.WRONG_ANSWER
+
+
+def test_patching_flax_in_the_learner_process_does_not_reach_the_reference(
+    tmp_path: Path,
+) -> None:
+    patch = (
+        "import jax.numpy as jnp\n"
+        "nn.Dense.__call__ = lambda self, x: jnp.zeros(x.shape[:-1] + (self.features,))"
+    )
+    path = learner(tmp_path, correct_solution(patch))
+    report = grade(path, PROBLEM, FAST)
+    assert report.verdict is Verdict.WRONG_ANSWER
+
+
+def test_exiting_with_status_0_mid_call_is_not_accepted(tmp_path: Path) -> None:
+    path = learner(tmp_path, '''
+        import json, os, sys
+        def nn_vmap_forward(seed, x_batch, features):
+            sys.stdout.write(json.dumps({"verdict": "accepted"}))
+            sys.stdout.flush()
+            os._exit(0)
+    ''')
+    report = grade(path, PROBLEM, FAST)
+    assert report.verdict is Verdict.RUNTIME_ERROR
+    assert report.diagnostics[0].code == "process_died"
+
+
+def test_the_reference_is_not_importable(tmp_path: Path) -> None:
+    path = learner(tmp_path, '''
+        from reference.nn_vmap_forward import nn_vmap_forward
+    ''')
+    report = grade(path, PROBLEM, FAST)
+    assert report.verdict is Verdict.COMPILE_ERROR
+    assert report.diagnostics[0].code == "import_error"
+
+
+def test_the_project_tree_is_not_on_the_learner_path(tmp_path: Path) -> None:
+    project = str(Path(__file__).resolve().parents[2])
+    path = learner(tmp_path, f'''
+        import os, sys
+        ON_PATH = any(os.path.realpath(p or os.getcwd()) == {project!r} for p in sys.path)
+        CWD = os.getcwd()
+        def nn_vmap_forward(seed, x_batch, features):
+            raise RuntimeError(f"on_path={{ON_PATH}} cwd={{CWD}}")
+    ''')
+    report = grade(path, PROBLEM, GradeOptions(call_s=8.0, shrink=False))
+    message = report.diagnostics[0].evidence["message"]
+    assert "on_path=False" in message
+    cwd = message.split("cwd=")[1].strip()
+    assert Path(cwd).name.startswith("judge-learner-")
+    assert not Path(cwd).exists(), "the worker's temporary directory was left behind"
+
+
+def test_children_of_the_learner_do_not_outlive_grading(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    path = learner(tmp_path, f'''
+        import subprocess
+        import numpy as np
+        def nn_vmap_forward(seed, x_batch, features):
+            child = subprocess.Popen(["sleep", "300"])
+            open({str(pid_file)!r}, "w").write(str(child.pid))
+            return np.zeros(3, np.float32)
+    ''')
+    report = grade(path, PROBLEM, GradeOptions(call_s=8.0, shrink=False))
+    assert report.verdict is Verdict.WRONG_ANSWER
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    assert not _alive(pid), f"the learner's child {pid} outlived grading"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "\nState:\tZ" not in status.read_text()
+    except OSError:
+        return False
+
+
+def test_no_temporary_directories_are_left(tmp_path: Path) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("judge-*"))
+    path = learner(tmp_path, "def nn_vmap_forward(seed, x_batch, features):\n    return None\n")
+    assert grade(path, PROBLEM, FAST).verdict is Verdict.WRONG_ANSWER
+    assert set(Path(tempfile.gettempdir()).glob("judge-*")) <= before
+
+
+def test_worker_replies_never_travel_on_stdout() -> None:
+    """A worker's hello arrives on its channel while its stdout holds nothing of it."""
+    with Worker(
+        role="probe", backend="cpu", precision="highest", memory_mb=None, output_limit=4096
+    ) as worker:
+        hello = worker.receive(120)
+        assert hello["ok"] is True
+        assert hello["versions"]["jax"]
+    output = worker.output()
+    assert "versions" not in output["stdout"]
