@@ -183,3 +183,19 @@ def test_python_dash_m_smoke() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("accepted")
     assert "\x1b[" not in done.stdout  # no colour when asked for none
+
+
+@pytest.mark.slow
+def test_a_broken_reference_is_a_judge_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    problems = broken_problems(tmp_path, lambda data: None)
+    (tmp_path / "reference" / "nn_vmap_forward.py").write_text(
+        "def nn_vmap_forward(seed, x_batch, features):\n    raise RuntimeError('oops')\n"
+    )
+    argv = ["grade", str(CANONICAL), "--problems", str(problems), "--format", "json"]
+    code, out, _ = run(argv, capsys)
+    assert code == 3
+    report = json.loads(out)
+    assert report["verdict"] == "judge_error"
+    assert "reference" in report["summary"] and "oops" in report["summary"]

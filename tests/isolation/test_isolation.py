@@ -187,3 +187,26 @@ def test_worker_replies_never_travel_on_stdout() -> None:
         assert hello["versions"]["jax"]
     output = worker.output()
     assert "versions" not in output["stdout"]
+
+
+def test_memory_error_under_the_limit_is_memory_limit_exceeded(tmp_path: Path) -> None:
+    path = learner(tmp_path, '''
+        import numpy as np
+        def nn_vmap_forward(seed, x_batch, features):
+            hog = np.ones((64, 1024, 1024, 1024), dtype=np.float32)  # 256 GiB
+            return hog.reshape(-1)[: x_batch.shape[0] * features]
+    ''')
+    report = grade(path, PROBLEM, GradeOptions(call_s=8.0, memory_mb=2048))
+    assert report.verdict is Verdict.MEMORY_LIMIT_EXCEEDED
+    assert report.diagnostics[0].code == "memory_limit"
+    assert report.diagnostics[0].evidence["limit_mb"] == 2048
+
+
+def test_the_whole_submission_has_a_time_limit(tmp_path: Path) -> None:
+    path = learner(tmp_path, correct_solution("import time", "time.sleep(0.5)"))
+    started = time.monotonic()
+    report = grade(path, PROBLEM, GradeOptions(call_s=5.0, submission_s=4.0))
+    assert report.verdict is Verdict.TIME_LIMIT_EXCEEDED
+    assert report.diagnostics[0].evidence["limit"] == "submission"
+    assert 0 < report.cases["run"] < report.cases["planned"]
+    assert time.monotonic() - started < 4.0 + 10.0  # the limit plus start-up, not the plan
