@@ -171,6 +171,17 @@ class _Grading:
         self.deadline = self.started + self.submission_s
         self.reference: Worker | None = None
         self.learner: Worker | None = None
+        self.earlier_output: list[dict[str, Any]] = []  # of learner workers restarted
+
+    def learner_output(self) -> dict[str, Any]:
+        """What the learner's code printed, across every worker it ran in."""
+        parts = [*self.earlier_output, *([self.learner.output()] if self.learner else [])]
+        return {
+            "stdout": "".join(p["stdout"] for p in parts),
+            "stderr": "".join(p["stderr"] for p in parts),
+            "truncated": any(p["truncated"] for p in parts),
+            "bytes": {s: sum(p["bytes"][s] for p in parts) for s in ("stdout", "stderr")},
+        }
 
     # --- workers ---
 
@@ -323,6 +334,7 @@ class _Grading:
         """A candidate killed the learner's worker: start a fresh one to keep shrinking."""
         assert self.learner is not None
         self.learner.close()
+        self.earlier_output.append(self.learner.output())
         self.learner = self._worker("learner")
         self.learner.start()
         self._hello(self.learner)
@@ -387,7 +399,7 @@ class _Grading:
 
     def _receive_learner_load(self) -> tuple[Verdict | None, Diagnostic | None]:
         assert self.learner is not None
-        name = self.submission.module_filename
+        name = Path(self.submission.display).name
         try:
             reply = self.learner.receive(min(self.call_s, self.deadline - time.monotonic()))
         except WorkerTimeout:
@@ -650,6 +662,6 @@ def grade(
                 timing=dict(grading.timing),
             )
         if grading.learner is not None:
-            report.output = grading.learner.output()
+            report.output = grading.learner_output()
     report.timing["total_s"] = time.perf_counter() - started
     return report
