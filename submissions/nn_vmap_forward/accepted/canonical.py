@@ -1,20 +1,18 @@
-"""Reference solution for problems/nn_vmap_forward: one Dense layer, lifted with nn.vmap,
-whose parameters are shared by every example of the batch."""
+"""The statement's recipe, step by step, as a learner would write it."""
 
+import flax.linen as nn
 import jax
-import jax.numpy as jnp
-from flax import linen as nn
 
 
 def nn_vmap_forward(seed, x_batch, features):
-    shared_dense = nn.vmap(
+    VmappedDense = nn.vmap(
         nn.Dense,
         in_axes=0,
         out_axes=0,
-        variable_axes={"params": None},  # one kernel and one bias for the whole batch
-        split_rngs={"params": False},  # and one init key for them
+        variable_axes={"params": None},
+        split_rngs={"params": False},
     )
-    model = shared_dense(features=features)
-    x = jnp.asarray(x_batch)
-    variables = model.init(jax.random.PRNGKey(seed), x)
-    return model.apply(variables, x).reshape(-1)
+    model = VmappedDense(features=features)
+    params = model.init(jax.random.PRNGKey(seed), x_batch)
+    out = model.apply(params, x_batch)
+    return out.reshape(-1)
