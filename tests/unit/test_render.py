@@ -1,0 +1,149 @@
+"""Renderers against golden files: what a learner reads is reviewed like code.
+
+To update after an intended change: ``JUDGE_UPDATE_GOLDEN=1 pytest tests/unit/test_render.py``
+and review the diff of ``tests/unit/golden/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from judge.render import json as json_render
+from judge.render import text as text_render
+from judge.result import Diagnostic, FailingCase, Report, Severity, Verdict
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def wrong_answer_report() -> Report:
+    return Report(
+        problem="nn_vmap_forward",
+        submission="my_solution.py",
+        verdict=Verdict.WRONG_ANSWER,
+        score=0.5,
+        summary="wrong_answer on case 2 of 24 (values_mismatch); smallest failing case: seed 0, "
+        "batch=2, in_dim=1, features=2",
+        cases={"run": 24, "passed": 12, "seed": 0, "planned": 24, "informative": 24},
+        failing_case=FailingCase(
+            index=1,
+            inputs={
+                "seed": 0,
+                "batch": 2,
+                "in_dim": 1,
+                "features": 2,
+                "x_batch": {"dtype": "float32", "shape": [2, 1], "values": [[0.0], [1.0]]},
+            },
+            expected={"dtype": "float32", "shape": [4], "values": [0.0, 0.0, 0.0826, -1.6494]},
+            got={
+                "type": "jax.Array",
+                "dtype": "float32",
+                "shape": [4],
+                "values": [0.0, 0.0826, 0.0, -1.6494],
+            },
+            mismatch={
+                "code": "values_mismatch",
+                "message": "2 of 4 values differ beyond the tolerance",
+                "evidence": {
+                    "mismatched": 2,
+                    "total": 4,
+                    "max_abs_error": 0.0826,
+                    "worst_index": [1],
+                    "first_index": [1],
+                    "expected_at_first": 0.0,
+                    "got_at_first": 0.0826,
+                    "atol": 1e-6,
+                    "rtol": 1e-5,
+                },
+            },
+            reproducer="import numpy as np; nn_vmap_forward(0, np.array([[0.0], [1.0]], "
+            "dtype=np.float32), 2)",
+            shrink_steps=5,
+        ),
+        diagnostics=[
+            Diagnostic(
+                "values_mismatch",
+                Severity.ERROR,
+                "2 of 4 values differ beyond the tolerance on (seed 0, batch=2)",
+                "Flatten row by row.",
+            ),
+            Diagnostic("signature_mismatch", Severity.WARNING, "parameters are named (s, x, f)"),
+        ],
+        output={
+            "stdout": "step\nstep\nstep\n[bold]not markup[/bold]\n",
+            "stderr": "",
+            "truncated": False,
+        },
+        environment={"backend": "cpu"},
+        timing={"total_s": 3.25},
+    )
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("JUDGE_UPDATE_GOLDEN"):
+        path.write_text(actual)
+    assert path.exists(), f"no golden file {path}; run with JUDGE_UPDATE_GOLDEN=1"
+    assert actual == path.read_text()
+
+
+def test_text_report_golden() -> None:
+    check_golden("wrong_answer.txt", text_render.render(wrong_answer_report(), color=False))
+
+
+def test_json_report_golden() -> None:
+    check_golden("wrong_answer.json", json_render.render(wrong_answer_report()))
+
+
+def test_learner_text_is_never_markup() -> None:
+    rendered = text_render.render(wrong_answer_report(), color=True)
+    assert "[bold]not markup[/bold]" in rendered
+
+
+def test_no_colour_unless_asked() -> None:
+    assert "\x1b[" not in text_render.render(wrong_answer_report(), color=False)
+    assert "\x1b[" in text_render.render(wrong_answer_report(), color=True)
+
+
+def test_repeated_output_lines_are_collapsed() -> None:
+    rendered = text_render.render(wrong_answer_report())
+    assert rendered.count("| step") == 1
+    assert "(x3)" in rendered
+
+
+def test_json_is_strict_and_has_the_schema_keys() -> None:
+    data = json.loads(json_render.render(wrong_answer_report()))
+    assert list(data) == [
+        "schema",
+        "problem",
+        "submission",
+        "verdict",
+        "score",
+        "summary",
+        "cases",
+        "failing_case",
+        "diagnostics",
+        "output",
+        "environment",
+        "timing",
+    ]
+    assert data["schema"] == "judge.report/1"
+    assert data["diagnostics"][1]["severity"] == "warning"
+
+
+def test_non_finite_numbers_cannot_reach_the_json() -> None:
+    report = wrong_answer_report()
+    report.timing["total_s"] = float("nan")
+    with pytest.raises(ValueError):
+        json_render.render(report)  # a bug to fix at the source, never invalid JSON out
+
+
+@pytest.mark.parametrize("verdict", list(Verdict))
+def test_every_verdict_renders_and_has_an_exit_code(verdict: Verdict) -> None:
+    report = wrong_answer_report()
+    report.verdict = verdict
+    assert text_render.render(report).startswith(str(verdict))
+    assert report.exit_code == {Verdict.ACCEPTED: 0, Verdict.JUDGE_ERROR: 3}.get(verdict, 1)
