@@ -1,0 +1,60 @@
+"""README promises that tests can hold it to."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+
+
+def quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1]
+    block = section.split("```", 2)[1]
+    lines = block.splitlines()[1:]  # drop the fence's language tag
+    return [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def test_quick_start_has_exactly_two_commands() -> None:
+    assert len(quick_start_commands()) == 2
+
+
+def test_quick_start_grades_a_bundled_accepted_example() -> None:
+    first = quick_start_commands()[0]
+    assert first.startswith("pip install -e .")
+    words = shlex.split(first.split("&&", 1)[1])
+    assert words[:2] == ["judge", "grade"]
+    target = ROOT / words[2]
+    assert target.is_file()
+    assert target.parent.name == "accepted"
+
+
+def test_quick_start_tests_match_ci() -> None:
+    second = quick_start_commands()[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert second in ci.splitlines()
+
+
+def test_exit_codes_table_matches_the_code() -> None:
+    from judge.result import EXIT_ACCEPTED, EXIT_JUDGE_ERROR, EXIT_REJECTED, EXIT_USAGE
+
+    table = dict(re.findall(r"^\| (\d) \| `?([a-z_ ]+)", README, re.M))
+    assert table[str(EXIT_ACCEPTED)].startswith("accepted")
+    assert table[str(EXIT_REJECTED)].startswith("any other learner verdict")
+    assert table[str(EXIT_USAGE)].startswith("usage or configuration error")
+    assert table[str(EXIT_JUDGE_ERROR)].startswith("judge_error")
+
+
+def test_every_verdict_and_code_is_documented() -> None:
+    from judge.result import Verdict
+
+    for verdict in Verdict:
+        assert f"`{verdict}`" in README
+    diagnose_source = (ROOT / "judge" / "diagnose.py").read_text()
+    codes = set(re.findall(r'^    "([a-z_]+)": ', diagnose_source, re.M))
+    codes.discard("exception_at_import")  # a hint key, reported as `exception`
+    assert codes, "no diagnostic codes found"
+    for code in codes:
+        assert f"`{code}`" in README, f"diagnostic code {code} is not in README"
