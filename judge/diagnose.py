@@ -7,6 +7,8 @@ evidence. A problem package may replace the generic hint for any code (``hints:`
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import signal
 from typing import Any
 
@@ -81,12 +83,25 @@ def load_failure(problem: Problem, filename: str, reply: dict[str, Any]) -> Diag
     if code in ("entry_point_not_callable", "signature_mismatch"):
         return _diagnostic(problem, code, message, evidence)
     kind = evidence.get("type", "an exception")
-    detail = evidence.get("message", "")
+    detail = str(evidence.get("message", "")).removeprefix(f"{kind}: ")
     exits = kind in ("SystemExit", "KeyboardInterrupt")
     what = f"{filename} raised {kind} while being loaded" + (f": {detail}" if detail else "")
     if exits:
         what = f"{filename} called exit() or raised {kind} while being loaded"
     return _diagnostic(problem, "exception", what, evidence, hint_key="exception_at_import")
+
+
+def locate_in_notebook(diagnostic: Diagnostic, where: tuple[int, int] | None) -> Diagnostic:
+    """Point a diagnostic at the notebook cell (and line in it) rather than the converted file."""
+    if where is None:
+        return diagnostic
+    cell, line = where
+    place = f"notebook cell {cell}, line {line}"
+    message, count = re.subn(r"\(line \d+\)", f"({place})", diagnostic.message)
+    if not count:
+        message = f"{message} ({place})"
+    evidence = {**diagnostic.evidence, "cell": cell, "line_in_cell": line}
+    return dataclasses.replace(diagnostic, message=message, evidence=evidence)
 
 
 def signature_warning(problem: Problem, warning: dict[str, Any]) -> Diagnostic:

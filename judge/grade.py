@@ -420,7 +420,13 @@ class _Grading:
             return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
                 self.problem, None, None, self.memory_mb
             )
-        return Verdict.COMPILE_ERROR, diagnose.load_failure(self.problem, name, reply)
+        found = diagnose.load_failure(self.problem, name, reply)
+        return Verdict.COMPILE_ERROR, self._locate(found)
+
+    def _locate(self, diagnostic: Diagnostic) -> Diagnostic:
+        line = diagnostic.evidence.get("line")
+        where = self.submission.cell_of_line(line if isinstance(line, int) else None)
+        return diagnose.locate_in_notebook(diagnostic, where)
 
     def _run_plan(self, plan: list[Case]) -> Report:
         results: list[Outcome] = []
@@ -472,7 +478,7 @@ class _Grading:
         if outcome.failure == "mismatch":
             return diagnose.mismatch(problem, case, index, outcome.mismatch)
         if outcome.failure == "exception":
-            return diagnose.exception(problem, case, index, reply)
+            return self._locate(diagnose.exception(problem, case, index, reply))
         if outcome.failure == "timeout":
             return diagnose.timeout(
                 problem,

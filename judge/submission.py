@@ -18,6 +18,7 @@ SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 # Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
+_CELL_MARK = re.compile(r"^# --- notebook cell (\d+) ---$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,17 @@ class Submission:
     def module_filename(self) -> str:
         """The file name the worker loads, and the one its tracebacks show."""
         return self.path.name if self.kind == "py" else f"{self.path.stem}_ipynb.py"
+
+    def cell_of_line(self, line: int | None) -> tuple[int, int] | None:
+        """For a notebook, ``(cell, line within that cell)`` of a converted-source line."""
+        if self.kind != "ipynb" or not line:
+            return None
+        found = None
+        for number, text in enumerate(self.source.splitlines()[:line], start=1):
+            match = _CELL_MARK.match(text)
+            if match:
+                found = (int(match.group(1)), number)
+        return (found[0], line - found[1]) if found else None
 
     def defined_names(self) -> list[str]:
         """Names of the top-level functions (and assigned names) the source defines.
