@@ -13,7 +13,7 @@ import signal
 from typing import Any
 
 from .cases import Case
-from .problem import Problem
+from .problem import KnownError, Problem
 from .result import Diagnostic, Mismatch, Severity
 
 _GENERIC_HINTS = {
@@ -211,3 +211,128 @@ def mismatch(problem: Problem, case: Case, index: int | None, found: Mismatch) -
     if found.code == "not_flattened" and found.evidence.get("values_match_when_flattened"):
         message += "; once flattened, your values are right"
     return _diagnostic(problem, found.code, message, evidence)
+
+
+# --- known errors -----------------------------------------------------------------------------
+
+# Flax and JAX errors a learner meets in these exercises, in plain words. A problem package may
+# add its own (``errors:`` in its YAML); those are tried first.
+ENGINE_KNOWN_ERRORS = (
+    KnownError(
+        r"got axis spec None but output was batched on axis",
+        "split_rngs",
+        "Flax refused the layer: split_rngs gives every example its own initialisation key, so "
+        "the variables come out with a batch axis, while variable_axes (None) says they have none.",
+        "When variables are shared (variable_axes None), share their key too: "
+        "split_rngs={'params': False}.",
+    ),
+    KnownError(
+        r"PRNGKey accepts a scalar seed",
+        "prng_key_array",
+        "jax.random.PRNGKey was given an array: it takes one integer seed.",
+        "Pass the integer seed itself: jax.random.PRNGKey(seed).",
+    ),
+    KnownError(
+        r"RNGs should be of shape \(2,\) or PRNGKey|InvalidRngError",
+        "invalid_rng",
+        "init was given something that is not a random key (a plain int or float?).",
+        "Make the key first: model.init(jax.random.PRNGKey(seed), x).",
+    ),
+    KnownError(
+        r"the given initializer is expected to generate shape|ScopeParamShapeError",
+        "param_shape_error",
+        "a layer was applied to inputs of another size than the ones it was initialised with.",
+        "Initialise and apply the layer on the same inputs.",
+    ),
+    KnownError(
+        r"Shapes must be 1D sequences of concrete values of integer type",
+        "non_integer_shape",
+        "a shape got a value that is not an integer (features passed as a float?).",
+        "Pass sizes such as features as Python ints.",
+    ),
+    KnownError(
+        r"Can't call compact methods on unbound modules|CallCompactUnboundModuleError",
+        "unbound_module",
+        "a module was called directly, outside init or apply.",
+        "Create variables with model.init(key, x), then compute with model.apply(variables, x).",
+    ),
+    KnownError(
+        r"dot_general requires contracting dimensions to have the same shape",
+        "dense_shape_error",
+        "a matrix product got inputs whose inner sizes differ: the layer was built for other "
+        "inputs than the ones it was given (a batch mapped over the wrong axis?).",
+        "Check which axis of the input is the batch and which holds the features.",
+    ),
+)
+
+
+def translate(problem: Problem, diagnostic: Diagnostic) -> Diagnostic:
+    """A known Flax/JAX error in plain words; anything else unchanged."""
+    if diagnostic.code not in ("exception", "import_error"):
+        return diagnostic
+    text = str(diagnostic.evidence.get("message") or diagnostic.message)
+    for known in (*problem.known_errors, *ENGINE_KNOWN_ERRORS):
+        if re.search(known.pattern, text):
+            where = diagnostic.evidence.get("case")
+            message = known.message + (f" (on {where})" if where else "")
+            evidence = {**diagnostic.evidence, "raised": text.splitlines()[0][:500] if text else ""}
+            return Diagnostic(known.code, Severity.ERROR, message, known.hint, evidence)
+    return diagnostic
+
+
+# --- ranking ----------------------------------------------------------------------------------
+
+# Codes that name how the code is built: when one is present, it is the root cause.
+_STRUCTURAL = (
+    "ensemble_params",
+    "split_rngs",
+    "wrong_in_axes",
+    "wrong_out_axes",
+    "wrong_variable_axes",
+    "missing_bias",
+    "param_tree_mismatch",
+    "wrong_param_dtype",
+)
+# Codes that only say that numbers differ: symptoms, once a cause is known.
+_SYMPTOMS = ("values_mismatch", "wrong_param_values")
+
+
+def _rank_of(diagnostic: Diagnostic) -> int:
+    if diagnostic.severity is not Severity.ERROR:
+        return 4
+    if diagnostic.code in _STRUCTURAL or diagnostic.code.startswith("no_nn_"):
+        return 0
+    if diagnostic.code in _SYMPTOMS:
+        return 2
+    return 1
+
+
+def rank(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Root cause first, one diagnostic per code, symptoms of a known cause marked as such.
+
+    One wrong ``variable_axes`` shows in the transform's arguments, in every variable's shape
+    and in the outputs: the learner reads the cause first, and the rest as its consequences.
+    """
+    merged: dict[str, Diagnostic] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.code in merged:
+            first = merged[diagnostic.code]
+            also = [*first.evidence.get("also", []), diagnostic.message]
+            merged[diagnostic.code] = dataclasses.replace(
+                first, evidence={**first.evidence, "also": also}
+            )
+        else:
+            merged[diagnostic.code] = diagnostic
+    ordered = sorted(merged.values(), key=_rank_of)  # stable: equal ranks keep their order
+    causes = [d for d in ordered if _rank_of(d) < 2]
+    if not causes:
+        return ordered
+    cause = causes[0].code
+    return [
+        dataclasses.replace(
+            d, severity=Severity.INFO, message=f"{d.message} (a consequence of {cause})"
+        )
+        if d.code in _SYMPTOMS and d.severity is Severity.ERROR
+        else d
+        for d in ordered
+    ]

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from . import diagnose
+from . import diagnose, structure
 from .cases import Case, json_values, plan_cases, shrink_candidates
 from .compare import Opaque, compare, is_informative
 from .errors import BackendUnavailable, ProblemNotFound, WorkerError
 from .problem import Problem, Tolerance, default_problems_dir, load_problem, problem_names
-from .result import Diagnostic, FailingCase, Report, Verdict
+from .result import Diagnostic, FailingCase, Report, Severity, Verdict
 from .sandbox import Worker, WorkerDied, WorkerTimeout, probe_backends
 from .submission import Submission, read_submission
 from .worker import decode_array
@@ -172,6 +172,9 @@ class _Grading:
         self.reference: Worker | None = None
         self.learner: Worker | None = None
         self.earlier_output: list[dict[str, Any]] = []  # of learner workers restarted
+        self.learner_seen = structure.Observations()
+        self.reference_seen = structure.Observations()
+        self.rubric: list[dict[str, Any]] = []
 
     def learner_output(self) -> dict[str, Any]:
         """What the learner's code printed, across every worker it ran in."""
@@ -193,6 +196,7 @@ class _Grading:
             memory_mb=self.memory_mb,
             output_limit=self.problem.limits.output_kb * 1024,
             python=self.options.python,
+            observe=True,
         )
 
     def _hello(self, worker: Worker) -> dict[str, Any]:
@@ -225,6 +229,7 @@ class _Grading:
                 f"the reference failed on {case.describe(self.problem)}: {exc}"
             ) from None
         self.timing["reference_s"] += float(reply.get("elapsed_s") or 0.0)
+        self.reference_seen.add(reply.get("observations"), case.key)
         if not reply.get("ok") or reply.get("kind") != "array":
             detail = reply.get("message") or reply.get("repr") or reply.get("type")
             raise WorkerError(f"the reference failed on {case.describe(self.problem)}: {detail}")
@@ -275,6 +280,7 @@ class _Grading:
             outcome.reply = {"returncode": exc.returncode}
             return self._remember(outcome)
         outcome.reply = reply
+        self.learner_seen.add(reply.pop("observations", None), case.key)
         self.timing["learner_s"] += float(reply.get("elapsed_s") or 0.0)
         started = time.perf_counter()
         if not reply.get("ok"):
@@ -388,6 +394,8 @@ class _Grading:
                     f"the reference {self.problem.reference} failed to load: "
                     f"{reply.get('code')}: {reply.get('message')}"
                 )
+            self.reference_seen.add(reply.get("observations"))
+            self._load_fingerprints()
             if verdict is not None:
                 assert load_diag is not None
                 return self._report(verdict, [load_diag], plan, [], None, 0)
@@ -396,6 +404,27 @@ class _Grading:
             for worker in (self.reference, self.learner):
                 if worker is not None:
                     worker.close()
+
+    def _load_fingerprints(self) -> None:
+        """Known-wrong variants go into the reference's worker, one slot each."""
+        assert self.reference is not None
+        for number, fingerprint in enumerate(self.problem.fingerprints):
+            self.reference.send(
+                {
+                    "op": "load",
+                    "slot": f"fingerprint_{number}",
+                    "path": str(fingerprint.file),
+                    "entry": self.problem.entry_point,
+                    "parameters": list(self.problem.parameters),
+                }
+            )
+        for fingerprint in self.problem.fingerprints:
+            reply = self.reference.receive(STARTUP_TIMEOUT_S)
+            if not reply.get("ok"):
+                raise WorkerError(
+                    f"the fingerprint {fingerprint.file} failed to load: "
+                    f"{reply.get('code')}: {reply.get('message')}"
+                )
 
     def _receive_learner_load(self) -> tuple[Verdict | None, Diagnostic | None]:
         assert self.learner is not None
@@ -412,6 +441,7 @@ class _Grading:
                 self.problem, None, None, exc.returncode, f"while loading {name}"
             )
         if reply.get("ok"):
+            self.learner_seen.add(reply.get("observations"))
             for warning in reply.get("warnings") or []:
                 if isinstance(warning, dict):
                     self.diagnostics.append(diagnose.signature_warning(self.problem, warning))
@@ -420,7 +450,7 @@ class _Grading:
             return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
                 self.problem, None, None, self.memory_mb
             )
-        found = diagnose.load_failure(self.problem, name, reply)
+        found = diagnose.translate(self.problem, diagnose.load_failure(self.problem, name, reply))
         return Verdict.COMPILE_ERROR, self._locate(found)
 
     def _locate(self, diagnostic: Diagnostic) -> Diagnostic:
@@ -444,6 +474,8 @@ class _Grading:
             if outcome.failure in ("timeout", "died", "memory"):
                 break
         first = next((o for o in results if not o.passed), None)
+        findings, output_dtype = self._check_structure(results, len(plan))
+        findings += output_dtype
         if first is None:
             informative = sum(o.informative for o in results)
             if informative < self.problem.cases.min_informative:
@@ -452,7 +484,9 @@ class _Grading:
                     f"tell a wrong answer from a right one; the problem needs at least "
                     f"{self.problem.cases.min_informative}. Widen its input ranges."
                 )
-            return self._report(Verdict.ACCEPTED, [], plan, results, None, 0)
+            failed = [r for r in self.rubric if r["required"] and not r["passed"]]
+            verdict = Verdict.WRONG_ANSWER if failed else Verdict.ACCEPTED
+            return self._report(verdict, diagnose.rank(findings), plan, results, None, 0)
         index = plan.index(first.case)
         shown, steps = first, 0
         if self.options.shrink and first.failure in ("mismatch", "exception"):
@@ -469,16 +503,151 @@ class _Grading:
             "too_large": Verdict.WRONG_ANSWER,
         }[str(first.failure)]
         shown_index = index if shown.case == first.case else None
+        explained = [self._explain(shown, shown_index)]
+        fingerprint = self._fingerprint(shown, first)
+        if fingerprint is not None:
+            explained.insert(0, fingerprint)
         return self._report(
-            verdict, [self._explain(shown, shown_index)], plan, results, (shown, index), steps
+            verdict, diagnose.rank(explained + findings), plan, results, (shown, index), steps
         )
+
+    # --- structure and fingerprints ---
+
+    def _check_structure(
+        self, results: list[Outcome], planned: int
+    ) -> tuple[list[Diagnostic], list[Diagnostic]]:
+        """Score the rubric; return its diagnostics and any output-dtype warning."""
+        findings: list[Diagnostic] = []
+        learner, reference = self.learner_seen, self.reference_seen
+        # The first case both sides initialised variables on (under jax.jit the learner's
+        # init runs only when a new shape is traced).
+        key = next(
+            (
+                o.case.key
+                for o in results
+                if reference.variables(o.case.key) is not None
+                and learner.variables(o.case.key) is not None
+            ),
+            None,
+        )
+        if key is None:
+            key = next(
+                (o.case.key for o in results if reference.variables(o.case.key) is not None), None
+            )
+        case = next((o.case for o in results if o.case.key == key), None)
+        where = case.describe(self.problem) if case is not None else ""
+        mine = learner.variables(key) if key else None
+        theirs = reference.variables(key) if key else None
+        self.rubric = []
+        for item in self.problem.rubric:
+            credit = 1.0
+            if item.check == "outputs":
+                # Credit: informative cases passed; cases that never ran count as failed.
+                diagnostics: list[Diagnostic] = []
+                passed = all(o.passed for o in results) and len(results) == planned
+                informative = [o for o in results if o.informative]
+                denominator = len(informative) + planned - len(results)
+                credit = sum(o.passed for o in informative) / denominator if denominator else 0.0
+            elif item.check == "transform":
+                diagnostics = structure.check_transform(item, learner, reference)
+            elif theirs is None:
+                diagnostics = []  # the reference made no variables to compare with
+            elif item.check == "variable_paths":
+                diagnostics = structure.check_variable_paths(item, mine, theirs, where)
+            else:
+                diagnostics = structure.check_variable_shapes(item, mine, theirs, where)
+            if item.check != "outputs":
+                passed = not diagnostics
+                credit = 1.0 if passed else 0.0
+            findings += diagnostics
+            self.rubric.append(
+                {
+                    "id": item.id,
+                    "title": item.title,
+                    "check": item.check,
+                    "weight": item.weight,
+                    "required": item.required,
+                    "passed": passed,
+                    "score": round(item.weight * credit, 4),
+                }
+            )
+        if theirs is not None and not all(o.passed for o in results):
+            tol = self._tolerance(self.problem.output_dtype)
+            values = structure.check_variable_values("params", mine, theirs, tol, where)
+            if values is not None:
+                findings.append(values)
+        return findings, self._output_dtype(results)
+
+    def _output_dtype(self, results: list[Outcome]) -> list[Diagnostic]:
+        """A warning when the function returns an array of another dtype than the reference."""
+        for outcome in results:
+            got, expected = outcome.got, outcome.expected
+            if (
+                isinstance(got, np.ndarray)
+                and expected is not None
+                and outcome.reply.get("type") != "list"
+                and got.dtype != expected.dtype
+            ):
+                return [
+                    Diagnostic(
+                        "wrong_output_dtype",
+                        Severity.WARNING,
+                        f"your function returns {got.dtype} where the reference returns "
+                        f"{expected.dtype}.",
+                        "Return the layer's output as it comes, without casting it.",
+                        {
+                            "dtype": str(got.dtype),
+                            "reference_dtype": str(expected.dtype),
+                            "case": outcome.case.describe(self.problem),
+                        },
+                    )
+                ]
+        return []
+
+    def _fingerprint(self, shown: Outcome, first: Outcome) -> Diagnostic | None:
+        """Name the known mistake whose output equals the learner's, on the failing cases."""
+        if shown.failure != "mismatch" or not isinstance(shown.got, np.ndarray):
+            return None
+        for number, fingerprint in enumerate(self.problem.fingerprints):
+            if all(
+                self._matches(f"fingerprint_{number}", o)
+                for o in dict.fromkeys((shown, first))
+                if isinstance(o.got, np.ndarray)
+            ):
+                return Diagnostic(
+                    fingerprint.code,
+                    Severity.ERROR,
+                    fingerprint.message,
+                    fingerprint.hint,
+                    {"case": shown.case.describe(self.problem), "matched": "output"},
+                )
+        return None
+
+    def _matches(self, slot: str, outcome: Outcome) -> bool:
+        assert self.reference is not None
+        if time.monotonic() > self.deadline - 1.0:
+            return False
+        args = [_wire(v) for v in outcome.case.args(self.problem)]
+        self.reference.send({"op": "call", "slot": slot, "args": args})
+        try:
+            reply = self.reference.receive(max(self.call_s * 3, 60.0))
+        except (WorkerTimeout, WorkerDied) as exc:
+            raise WorkerError(f"the fingerprint {slot} failed: {exc}") from None
+        reply.pop("observations", None)
+        if not reply.get("ok") or reply.get("kind") != "array":
+            return False
+        variant = decode_array(reply["array"])
+        assert isinstance(outcome.got, np.ndarray) and outcome.expected is not None
+        tol = self._tolerance(str(outcome.expected.dtype))
+        return variant.shape == outcome.got.shape and compare(variant, outcome.got, tol) is None
 
     def _explain(self, outcome: Outcome, index: int | None) -> Diagnostic:
         problem, case, reply = self.problem, outcome.case, outcome.reply
         if outcome.failure == "mismatch":
             return diagnose.mismatch(problem, case, index, outcome.mismatch)
         if outcome.failure == "exception":
-            return self._locate(diagnose.exception(problem, case, index, reply))
+            found = diagnose.translate(problem, diagnose.exception(problem, case, index, reply))
+            return self._locate(found)
         if outcome.failure == "timeout":
             return diagnose.timeout(
                 problem,
@@ -534,8 +703,11 @@ class _Grading:
         informative_run = sum(o.informative for o in results)
         informative_passed = sum(o.informative and o.passed for o in results)
         not_run = len(plan) - run
+        total_weight = sum(item["weight"] for item in self.rubric)
         if verdict is Verdict.ACCEPTED:
             score = 1.0
+        elif self.rubric and total_weight:
+            score = round(sum(item["score"] for item in self.rubric) / total_weight, 4)
         elif informative_run + not_run:
             score = round(informative_passed / (informative_run + not_run), 4)
         else:
@@ -577,6 +749,7 @@ class _Grading:
             },
             failing_case=failing_case,
             diagnostics=all_diagnostics,
+            rubric=list(self.rubric),
             environment=self.environment,
             timing=dict(self.timing),
         )

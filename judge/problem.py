@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,57 @@ class CaseSpec:
     boundary: tuple[Mapping[str, int | str], ...]
 
 
+RUBRIC_CHECKS = ("outputs", "transform", "variable_shapes", "variable_paths")
+
+
+@dataclass(frozen=True)
+class RubricItem:
+    """One graded requirement. ``check`` says what is compared with the reference:
+
+    - ``outputs``: every case's output (credit: the fraction of informative cases passed);
+    - ``transform``: the submission calls the Flax lifted transform ``api`` with the same
+      ``arguments`` as the reference does;
+    - ``variable_shapes``: the variables ``init`` returns in ``collection`` have the
+      reference's shapes and dtypes;
+    - ``variable_paths``: they sit at the reference's paths (``params/kernel``, ...).
+    """
+
+    id: str
+    title: str
+    check: str
+    weight: float
+    required: bool
+    api: str = ""
+    arguments: tuple[str, ...] = ()
+    collection: str = "params"
+
+
+DEFAULT_RUBRIC_ITEM = RubricItem(
+    "outputs_match", "outputs match the reference", "outputs", 1.0, True
+)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A known-wrong variant of the reference: if the learner's output equals its output on a
+    failing case, ``code`` names the mistake."""
+
+    code: str
+    file: Path
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class KnownError:
+    """An exception text (``pattern``, a regular expression) translated into plain words."""
+
+    pattern: str
+    code: str
+    message: str
+    hint: str
+
+
 @dataclass(frozen=True)
 class Problem:
     """A validated problem package. Paths are absolute."""
@@ -113,6 +165,9 @@ class Problem:
     limits: Limits
     cases: CaseSpec
     hints: Mapping[str, str] = field(default_factory=dict)
+    rubric: tuple[RubricItem, ...] = (DEFAULT_RUBRIC_ITEM,)
+    fingerprints: tuple[Fingerprint, ...] = ()
+    known_errors: tuple[KnownError, ...] = ()
 
     @property
     def int_inputs(self) -> list[IntInput]:
@@ -469,6 +524,132 @@ def _parse_cases(
     return CaseSpec(count, shapes, informative, tuple(boundary))
 
 
+def _words(value: Any) -> str:
+    return " ".join(str(value).split())
+
+
+def _snake(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
+
+
+def _parse_rubric(raw: Any, errors: _Errors) -> tuple[RubricItem, ...]:
+    if not isinstance(raw, list) or not raw:
+        errors.add("rubric", f"expected a non-empty list of items, got {_describe(raw)}")
+        return (DEFAULT_RUBRIC_ITEM,)
+    items: list[RubricItem] = []
+    for k, entry in enumerate(raw):
+        path = f"rubric[{k}]"
+        data = _check_keys(
+            entry,
+            path,
+            ("id", "check", "weight"),
+            ("title", "required", "api", "arguments", "collection"),
+            errors,
+        )
+        ident = data.get("id")
+        if "id" in data and not _snake(ident):
+            errors.add(f"{path}.id", f"expected a snake_case name, got {_describe(ident)}")
+        check = _text(data, "check", path, errors, choices=RUBRIC_CHECKS)
+        weight = _number(data, "weight", path, errors, positive=True)
+        required = data.get("required", True)
+        if not isinstance(required, bool):
+            errors.add(f"{path}.required", f"expected true or false, got {_describe(required)}")
+        api = data.get("api", "")
+        if check == "transform" and not (isinstance(api, str) and api.startswith("flax.linen.")):
+            errors.add(
+                f"{path}.api",
+                "a transform check names a Flax lifted transform, such as "
+                f"'flax.linen.vmap'; got {_describe(api)}",
+            )
+        arguments = data.get("arguments", [])
+        if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):
+            errors.add(
+                f"{path}.arguments",
+                f"expected a list of argument names, got {_describe(arguments)}",
+            )
+            arguments = []
+        collection = _text(data, "collection", path, errors, default="params")
+        title = _text(data, "title", path, errors, default=str(ident))
+        if None not in (check, weight, collection, title) and _snake(ident):
+            items.append(
+                RubricItem(
+                    str(ident),
+                    str(title),
+                    str(check),
+                    float(weight or 0),
+                    required is not False,
+                    str(api or ""),
+                    tuple(arguments),
+                    str(collection),
+                )
+            )
+    ids = [i.id for i in items]
+    for ident in sorted({i for i in ids if ids.count(i) > 1}):
+        errors.add("rubric", f"the id {ident!r} is used twice")
+    outputs = [i for i in items if i.check == "outputs"]
+    if items and (len(outputs) != 1 or not outputs[0].required):
+        errors.add(
+            "rubric",
+            "exactly one item must check 'outputs', and it must be required: "
+            "without it a wrong answer could be accepted",
+        )
+    return tuple(items) or (DEFAULT_RUBRIC_ITEM,)
+
+
+def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fingerprint, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        errors.add("fingerprints", f"expected a list, got {_describe(raw)}")
+        return ()
+    found = []
+    for k, entry in enumerate(raw):
+        path = f"fingerprints[{k}]"
+        data = _check_keys(entry, path, ("code", "file", "message"), ("hint",), errors)
+        code = data.get("code")
+        if "code" in data and not _snake(code):
+            errors.add(f"{path}.code", f"expected a snake_case code, got {_describe(code)}")
+        message = _text(data, "message", path, errors)
+        hint = _text(data, "hint", path, errors, default="")
+        file = None
+        name = _text(data, "file", path, errors)
+        if name is not None:
+            file = (directory / name).resolve()
+            if not file.is_file():
+                errors.add(f"{path}.file", f"file not found: {name} (looked for {file})")
+                file = None
+        if _snake(code) and message and file is not None:
+            found.append(Fingerprint(str(code), file, _words(message), _words(hint or "")))
+    return tuple(found)
+
+
+def _parse_known_errors(raw: Any, errors: _Errors) -> tuple[KnownError, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        errors.add("errors", f"expected a list, got {_describe(raw)}")
+        return ()
+    found = []
+    for k, entry in enumerate(raw):
+        path = f"errors[{k}]"
+        data = _check_keys(entry, path, ("match", "code", "message"), ("hint",), errors)
+        pattern = _text(data, "match", path, errors)
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                errors.add(f"{path}.match", f"not a valid regular expression: {exc}")
+                pattern = None
+        code = data.get("code")
+        if "code" in data and not _snake(code):
+            errors.add(f"{path}.code", f"expected a snake_case code, got {_describe(code)}")
+        message = _text(data, "message", path, errors)
+        hint = _text(data, "hint", path, errors, default="")
+        if pattern and _snake(code) and message:
+            found.append(KnownError(pattern, str(code), _words(message), _words(hint or "")))
+    return tuple(found)
+
+
 _TOP_REQUIRED = (
     "name",
     "title",
@@ -482,7 +663,7 @@ _TOP_REQUIRED = (
     "limits",
     "cases",
 )
-_TOP_OPTIONAL = ("precision", "hints")
+_TOP_OPTIONAL = ("precision", "hints", "rubric", "fingerprints", "errors")
 
 
 def load_problem_file(path: Path) -> Problem:
@@ -562,6 +743,11 @@ def load_problem_file(path: Path) -> Problem:
     cases = (
         _parse_cases(data["cases"], inputs, data.get("inputs"), errors) if "cases" in data else None
     )
+    rubric = (
+        _parse_rubric(data.get("rubric"), errors) if "rubric" in data else (DEFAULT_RUBRIC_ITEM,)
+    )
+    fingerprints = _parse_fingerprints(directory, data.get("fingerprints"), errors)
+    known_errors = _parse_known_errors(data.get("errors"), errors)
     hints = data.get("hints", {})
     if not isinstance(hints, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in hints.items()
@@ -602,6 +788,9 @@ def load_problem_file(path: Path) -> Problem:
         limits=Limits(call_s, submission_s, memory_mb, output_kb),
         cases=cases,
         hints={k: " ".join(v.split()) for k, v in hints.items()},
+        rubric=rubric,
+        fingerprints=fingerprints,
+        known_errors=known_errors,
     )
 
 

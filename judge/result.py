@@ -109,6 +109,7 @@ class Report:
     )
     environment: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, float] = field(default_factory=lambda: {"total_s": 0.0})
+    rubric: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -128,4 +129,5 @@ class Report:
             "output": dict(self.output),
             "environment": dict(self.environment),
             "timing": {k: round(v, 4) for k, v in self.timing.items()},
+            "rubric": [dict(item) for item in self.rubric],
         }

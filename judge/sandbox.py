@@ -105,11 +105,17 @@ class Worker:
         memory_mb: int | None,
         output_limit: int,
         python: str | None = None,
+        observe: bool = False,
     ) -> None:
         self.role = role
         self.backend = backend
         self.output_limit = output_limit
-        self.config = {"role": role, "precision": precision, "memory_mb": memory_mb}
+        self.config = {
+            "role": role,
+            "precision": precision,
+            "memory_mb": memory_mb,
+            "observe": observe,
+        }
         self.python = python or sys.executable
         self.directory = ""
         self.process: subprocess.Popen[bytes] | None = None

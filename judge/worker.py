@@ -123,17 +123,24 @@ def parse_frame(buffer: bytearray, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[s
     return message
 
 
-def _read_message(fd: int) -> dict[str, Any] | None:
-    """Blocking read of one message; None at end of file."""
-    buffer = bytearray()
-    while True:
-        message = parse_frame(buffer)
-        if message is not None:
-            return message
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            return None
-        buffer.extend(chunk)
+class MessageReader:
+    """Blocking reads of whole messages from a pipe. The buffer outlives each read: one
+    ``os.read`` may return several messages, and none of them may be lost."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def read(self) -> dict[str, Any] | None:
+        """The next message; None at end of file."""
+        while True:
+            message = parse_frame(self.buffer)
+            if message is not None:
+                return message
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                return None
+            self.buffer.extend(chunk)
 
 
 # --- the worker process ----------------------------------------------------------------------
@@ -159,13 +166,166 @@ def _type_name(value: Any) -> str:
     return kind.__name__ if module == "builtins" else f"{module}.{kind.__qualname__}"
 
 
+# Flax's lifted transforms whose arguments are recorded: they decide how variables are shared.
+LIFTED_TRANSFORMS = ("vmap", "scan", "jit", "remat", "map_variables")
+MAX_OBSERVED_VALUES = 4096
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """An argument as plain JSON: mappings, sequences and scalars kept, classes by name."""
+    if depth > 6:
+        return _safe_repr(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        module = getattr(value, "__module__", "") or ""
+        return {"__class__": f"{module}.{value.__qualname__}".lstrip(".")}
+    if hasattr(value, "items"):
+        try:
+            return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+        except Exception:
+            return _safe_repr(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v, depth + 1) for v in value]
+    return _safe_repr(value)
+
+
+class Observer:
+    """Records how loaded code uses Flax and JAX, for diagnostics only; never changes results.
+
+    What it records: the arguments of every call to a Flax lifted transform (``nn.vmap`` and
+    friends), whatever the import style, since the module attributes are wrapped before any
+    submission is imported; the variables each outermost ``Module.init`` returns (paths, shapes,
+    dtypes, and values when concrete: under ``jax.jit`` they are tracers); and calls of
+    ``jax.vmap`` made from the submission's own file (Flax calls it internally too).
+    """
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.filename = ""
+        self._in_init = False
+
+    def take(self) -> list[dict[str, Any]]:
+        events, self.events = self.events, []
+        return events
+
+    def _record(self, event: dict[str, Any]) -> None:
+        if len(self.events) < 200:
+            self.events.append(event)
+
+    def install(self) -> None:
+        import functools
+
+        import flax.linen as nn
+        import jax
+        from flax.linen import transforms
+
+        observer = self
+        for name in LIFTED_TRANSFORMS:
+            original = getattr(transforms, name, None)
+            if original is None:
+                continue
+            try:
+                signature = inspect.signature(original)
+            except (TypeError, ValueError):
+                signature = None
+
+            def lifted(
+                *args: Any,
+                __original: Any = original,
+                __name: str = name,
+                __signature: Any = signature,
+                **kwargs: Any,
+            ) -> Any:
+                try:
+                    if __signature is not None:
+                        bound = __signature.bind(*args, **kwargs)
+                        bound.apply_defaults()
+                        arguments = dict(bound.arguments)
+                    else:
+                        arguments = {"args": list(args), **kwargs}
+                    observer._record(
+                        {
+                            "kind": "lifted",
+                            "api": f"flax.linen.{__name}",
+                            "arguments": _jsonable(arguments),
+                        }
+                    )
+                except Exception:
+                    pass  # arguments Flax itself will reject: let Flax say so
+                return __original(*args, **kwargs)
+
+            functools.update_wrapper(lifted, original)
+            setattr(transforms, name, lifted)
+            if getattr(nn, name, None) is original:
+                setattr(nn, name, lifted)
+
+        original_init = nn.Module.init
+
+        def init(module: Any, *args: Any, **kwargs: Any) -> Any:
+            if observer._in_init:
+                return original_init(module, *args, **kwargs)
+            observer._in_init = True
+            try:
+                variables = original_init(module, *args, **kwargs)
+            finally:
+                observer._in_init = False
+            try:
+                observer._record(
+                    {
+                        "kind": "init",
+                        "module": type(module).__name__,
+                        "variables": _variables(jax, variables),
+                    }
+                )
+            except Exception:
+                pass
+            return variables
+
+        functools.update_wrapper(init, original_init)
+        nn.Module.init = init
+
+        original_vmap = jax.vmap
+
+        def vmap(*args: Any, **kwargs: Any) -> Any:
+            try:
+                caller = sys._getframe(1).f_code.co_filename
+                if caller == observer.filename:
+                    observer._record({"kind": "jax_vmap", "arguments": _jsonable(kwargs)})
+            except Exception:
+                pass
+            return original_vmap(*args, **kwargs)
+
+        functools.update_wrapper(vmap, original_vmap)
+        jax.vmap = vmap
+
+
+def _variables(jax: Any, tree: Any) -> list[dict[str, Any]]:
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    out = []
+    for path, leaf in leaves:
+        keys = [str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k)))) for k in path]
+        entry: dict[str, Any] = {
+            "path": "/".join(keys),
+            "shape": list(getattr(leaf, "shape", ())),
+            "dtype": str(getattr(leaf, "dtype", type(leaf).__name__)),
+        }
+        concrete = not isinstance(leaf, jax.core.Tracer)
+        entry["concrete"] = concrete
+        if concrete and int(np.prod(entry["shape"] or [1])) <= MAX_OBSERVED_VALUES:
+            entry["value"] = encode_array(np.asarray(leaf))
+        out.append(entry)
+    return out
+
+
 class Session:
     """State of one worker: the loaded module and its entry point."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.filename = ""
-        self.entry: Any = None
+        self.entries: dict[str, Any] = {}  # slot -> entry point; "main" is the graded one
+        self.observer = Observer() if config.get("observe") else None
 
     # Learner tracebacks show the learner's frames only; the worker's and the libraries' are
     # counted, not shown, so the learner reads about their own code.
@@ -191,13 +351,25 @@ class Session:
         }
 
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
+        reply = self._load(request)
+        if self.observer is not None:
+            reply["observations"] = self.observer.take()
+        return reply
+
+    def _load(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Load a file into a slot: "main" (observed) or another name (a judge-side variant)."""
         path = request["path"]
-        self.filename = os.path.basename(path)
+        slot = str(request.get("slot") or "main")
+        filename = os.path.basename(path)
+        if slot == "main":
+            self.filename = filename
+            if self.observer is not None:
+                self.observer.filename = filename
         name = request["entry"]
         try:
             with open(path, encoding="utf-8") as handle:
                 source = handle.read()
-            code = compile(source, self.filename, "exec")
+            code = compile(source, filename, "exec")
         except SyntaxError as exc:
             return {
                 "ok": False,
@@ -216,9 +388,10 @@ class Session:
                 "message": f"{type(exc).__name__}: {str(exc)[:300]}",
                 "evidence": {},
             }
-        module = types.ModuleType("submission")
+        module_name = "submission" if slot == "main" else f"variant_{len(self.entries)}"
+        module = types.ModuleType(module_name)
         module.__file__ = path
-        sys.modules["submission"] = module
+        sys.modules[module_name] = module
         started = time.perf_counter()
         try:
             exec(code, module.__dict__)
@@ -248,7 +421,7 @@ class Session:
                 for k, v in namespace.items()
                 if callable(v)
                 and not k.startswith("_")
-                and getattr(v, "__module__", None) == "submission"
+                and getattr(v, "__module__", None) == module_name
             ]
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
             return {
@@ -301,16 +474,17 @@ class Session:
                         "expected": f"{name}({', '.join(expected)})",
                     }
                 )
-        self.entry = entry
+        self.entries[slot] = entry
         return {"ok": True, "load_s": load_s, "warnings": warnings}
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        if self.entry is None:
+        entry = self.entries.get(str(request.get("slot") or "main"))
+        if entry is None:
             return {"ok": False, "kind": "protocol", "message": "call before a successful load"}
         args = [decode_array(a) if isinstance(a, dict) else a for a in request["args"]]
         started = time.perf_counter()
         try:
-            result = self.entry(*args)
+            result = entry(*args)
             reply = self._to_wire(result)
         except MemoryError:
             reply = {"ok": False, "kind": "memory", "message": "MemoryError"}
@@ -319,6 +493,8 @@ class Session:
         finally:
             _flush_learner_streams()
         reply["elapsed_s"] = time.perf_counter() - started
+        if self.observer is not None:
+            reply["observations"] = self.observer.take()
         return reply
 
     def _to_wire(self, result: Any) -> dict[str, Any]:
@@ -427,8 +603,16 @@ def main(argv: list[str]) -> int:
     if not hello["ok"]:
         return 0
     session = Session(config)
+    if session.observer is not None:
+        try:
+            session.observer.install()
+        except Exception as exc:  # no Flax here: the judge grades without structure
+            session.observer = None
+            hello_note = f"observer not installed: {type(exc).__name__}: {exc}"[:300]
+            sys.stderr.write(hello_note + "\n")
+    requests = MessageReader(request_fd)
     while True:
-        request = _read_message(request_fd)
+        request = requests.read()
         if request is None or request.get("op") == "exit":
             return 0
         if request.get("op") == "load":

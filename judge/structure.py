@@ -1,0 +1,347 @@
+"""How a submission is built, compared with how the reference is built.
+
+Outputs alone cannot tell some wrong solutions from the right one: an ``nn.vmap`` with
+``variable_axes={"params": 0}`` and one init key gives exactly the reference's numbers while
+holding B copies of the layer. The workers record what the code did (see ``worker.Observer``):
+the arguments of Flax's lifted transforms and the variables ``init`` returned. This module
+compares the learner's record with the reference's, case by case, and words the differences.
+Pure data in, Diagnostics out; it knows Flax's concepts, never a particular exercise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .problem import RubricItem, Tolerance
+from .result import Diagnostic, Severity
+from .worker import decode_array
+
+Event = dict[str, Any]
+
+
+@dataclass
+class Observations:
+    """What one side's worker recorded: at load time, and per case (by case key)."""
+
+    load: list[Event] = field(default_factory=list)
+    calls: dict[str, list[Event]] = field(default_factory=dict)
+
+    def add(self, events: Any, case_key: str | None = None) -> None:
+        valid = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+        if case_key is None:
+            self.load.extend(valid)
+        else:
+            self.calls.setdefault(case_key, []).extend(valid)
+
+    def all_events(self) -> Iterable[Event]:
+        yield from self.load
+        for events in self.calls.values():
+            yield from events
+
+    def lifted(self, api: str) -> list[dict[str, Any]]:
+        """Arguments of every recorded call of a lifted transform, first call first."""
+        return [
+            e.get("arguments") or {}
+            for e in self.all_events()
+            if e.get("kind") == "lifted" and e.get("api") == api
+        ]
+
+    def variables(self, case_key: str) -> list[dict[str, Any]] | None:
+        """The variables of the first ``init`` made while computing a case, if any."""
+        for event in self.calls.get(case_key, []):
+            if event.get("kind") == "init" and isinstance(event.get("variables"), list):
+                return [v for v in event["variables"] if isinstance(v, dict)]
+        return None
+
+    def used_jax_vmap(self) -> bool:
+        return any(e.get("kind") == "jax_vmap" for e in self.all_events())
+
+
+def _short(api: str) -> str:
+    """``flax.linen.vmap`` -> ``nn.vmap``: how learners write it."""
+    return "nn." + api.rsplit(".", 1)[-1]
+
+
+def _show(value: Any) -> str:
+    """An argument as Python source: {'params': None}, 0, True."""
+    if isinstance(value, dict) and set(value) == {"__class__"}:
+        return str(value["__class__"]).replace("flax.linen.linear.", "nn.")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_show(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "(" + ", ".join(_show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+# --- lifted transforms ------------------------------------------------------------------------
+
+
+def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic:
+    short = _short(api)
+    evidence = {"api": api, "argument": name, "got": got, "reference": want}
+    said = f"{short} got {name}={_show(got)}; the reference uses {name}={_show(want)}"
+    if name == "variable_axes":
+        batched = sorted(
+            k
+            for k, v in (got or {}).items()
+            if isinstance(v, int) and not isinstance(v, bool) and (want or {}).get(k) is None
+        )
+        if batched:
+            names = ", ".join(repr(k) for k in batched)
+            return Diagnostic(
+                "ensemble_params",
+                Severity.ERROR,
+                f"{said}. An axis on {names} gives every example its own copy of the layer: "
+                "an ensemble of B layers, not one layer shared by the batch.",
+                f"Use variable_axes={_show(want)} so that one set of variables serves the "
+                "whole batch.",
+                evidence,
+            )
+        return Diagnostic(
+            "wrong_variable_axes",
+            Severity.ERROR,
+            said + ".",
+            f"Use variable_axes={_show(want)}.",
+            evidence,
+        )
+    if name == "split_rngs":
+        return Diagnostic(
+            "split_rngs",
+            Severity.ERROR,
+            f"{said}: splitting the key gives every example its own initialisation.",
+            f"Use split_rngs={_show(want)} so that one key initialises the shared variables.",
+            evidence,
+        )
+    if name in ("in_axes", "out_axes"):
+        side = "input" if name == "in_axes" else "output"
+        return Diagnostic(
+            f"wrong_{name}",
+            Severity.ERROR,
+            f"{said}: the batch is mapped over another axis of the {side}.",
+            f"Use {name}={_show(want)}: the batch is axis {_show(want)} of the {side}.",
+            evidence,
+        )
+    return Diagnostic(
+        f"wrong_{name}", Severity.ERROR, said + ".", f"Use {name}={_show(want)}.", evidence
+    )
+
+
+def check_transform(
+    item: RubricItem, learner: Observations, reference: Observations
+) -> list[Diagnostic]:
+    """The learner must call ``item.api`` with the reference's values of ``item.arguments``."""
+    want_calls = reference.lifted(item.api)
+    got_calls = learner.lifted(item.api)
+    short = _short(item.api)
+    if not want_calls:
+        return []  # the reference does not use it either: nothing to hold the learner to
+    want = want_calls[0]
+    if not got_calls:
+        target = _show(want.get("target")) if "target" in want else "..."
+        extra = " (your code calls jax.vmap)" if learner.used_jax_vmap() else ""
+        return [
+            Diagnostic(
+                f"no_{short.replace('.', '_')}",
+                Severity.ERROR,
+                f"your code never calls {short}{extra}; the reference builds its layer with "
+                f"{short}({target}, ...).",
+                f"Build the layer with {short}({target}, ...) as the statement asks: the lifted "
+                "transform is what the exercise is about.",
+                {"api": item.api, "used_jax_vmap": learner.used_jax_vmap()},
+            )
+        ]
+    got = got_calls[0]
+    return [
+        _argument_diagnostic(item.api, name, got.get(name), want.get(name))
+        for name in item.arguments
+        if got.get(name) != want.get(name)
+    ]
+
+
+# --- variables --------------------------------------------------------------------------------
+
+
+def _in_collection(leaves: list[dict[str, Any]], collection: str) -> dict[str, dict[str, Any]]:
+    prefix = collection + "/"
+    return {str(v.get("path")): v for v in leaves if str(v.get("path", "")).startswith(prefix)}
+
+
+def _leaf_name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def check_variable_paths(
+    item: RubricItem,
+    learner: list[dict[str, Any]] | None,
+    reference: list[dict[str, Any]],
+    where: str,
+) -> list[Diagnostic]:
+    """The learner's variables must sit at the reference's paths."""
+    want = _in_collection(reference, item.collection)
+    if learner is None:
+        return [_unobserved(item, where)]
+    got = _in_collection(learner, item.collection)
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    if not missing and not extra:
+        return []
+    evidence = {
+        "collection": item.collection,
+        "got": sorted(got),
+        "reference": sorted(want),
+        "missing": missing,
+        "extra": extra,
+        "case": where,
+    }
+    if not extra and missing and all(_leaf_name(p) == "bias" for p in missing):
+        return [
+            Diagnostic(
+                "missing_bias",
+                Severity.ERROR,
+                f"your layer has no bias: the reference's variables include {', '.join(missing)}, "
+                f"yours are {', '.join(sorted(got)) or 'none'}. With a zero-initialised bias the "
+                "outputs still match, so only the parameters show it.",
+                "Keep the layer's bias (leave use_bias at its default, True).",
+                evidence,
+            )
+        ]
+    return [
+        Diagnostic(
+            "param_tree_mismatch",
+            Severity.ERROR,
+            f"your {item.collection} are at {', '.join(sorted(got)) or 'no path'}; the reference's "
+            f"are at {', '.join(sorted(want))}. The layer sits at another place in the module tree "
+            "(wrapped in a module of your own?), which also changes the key Flax derives for it.",
+            "Apply the lifted layer itself at the top level, not inside a module of your own.",
+            evidence,
+        )
+    ]
+
+
+def check_variable_shapes(
+    item: RubricItem,
+    learner: list[dict[str, Any]] | None,
+    reference: list[dict[str, Any]],
+    where: str,
+) -> list[Diagnostic]:
+    """The learner's variables must have the reference's shapes and dtypes, path by path."""
+    want = _in_collection(reference, item.collection)
+    if learner is None:
+        return [_unobserved(item, where)]
+    got = _in_collection(learner, item.collection)
+    found: list[Diagnostic] = []
+    for path in sorted(set(want) & set(got)):
+        shape, ref_shape = list(got[path].get("shape", [])), list(want[path].get("shape", []))
+        evidence = {"path": path, "shape": shape, "reference_shape": ref_shape, "case": where}
+        if shape != ref_shape:
+            if len(shape) == len(ref_shape) + 1 and shape[1:] == ref_shape:
+                found.append(
+                    Diagnostic(
+                        "ensemble_params",
+                        Severity.ERROR,
+                        f"your {_leaf_name(path)} has shape {tuple(shape)} where the "
+                        f"reference's is {tuple(ref_shape)}: a leading axis of size {shape[0]} "
+                        f"means each example got its own layer (an ensemble of {shape[0]}), "
+                        "not one shared layer.",
+                        "Share the variables across the batch: variable_axes={'"
+                        f"{item.collection}': None}} in nn.vmap.",
+                        evidence,
+                    )
+                )
+            else:
+                found.append(
+                    Diagnostic(
+                        "param_tree_mismatch",
+                        Severity.ERROR,
+                        f"your {path} has shape {tuple(shape)}; the reference's is "
+                        f"{tuple(ref_shape)}.",
+                        "Check the layer's size arguments (features) and the input it is "
+                        "initialised with.",
+                        evidence,
+                    )
+                )
+        elif got[path].get("dtype") != want[path].get("dtype"):
+            found.append(
+                Diagnostic(
+                    "wrong_param_dtype",
+                    Severity.ERROR,
+                    f"your {path} is {got[path].get('dtype')}; the reference's is "
+                    f"{want[path].get('dtype')}.",
+                    "Leave param_dtype (and dtype) at their defaults.",
+                    {
+                        **evidence,
+                        "dtype": got[path].get("dtype"),
+                        "reference_dtype": want[path].get("dtype"),
+                    },
+                )
+            )
+    return _first_per_code(found)
+
+
+def check_variable_values(
+    collection: str,
+    learner: list[dict[str, Any]] | None,
+    reference: list[dict[str, Any]],
+    tol: Tolerance,
+    where: str,
+) -> Diagnostic | None:
+    """Same shapes but other initial values: the key or the initializer differs."""
+    if learner is None:
+        return None
+    want = _in_collection(reference, collection)
+    got = _in_collection(learner, collection)
+    differing = []
+    for path in sorted(set(want) & set(got)):
+        a, b = got[path].get("value"), want[path].get("value")
+        if not (isinstance(a, dict) and isinstance(b, dict)):
+            continue
+        try:
+            mine, theirs = decode_array(a), decode_array(b)
+        except ValueError:
+            continue
+        if mine.shape == theirs.shape and not np.allclose(
+            mine.astype(np.float64),
+            theirs.astype(np.float64),
+            rtol=tol.rtol,
+            atol=tol.atol,
+            equal_nan=False,
+        ):
+            differing.append(path)
+    if not differing:
+        return None
+    return Diagnostic(
+        "wrong_param_values",
+        Severity.ERROR,
+        f"your initial {', '.join(differing)} differ from the reference's although their "
+        "shapes agree: the layer was initialised with another key or another initializer.",
+        "Initialise with jax.random.PRNGKey(seed) itself, unsplit, and keep the default "
+        "initializers.",
+        {"paths": differing, "case": where},
+    )
+
+
+def _unobserved(item: RubricItem, where: str) -> Diagnostic:
+    return Diagnostic(
+        "param_tree_mismatch",
+        Severity.ERROR,
+        f"no call of Module.init was seen while computing {where}, so the layer's "
+        f"{item.collection} could not be checked.",
+        "Create the variables with model.init(key, x) and use them with model.apply.",
+        {"case": where},
+    )
+
+
+def _first_per_code(found: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per code (the first), with the paths of the others in its evidence."""
+    out: dict[str, Diagnostic] = {}
+    for diagnostic in found:
+        if diagnostic.code in out:
+            also = out[diagnostic.code].evidence.setdefault("also", [])
+            also.append(diagnostic.evidence.get("path"))
+        else:
+            out[diagnostic.code] = diagnostic
+    return list(out.values())

@@ -1,0 +1,12 @@
+"""Fingerprint: an ensemble: params mapped over the batch, one init key per example."""
+
+import jax
+from flax import linen as nn
+
+
+def nn_vmap_forward(seed, x_batch, features):
+    layer = nn.vmap(
+        nn.Dense, in_axes=0, out_axes=0, variable_axes={"params": 0}, split_rngs={"params": True}
+    )(features)
+    variables = layer.init(jax.random.PRNGKey(seed), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1)
