@@ -298,12 +298,16 @@ _SYMPTOMS = ("values_mismatch", "wrong_param_values")
 
 
 def _rank_of(diagnostic: Diagnostic) -> int:
+    """0: how the code is built; 1: a named mistake; 2: initial values differ; 3: outputs
+    differ; 4: warnings and notes."""
     if diagnostic.severity is not Severity.ERROR:
         return 4
     if diagnostic.code in _STRUCTURAL or diagnostic.code.startswith("no_nn_"):
         return 0
-    if diagnostic.code in _SYMPTOMS:
+    if diagnostic.code == "wrong_param_values":
         return 2
+    if diagnostic.code == "values_mismatch":
+        return 3
     return 1
 
 
@@ -324,15 +328,14 @@ def rank(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         else:
             merged[diagnostic.code] = diagnostic
     ordered = sorted(merged.values(), key=_rank_of)  # stable: equal ranks keep their order
-    causes = [d for d in ordered if _rank_of(d) < 2]
-    if not causes:
+    if not ordered or _rank_of(ordered[0]) > 2:
         return ordered
-    cause = causes[0].code
+    cause = ordered[0].code
     return [
         dataclasses.replace(
             d, severity=Severity.INFO, message=f"{d.message} (a consequence of {cause})"
         )
-        if d.code in _SYMPTOMS and d.severity is Severity.ERROR
+        if k and d.code in _SYMPTOMS and d.severity is Severity.ERROR
         else d
-        for d in ordered
+        for k, d in enumerate(ordered)
     ]

@@ -504,6 +504,11 @@ class _Grading:
         }[str(first.failure)]
         shown_index = index if shown.case == first.case else None
         explained = [self._explain(shown, shown_index)]
+        if verdict is not Verdict.WRONG_ANSWER:
+            # A crash, a timeout or the memory limit stopped the code before it built what the
+            # structure checks look at: they still score the rubric, but only the failure is
+            # shown.
+            findings = []
         fingerprint = self._fingerprint(shown, first)
         if fingerprint is not None:
             explained.insert(0, fingerprint)
@@ -519,25 +524,23 @@ class _Grading:
         """Score the rubric; return its diagnostics and any output-dtype warning."""
         findings: list[Diagnostic] = []
         learner, reference = self.learner_seen, self.reference_seen
-        # The first case both sides initialised variables on (under jax.jit the learner's
-        # init runs only when a new shape is traced).
-        key = next(
-            (
-                o.case.key
-                for o in results
-                if reference.variables(o.case.key) is not None
-                and learner.variables(o.case.key) is not None
-            ),
-            None,
-        )
-        if key is None:
-            key = next(
-                (o.case.key for o in results if reference.variables(o.case.key) is not None), None
-            )
-        case = next((o.case for o in results if o.case.key == key), None)
-        where = case.describe(self.problem) if case is not None else ""
-        mine = learner.variables(key) if key else None
-        theirs = reference.variables(key) if key else None
+        # Every case on which both sides initialised variables (under jax.jit the learner's
+        # init runs only when a new shape is traced); a mistake may show on some cases only,
+        # such as a wrong size that agrees when in_dim == features.
+        pairs = [
+            (o.case.describe(self.problem), learner.variables(o.case.key), theirs)
+            for o in results
+            if (theirs := reference.variables(o.case.key)) is not None
+        ]
+        observed = [p for p in pairs if p[1] is not None] or pairs[:1]
+
+        def first_finding(check: Any, item: Any) -> list[Diagnostic]:
+            for where, mine, theirs in observed:
+                found = check(item, mine, theirs, where)
+                if found:
+                    return found
+            return []
+
         self.rubric = []
         for item in self.problem.rubric:
             credit = 1.0
@@ -550,12 +553,10 @@ class _Grading:
                 credit = sum(o.passed for o in informative) / denominator if denominator else 0.0
             elif item.check == "transform":
                 diagnostics = structure.check_transform(item, learner, reference)
-            elif theirs is None:
-                diagnostics = []  # the reference made no variables to compare with
             elif item.check == "variable_paths":
-                diagnostics = structure.check_variable_paths(item, mine, theirs, where)
+                diagnostics = first_finding(structure.check_variable_paths, item)
             else:
-                diagnostics = structure.check_variable_shapes(item, mine, theirs, where)
+                diagnostics = first_finding(structure.check_variable_shapes, item)
             if item.check != "outputs":
                 passed = not diagnostics
                 credit = 1.0 if passed else 0.0
@@ -571,11 +572,13 @@ class _Grading:
                     "score": round(item.weight * credit, 4),
                 }
             )
-        if theirs is not None and not all(o.passed for o in results):
+        if not all(o.passed for o in results):
             tol = self._tolerance(self.problem.output_dtype)
-            values = structure.check_variable_values("params", mine, theirs, tol, where)
-            if values is not None:
-                findings.append(values)
+            for where, mine, theirs in observed:
+                values = structure.check_variable_values("params", mine, theirs, tol, where)
+                if values is not None:
+                    findings.append(values)
+                    break
         return findings, self._output_dtype(results)
 
     def _output_dtype(self, results: list[Outcome]) -> list[Diagnostic]:

@@ -108,6 +108,18 @@ def build(report: Report) -> list[Text]:
         if diagnostic.hint:
             lines.append(Text(f"    hint: {diagnostic.hint}", style="italic"))
 
+    if report.rubric:
+        lines.append(Text(""))
+        lines.append(Text("  rubric:", style="bold"))
+        width = max(len(str(item["title"])) for item in report.rubric)
+        for item in report.rubric:
+            mark, colour = ("✓", "green") if item["passed"] else ("✗", "red")
+            line = Text(f"    {mark} ", style=colour)
+            line.append(f"{item['title']:<{width}}  {item['score']:.2f} / {item['weight']:.2f}")
+            if item["required"] and not item["passed"]:
+                line.append("  required", style="bold red")
+            lines.append(line)
+
     if failing is not None:
         lines.append(Text(""))
         lines.append(

@@ -23,7 +23,6 @@ PROBLEM = "nn_vmap_forward"
 FAST = GradeOptions(call_s=8.0, submission_s=60.0)
 
 
-
 def correct_solution(preamble: str = "", first_line: str = "pass") -> str:
     """A correct solution with ``preamble`` at the top and ``first_line`` run in each call."""
     return f"""
@@ -59,7 +58,9 @@ def test_a_flood_of_output_is_bounded_and_changes_nothing(tmp_path: Path) -> Non
 
 
 def test_printing_a_fake_report_is_not_accepted(tmp_path: Path) -> None:
-    path = learner(tmp_path, '''
+    path = learner(
+        tmp_path,
+        """
         import json, sys
         import numpy as np
         FAKE = {"schema": "judge.report/1", "verdict": "accepted", "score": 1.0}
@@ -68,7 +69,8 @@ def test_printing_a_fake_report_is_not_accepted(tmp_path: Path) -> None:
             print(json.dumps(FAKE))
             sys.stderr.write(json.dumps(FAKE))
             return np.zeros(x_batch.shape[0] * features, np.float32)
-    ''')
+    """,
+    )
     report = grade(path, PROBLEM, FAST)
     assert report.verdict is Verdict.WRONG_ANSWER
     assert report.exit_code == 1
@@ -76,7 +78,9 @@ def test_printing_a_fake_report_is_not_accepted(tmp_path: Path) -> None:
 
 
 def test_patching_numpy_in_the_learner_process_changes_nothing(tmp_path: Path) -> None:
-    path = learner(tmp_path, '''
+    path = learner(
+        tmp_path,
+        """
         import numpy as np
         import numpy.testing
         np.allclose = lambda *a, **k: True
@@ -84,7 +88,8 @@ def test_patching_numpy_in_the_learner_process_changes_nothing(tmp_path: Path) -
         numpy.testing.assert_allclose = lambda *a, **k: None
         def nn_vmap_forward(seed, x_batch, features):
             return np.ones(x_batch.shape[0] * features, np.float32)
-    ''')
+    """,
+    )
     assert grade(path, PROBLEM, FAST).verdict is Verdict.WRONG_ANSWER
 
 
@@ -101,22 +106,28 @@ def test_patching_flax_in_the_learner_process_does_not_reach_the_reference(
 
 
 def test_exiting_with_status_0_mid_call_is_not_accepted(tmp_path: Path) -> None:
-    path = learner(tmp_path, '''
+    path = learner(
+        tmp_path,
+        """
         import json, os, sys
         def nn_vmap_forward(seed, x_batch, features):
             sys.stdout.write(json.dumps({"verdict": "accepted"}))
             sys.stdout.flush()
             os._exit(0)
-    ''')
+    """,
+    )
     report = grade(path, PROBLEM, FAST)
     assert report.verdict is Verdict.RUNTIME_ERROR
     assert report.diagnostics[0].code == "process_died"
 
 
 def test_the_reference_is_not_importable(tmp_path: Path) -> None:
-    path = learner(tmp_path, '''
+    path = learner(
+        tmp_path,
+        """
         from reference.nn_vmap_forward import nn_vmap_forward
-    ''')
+    """,
+    )
     report = grade(path, PROBLEM, FAST)
     assert report.verdict is Verdict.COMPILE_ERROR
     assert report.diagnostics[0].code == "import_error"
@@ -124,13 +135,16 @@ def test_the_reference_is_not_importable(tmp_path: Path) -> None:
 
 def test_the_project_tree_is_not_on_the_learner_path(tmp_path: Path) -> None:
     project = str(Path(__file__).resolve().parents[2])
-    path = learner(tmp_path, f'''
+    path = learner(
+        tmp_path,
+        f"""
         import os, sys
         ON_PATH = any(os.path.realpath(p or os.getcwd()) == {project!r} for p in sys.path)
         CWD = os.getcwd()
         def nn_vmap_forward(seed, x_batch, features):
             raise RuntimeError(f"on_path={{ON_PATH}} cwd={{CWD}}")
-    ''')
+    """,
+    )
     report = grade(path, PROBLEM, GradeOptions(call_s=8.0, shrink=False))
     message = report.diagnostics[0].evidence["message"]
     assert "on_path=False" in message
@@ -141,14 +155,17 @@ def test_the_project_tree_is_not_on_the_learner_path(tmp_path: Path) -> None:
 
 def test_children_of_the_learner_do_not_outlive_grading(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
-    path = learner(tmp_path, f'''
+    path = learner(
+        tmp_path,
+        f"""
         import subprocess
         import numpy as np
         def nn_vmap_forward(seed, x_batch, features):
             child = subprocess.Popen(["sleep", "300"])
             open({str(pid_file)!r}, "w").write(str(child.pid))
             return np.zeros(3, np.float32)
-    ''')
+    """,
+    )
     report = grade(path, PROBLEM, GradeOptions(call_s=8.0, shrink=False))
     assert report.verdict is Verdict.WRONG_ANSWER
     pid = int(pid_file.read_text())
@@ -190,12 +207,15 @@ def test_worker_replies_never_travel_on_stdout() -> None:
 
 
 def test_memory_error_under_the_limit_is_memory_limit_exceeded(tmp_path: Path) -> None:
-    path = learner(tmp_path, '''
+    path = learner(
+        tmp_path,
+        """
         import numpy as np
         def nn_vmap_forward(seed, x_batch, features):
             hog = np.ones((64, 1024, 1024, 1024), dtype=np.float32)  # 256 GiB
             return hog.reshape(-1)[: x_batch.shape[0] * features]
-    ''')
+    """,
+    )
     report = grade(path, PROBLEM, GradeOptions(call_s=8.0, memory_mb=2048))
     assert report.verdict is Verdict.MEMORY_LIMIT_EXCEEDED
     assert report.diagnostics[0].code == "memory_limit"

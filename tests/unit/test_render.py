@@ -129,6 +129,7 @@ def test_json_is_strict_and_has_the_schema_keys() -> None:
         "output",
         "environment",
         "timing",
+        "rubric",
     ]
     assert data["schema"] == "judge.report/1"
     assert data["diagnostics"][1]["severity"] == "warning"

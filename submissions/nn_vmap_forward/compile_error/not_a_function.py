@@ -1,0 +1,3 @@
+"""The entry point is a number."""
+
+nn_vmap_forward = 42

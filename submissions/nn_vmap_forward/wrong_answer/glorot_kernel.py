@@ -1,0 +1,16 @@
+"""A Glorot kernel initializer."""
+
+import jax
+import flax.linen as nn
+
+
+def nn_vmap_forward(seed, x_batch, features):
+    layer = nn.vmap(
+        nn.Dense,
+        in_axes=0,
+        out_axes=0,
+        variable_axes={"params": None},
+        split_rngs={"params": False},
+    )(features, kernel_init=nn.initializers.xavier_uniform())
+    variables = layer.init(jax.random.PRNGKey(seed), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1)

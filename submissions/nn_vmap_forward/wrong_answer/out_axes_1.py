@@ -1,0 +1,16 @@
+"""out_axes=1: the output comes out transposed."""
+
+import jax
+import flax.linen as nn
+
+
+def nn_vmap_forward(seed, x_batch, features):
+    layer = nn.vmap(
+        nn.Dense,
+        in_axes=0,
+        out_axes=1,
+        variable_axes={"params": None},
+        split_rngs={"params": False},
+    )(features)
+    variables = layer.init(jax.random.PRNGKey(seed), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1)

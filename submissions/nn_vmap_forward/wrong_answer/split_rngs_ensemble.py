@@ -1,0 +1,16 @@
+"""A real ensemble: params mapped over the batch, one key per example."""
+
+import jax
+import flax.linen as nn
+
+
+def nn_vmap_forward(seed, x_batch, features):
+    layer = nn.vmap(
+        nn.Dense,
+        in_axes=0,
+        out_axes=0,
+        variable_axes={"params": 0},
+        split_rngs={"params": True},
+    )(features)
+    variables = layer.init(jax.random.PRNGKey(seed), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1)
