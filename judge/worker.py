@@ -60,7 +60,7 @@ def encode_array(array: np.ndarray) -> dict[str, Any]:
     original = str(array.dtype)
     if original not in WIRE_DTYPES:
         array = array.astype(np.float32)
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array, order="C")  # ascontiguousarray would make a 0-d array 1-d
     payload = {
         "dtype": str(array.dtype),
         "shape": list(array.shape),
@@ -94,7 +94,7 @@ def decode_array(obj: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
     expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
     if len(raw) != expected:
         raise ValueError(f"{len(raw)} bytes of data for shape {shape} {dtype}")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(raw, dtype=dtype).reshape(tuple(shape)).copy()
 
 
 def send_message(fd: int, message: dict[str, Any]) -> None:

@@ -230,3 +230,18 @@ def test_the_whole_submission_has_a_time_limit(tmp_path: Path) -> None:
     assert report.diagnostics[0].evidence["limit"] == "submission"
     assert 0 < report.cases["run"] < report.cases["planned"]
     assert time.monotonic() - started < 4.0 + 10.0  # the limit plus start-up, not the plan
+
+
+def test_a_scalar_is_not_a_one_element_array(tmp_path: Path) -> None:
+    """A 0-d result must not pass a case whose answer has shape (1,)."""
+    path = learner(
+        tmp_path,
+        correct_solution("", "pass").replace(
+            "return layer.apply(variables, x_batch).reshape(-1)",
+            "return layer.apply(variables, x_batch).reshape(-1)[0]",
+        ),
+    )
+    report = grade(path, PROBLEM, GradeOptions(call_s=8.0, shrink=False))
+    assert report.verdict is Verdict.WRONG_ANSWER
+    assert report.cases["passed"] == 0
+    assert report.diagnostics[0].code == "wrong_output_shape"
