@@ -285,6 +285,7 @@ def translate(problem: Problem, diagnostic: Diagnostic) -> Diagnostic:
 # Codes that name how the code is built: when one is present, it is the root cause.
 _STRUCTURAL = (
     "ensemble_params",
+    "shared_params",
     "split_rngs",
     "wrong_in_axes",
     "wrong_out_axes",

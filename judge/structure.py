@@ -101,6 +101,21 @@ def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic
                 "whole batch.",
                 evidence,
             )
+        shared = sorted(
+            k
+            for k, v in (want or {}).items()
+            if isinstance(v, int) and not isinstance(v, bool) and (got or {}).get(k) is None
+        )
+        if shared:
+            names = ", ".join(repr(k) for k in shared)
+            return Diagnostic(
+                "shared_params",
+                Severity.ERROR,
+                f"{said}. Without an axis on {names}, one layer is shared by the whole batch, "
+                "where each example should have a layer of its own.",
+                f"Use variable_axes={_show(want)} so that each example gets its own variables.",
+                evidence,
+            )
         return Diagnostic(
             "wrong_variable_axes",
             Severity.ERROR,
@@ -109,11 +124,17 @@ def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic
             evidence,
         )
     if name == "split_rngs":
+        splits = any(v is True for v in (got or {}).values())
+        effect = (
+            "splitting the key gives every example its own initialisation"
+            if splits
+            else "one unsplit key makes every example's variables start out identical"
+        )
         return Diagnostic(
             "split_rngs",
             Severity.ERROR,
-            f"{said}: splitting the key gives every example its own initialisation.",
-            f"Use split_rngs={_show(want)} so that one key initialises the shared variables.",
+            f"{said}: {effect}.",
+            f"Use split_rngs={_show(want)}.",
             evidence,
         )
     if name in ("in_axes", "out_axes"):
@@ -238,7 +259,20 @@ def check_variable_shapes(
         shape, ref_shape = list(got[path].get("shape", [])), list(want[path].get("shape", []))
         evidence = {"path": path, "shape": shape, "reference_shape": ref_shape, "case": where}
         if shape != ref_shape:
-            if len(shape) == len(ref_shape) + 1 and shape[1:] == ref_shape:
+            if len(ref_shape) == len(shape) + 1 and ref_shape[1:] == shape:
+                found.append(
+                    Diagnostic(
+                        "shared_params",
+                        Severity.ERROR,
+                        f"your {_leaf_name(path)} has shape {tuple(shape)} where the "
+                        f"reference's is {tuple(ref_shape)}: without the leading axis of size "
+                        f"{ref_shape[0]}, all examples share one layer instead of one each.",
+                        "Give each example its own variables: variable_axes={'"
+                        f"{item.collection}': 0}} in nn.vmap.",
+                        evidence,
+                    )
+                )
+            elif len(shape) == len(ref_shape) + 1 and shape[1:] == ref_shape:
                 found.append(
                     Diagnostic(
                         "ensemble_params",
