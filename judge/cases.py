@@ -383,11 +383,20 @@ def plan_cases(problem: Problem, seed: int = 0) -> list[Case]:
                 else:
                     origin = "generated"
                 cases.append(Case(values, origin))
-    for position, spec in enumerate(problem.value_inputs):
-        ends = (spec.min, spec.max)
-        for k, end in enumerate(ends):
-            index = 2 * position + k
-            if index < len(cases) and spec.name not in _boundary_entry(problem, index):
+    for spec in problem.value_inputs:
+        # Both ends of the range, on the first cases whose boundary entry leaves it free; an
+        # end a boundary entry already set need not be placed again.
+        placed = {
+            cases[i].values[spec.name]
+            for i in range(len(cases))
+            if spec.name in _boundary_entry(problem, i)
+        }
+        free = (i for i in range(len(cases)) if spec.name not in _boundary_entry(problem, i))
+        for end in (spec.min, spec.max):
+            if end in placed:
+                continue
+            index = next(free, None)
+            if index is not None:
                 cases[index] = cases[index].replace(cases[index].origin, **{spec.name: end})
     return cases
 

@@ -298,12 +298,19 @@ _STRUCTURAL = (
 _SYMPTOMS = ("values_mismatch", "wrong_param_values")
 
 
+def is_structural(diagnostic: Diagnostic) -> bool:
+    """Whether a diagnostic names how the code is built (observed, not inferred from values)."""
+    return diagnostic.severity is Severity.ERROR and (
+        diagnostic.code in _STRUCTURAL or diagnostic.code.startswith("no_nn_")
+    )
+
+
 def _rank_of(diagnostic: Diagnostic) -> int:
     """0: how the code is built; 1: a named mistake; 2: initial values differ; 3: outputs
     differ; 4: warnings and notes."""
     if diagnostic.severity is not Severity.ERROR:
         return 4
-    if diagnostic.code in _STRUCTURAL or diagnostic.code.startswith("no_nn_"):
+    if is_structural(diagnostic):
         return 0
     if diagnostic.code == "wrong_param_values":
         return 2

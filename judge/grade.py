@@ -504,12 +504,16 @@ class _Grading:
         }[str(first.failure)]
         shown_index = index if shown.case == first.case else None
         explained = [self._explain(shown, shown_index)]
+        observed_cause = any(diagnose.is_structural(d) for d in findings)
         if verdict is not Verdict.WRONG_ANSWER:
             # A crash, a timeout or the memory limit stopped the code before it built what the
             # structure checks look at: they still score the rubric, but only the failure is
             # shown.
             findings = []
-        fingerprint = self._fingerprint(shown, first)
+        # Fingerprints explain values when the structure looks right. When the recorded
+        # structure already names a cause, it wins: B identically initialised layers compute
+        # what one shared layer does, and only the structure can tell them apart.
+        fingerprint = None if observed_cause else self._fingerprint(shown, first)
         if fingerprint is not None:
             explained.insert(0, fingerprint)
         return self._report(

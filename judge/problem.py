@@ -8,6 +8,7 @@ pass. Nothing here knows any particular exercise: a new problem is a new folder.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -274,13 +275,15 @@ def _number(
     if key not in data:
         return default
     value = data[key]
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if ok and positive and not value > 0:
         ok = False
     if ok and nonnegative and not value >= 0:
         ok = False
     if not ok:
         kind = "a positive number" if positive else ("a number >= 0" if nonnegative else "a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            kind = "a finite number"
         errors.add(_join(path, key), f"expected {kind}, got {_describe(value)}")
         return None
     return float(value)
@@ -474,6 +477,8 @@ def _parse_cases(
     if not isinstance(boundary_raw, list):
         errors.add("cases.boundary", f"expected a list of mappings, got {_describe(boundary_raw)}")
         boundary_raw = []
+    # Dimensions with a wrong role have an error of their own; do not repeat it here.
+    dims = {d for i in inputs.values() if isinstance(i, ArrayInput) for d in i.shape}
     for k, entry in enumerate(boundary_raw):
         path = f"cases.boundary[{k}]"
         if not isinstance(entry, dict) or not entry:
@@ -491,6 +496,13 @@ def _parse_cases(
                 if not isinstance(other, IntInput):
                     errors.add(
                         f"{path}.{name}", f"{value!r}: {value[1:]!r} is not an integer input"
+                    )
+                elif any(i.role != "shape" and i.name not in dims for i in (spec, other)):
+                    # Equalities tie shapes together; a value input (a seed) varies per case.
+                    errors.add(
+                        f"{path}.{name}",
+                        f"{value!r}: '=' ties shape inputs together; {name} and {value[1:]} "
+                        "must both have role 'shape'",
                     )
                 elif max(spec.min, other.min) > min(spec.max, other.max):
                     errors.add(f"{path}.{name}", f"{name} and {value[1:]} have no common value")
@@ -756,11 +768,14 @@ def load_problem_file(path: Path) -> Problem:
         hints = {}
 
     # Every declared input must reach the learner, directly or as a dimension.
+    # Shapes are read from the raw declarations: an array input that failed validation still
+    # uses its dimensions, and its own error says what is wrong with it.
+    raw_inputs = data.get("inputs") if isinstance(data.get("inputs"), dict) else {}
     used = set(params or []) | {
         d
-        for i in inputs.values()
-        if isinstance(i, ArrayInput)
-        for d in i.shape
+        for spec in raw_inputs.values()
+        if isinstance(spec, dict) and isinstance(spec.get("shape"), list)
+        for d in spec["shape"]
         if isinstance(d, str)
     }
     for input_name in inputs:

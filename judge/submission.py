@@ -108,12 +108,14 @@ def read_submission(path: str | Path) -> Submission:
     if path.suffix not in SUFFIXES:
         raise SubmissionNotFound(f"{given}: expected a .py or .ipynb file")
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            raise SubmissionNotFound(f"{given}: larger than {MAX_SOURCE_BYTES // 1024} KiB")
-        data = path.read_bytes()
+        size = path.stat().st_size
+        data = path.read_bytes() if size <= MAX_SOURCE_BYTES else b""
     except OSError as exc:
         raise SubmissionNotFound(f"{given}: cannot read ({exc.strerror})") from None
-    text = data.decode("utf-8", errors="replace")
+    if size > MAX_SOURCE_BYTES:
+        raise SubmissionNotFound(f"{given}: larger than {MAX_SOURCE_BYTES // 1024} KiB")
+    # utf-8-sig: editors such as Notepad save a byte-order mark that compile() would reject.
+    text = data.decode("utf-8-sig", errors="replace")
     if path.suffix == ".py":
         return Submission(path, given, "py", text)
     source, reason = notebook_source(text)

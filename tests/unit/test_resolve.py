@@ -58,8 +58,11 @@ def test_ambiguous_or_unknown_needs_problem(tmp_path: Path, two_problems: Path) 
 
 
 def test_a_single_problem_is_used_even_without_a_match(tmp_path: Path) -> None:
+    folder = tmp_path / "problems"
+    shutil.copytree(ROOT / "problems" / "nn_vmap_forward", folder / "nn_vmap_forward")
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
     sub = read_submission(write(tmp_path, "def nn_vmap_fwd(seed, x, f):\n    pass\n"))
-    assert resolve_problem(sub, None, ROOT / "problems").name == "nn_vmap_forward"
+    assert resolve_problem(sub, None, folder).name == "nn_vmap_forward"
 
 
 def test_named_problem_wins(tmp_path: Path, two_problems: Path) -> None:

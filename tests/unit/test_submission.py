@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from judge.errors import SubmissionNotFound
-from judge.submission import notebook_source, read_submission
+from judge.errors import SubmissionNotFound, UsageError
+from judge.submission import MAX_SOURCE_BYTES, notebook_source, read_submission
 
 
 def notebook(cells: list[tuple[str, object]]) -> str:
@@ -85,3 +85,185 @@ def test_defined_names_even_with_a_syntax_error(tmp_path: Path) -> None:
     assert read_submission(path).defined_names() == ["X", "good", "K"]
     path.write_text("def broken(a)\n    pass\n")
     assert read_submission(path).defined_names() == ["broken"]
+
+
+def test_a_python_file_is_read_verbatim(tmp_path: Path) -> None:
+    text = "# -*- coding: utf-8 -*-\nimport jax\n\n\ndef f(x):\n    return x  # ✓\n"
+    path = tmp_path / "solution.py"
+    path.write_text(text, encoding="utf-8")
+    sub = read_submission(str(path))
+    assert sub.source == text
+    assert sub.display == str(path) and sub.path == path
+    assert sub.cell_of_line(2) is None  # only notebooks have cells
+
+
+def test_bytes_that_are_not_utf8_do_not_stop_reading(tmp_path: Path) -> None:
+    path = tmp_path / "latin.py"
+    path.write_bytes(b"x = 1  # caf\xe9\n")
+    sub = read_submission(path)
+    assert sub.source.startswith("x = 1") and "\ufffd" in sub.source
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SubmissionNotFound, match="no such file") as raised:
+        read_submission(tmp_path / "gone.ipynb")
+    assert isinstance(raised.value, UsageError) and raised.value.exit_code == 2
+
+
+def test_a_folder_and_a_wrong_suffix_say_why(tmp_path: Path) -> None:
+    (tmp_path / "work.py").mkdir()  # a folder, even with a .py name
+    with pytest.raises(SubmissionNotFound, match="is a folder"):
+        read_submission(tmp_path / "work.py")
+    (tmp_path / "sol.txt").write_text("def f(): pass\n")
+    with pytest.raises(SubmissionNotFound, match=r"expected a \.py or \.ipynb file"):
+        read_submission(tmp_path / "sol.txt")
+
+
+def test_a_file_at_the_size_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.py"
+    path.write_bytes(b"#" * MAX_SOURCE_BYTES)
+    assert len(read_submission(path).source) == MAX_SOURCE_BYTES
+
+
+def test_a_huge_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.py"
+    path.write_bytes(b"#" * (MAX_SOURCE_BYTES + 1))
+    with pytest.raises(SubmissionNotFound):
+        read_submission(path)
+
+
+def test_a_huge_file_says_it_is_too_large(tmp_path: Path) -> None:
+    path = tmp_path / "big.py"
+    path.write_bytes(b"#" * (MAX_SOURCE_BYTES + 1))
+    with pytest.raises(SubmissionNotFound, match="larger than 2048 KiB"):
+        read_submission(path)
+
+
+def test_notebook_cells_keep_their_order_and_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "work.ipynb"
+    path.write_text(
+        notebook(
+            [
+                ("code", ["import numpy as np\n", "a = 1\n"]),
+                ("markdown", ["b = 2\n"]),
+                ("raw", "c = 3"),
+                ("code", "d = 4"),
+                ("code", ["e = 5\n", "f = 6"]),
+            ]
+        )
+    )
+    sub = read_submission(path)
+    assert sub.kind == "ipynb" and sub.problem is None
+    assert sub.module_filename == "work_ipynb.py"
+    assert sub.source == (
+        "# --- notebook cell 1 ---\nimport numpy as np\na = 1\n\n"
+        "# --- notebook cell 4 ---\nd = 4\n\n"
+        "# --- notebook cell 5 ---\ne = 5\nf = 6\n"
+    )
+    compile(sub.source, sub.module_filename, "exec")
+    assert sub.defined_names() == ["a", "d", "e", "f"]
+    lines = sub.source.splitlines()
+    assert sub.cell_of_line(lines.index("a = 1") + 1) == (1, 2)
+    assert sub.cell_of_line(lines.index("d = 4") + 1) == (4, 1)
+    assert sub.cell_of_line(lines.index("f = 6") + 1) == (5, 2)
+
+
+def test_python_cell_magics_keep_their_body_and_others_are_dropped() -> None:
+    source, problem = notebook_source(
+        notebook(
+            [
+                ("code", "%%time\nslow = 1\n"),
+                ("code", "%%timeit\nfast = 2\n"),
+                ("code", "%%capture\nquiet = 3\n"),
+                ("code", "%%bash\necho not = python\n"),
+                ("code", "%%writefile helper.py\nhelper = 4\n"),
+                ("code", "%%html\n<b>x</b>\n"),
+            ]
+        )
+    )
+    assert problem is None and source is not None
+    assert "%" not in source
+    assert "slow = 1" in source and "fast = 2" in source and "quiet = 3" in source
+    for dropped in ("echo", "helper", "<b>"):
+        assert dropped not in source
+    assert "notebook cell 4" not in source and "notebook cell 5" not in source
+
+
+def test_line_magics_and_shell_lines_are_dropped_anywhere_in_a_cell() -> None:
+    source, problem = notebook_source(
+        notebook([("code", "x = 1\n!pip install flax\n    %time y = 2\nz = 3\n")])
+    )
+    assert problem is None and source is not None
+    assert source.splitlines()[1:] == ["x = 1", "z = 3"]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [],
+        [("markdown", "# only words")],
+        [("code", "")],
+        [("code", "!pip install jax\n%matplotlib inline\n   \n")],
+        [("code", "%%bash\nls\n")],
+    ],
+)
+def test_a_notebook_without_python_is_no_code(tmp_path: Path, cells: list) -> None:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook(cells))
+    sub = read_submission(path)
+    assert sub.problem is not None and sub.problem[0] == "no_code"
+    assert sub.source == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "not valid JSON"),
+        ("[" * 100_000, "not valid JSON"),
+        ('{"cells": [{"cell_type": "code", "source": 5}]}', "cell 1: 'source'"),
+        ('{"cells": [{"cell_type": "code", "source": ["a", 1]}]}', "cell 1: 'source'"),
+    ],
+)
+def test_a_broken_notebook_is_notebook_invalid(tmp_path: Path, text: str, reason: str) -> None:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(text)
+    sub = read_submission(path)
+    assert sub.problem is not None
+    code, message = sub.problem
+    assert code == "notebook_invalid" and reason in message
+    assert sub.kind == "ipynb" and sub.source == ""
+
+
+def test_defined_names_are_top_level_only(tmp_path: Path) -> None:
+    path = tmp_path / "s.py"
+    path.write_text(
+        "import jax\n"
+        "from flax import linen as nn\n"
+        "A = B = 1\n"
+        "C: int = 2\n"
+        "async def agen():\n    pass\n"
+        "def outer():\n    def inner():\n        pass\n    hidden = 1\n"
+        "if True:\n    def conditional():\n        pass\n"
+        "class Model(nn.Module):\n    def __call__(self, x):\n        return x\n"
+    )
+    assert read_submission(path).defined_names() == ["A", "B", "agen", "outer", "Model"]
+
+
+def test_defined_names_fall_back_to_the_text_on_a_syntax_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.py"
+    path.write_text(
+        "X = 1\n"
+        "def nn_vmap_forward(seed, x_batch, features)\n    return x_batch\n"
+        "  async def helper():\n    pass\n"
+        "class Broken(:\n"
+    )
+    # The regex finds functions only, indented ones included; assignments are not seen.
+    assert read_submission(path).defined_names() == ["nn_vmap_forward", "helper"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_source(tmp_path: Path) -> None:
+    path = tmp_path / "bom.py"
+    path.write_bytes(b"\xef\xbb\xbfX = 1\ndef f():\n    return X\n")
+    sub = read_submission(path)
+    compile(sub.source, sub.module_filename, "exec")
+    assert sub.defined_names() == ["X", "f"]
