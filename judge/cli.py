@@ -16,8 +16,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.markup import escape as rich_escape
+
 from .errors import JudgeError, ProblemError, UsageError
 from .grade import GradeOptions, grade, judge_version
+from .problem import default_problems_dir, load_problem, problem_names
 from .render import FORMATS
 from .render import text as text_render
 from .result import EXIT_JUDGE_ERROR, EXIT_USAGE
@@ -114,7 +117,153 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report the first failing case as found, without shrinking it",
     )
+    c = commands.add_parser(
+        "check",
+        help="check problem packages: valid, reference accepted, examples as declared",
+        description="Check every problem package (or those named): its problem.yaml is valid, "
+        "its reference is accepted, its fingerprints are not, and every example in "
+        "submissions/<problem>/<verdict>/ gets that verdict and its declared codes. Exit 0 "
+        "when all hold, 1 otherwise.",
+    )
+    c.add_argument("problem_names", nargs="*", metavar="PROBLEM", help="problems (default: all)")
+    c.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
+    c.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML to FILE")
+    c.add_argument(
+        "--time-per-call",
+        type=_positive(float),
+        metavar="S",
+        default=8.0,
+        help="seconds allowed per call while checking (default: 8)",
+    )
+
+    ls = commands.add_parser(
+        "list",
+        help="list the problems with their titles",
+        description="List the problem packages found.",
+    )
+    ls.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
+
+    sh = commands.add_parser(
+        "show",
+        help="show a problem's statement",
+        description="Print a problem's statement, rendered.",
+    )
+    sh.add_argument("problem", metavar="PROBLEM", help="problem name")
+    sh.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
+
+    b = commands.add_parser(
+        "gradescope-bundle",
+        help="build a Gradescope autograder zip for a problem",
+        description="Build the zip to upload to Gradescope: setup.sh installs the judge, "
+        "run_autograder grades /autograder/submission into /autograder/results/results.json.",
+    )
+    b.add_argument("problem", metavar="PROBLEM", help="problem name")
+    b.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="ZIP",
+        default=Path("autograder.zip"),
+        help="where to write the zip (default: autograder.zip)",
+    )
+    b.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
     return parser
+
+
+def _problems_dir(args: argparse.Namespace) -> Path:
+    return args.problems or default_problems_dir()
+
+
+def _check(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.table import Table
+
+    from .check import check_all, count_checks
+    from .render import junit
+
+    folder = _problems_dir(args)
+    known = problem_names(folder)
+    for name in args.problem_names:
+        if name not in known:
+            load_problem(name, folder)  # raises ProblemNotFound with a did-you-mean
+    if not known:
+        raise UsageError(f"no problem packages in {folder}")
+    console = Console(stderr=True)
+    options = GradeOptions(call_s=args.time_per_call)
+    total = count_checks(args.problem_names or None, folder)
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("checking", total=total)
+
+        def advance(result: object) -> None:
+            progress.update(task, advance=1, description=f"{result.problem}: {result.name}")
+
+        results = check_all(args.problem_names or None, folder, options, advance)
+    failed = [r for r in results if not r.passed]
+    out = Console(highlight=False)
+    table = Table(title=f"judge check: {len(results) - len(failed)} of {len(results)} passed")
+    table.add_column("problem")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("reason", overflow="fold")
+    for result in failed or results:
+        table.add_row(
+            result.problem,
+            result.name,
+            "[green]pass[/green]" if result.passed else "[red]FAIL[/red]",
+            rich_escape(result.message),
+        )
+    out.print(table)
+    for result in failed:  # one line each, whole, for CI logs and grep
+        print(f"FAIL {result.problem} {result.name}: {result.message}")
+    if args.junit is not None:
+        args.junit.write_text(junit.render_checks(results), encoding="utf-8")
+    return 1 if failed else 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    folder = _problems_dir(args)
+    table = Table(title=f"problems in {folder}")
+    for column in ("name", "title", "version", "entry point"):
+        table.add_column(column)
+    for name in problem_names(folder):
+        problem = load_problem(name, folder)
+        table.add_row(
+            problem.name,
+            problem.title,
+            problem.version,
+            f"{problem.entry_point}({', '.join(problem.parameters)})",
+        )
+    Console(highlight=False).print(table)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    problem = load_problem(args.problem, _problems_dir(args))
+    Console().print(Markdown(problem.statement.read_text(encoding="utf-8")))
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from .bundle import build_bundle
+
+    problem = load_problem(args.problem, _problems_dir(args))
+    path = build_bundle(problem, args.output)
+    print(f"wrote {path}: upload it to Gradescope as the autograder of {problem.name}")
+    return 0
 
 
 def _use_color(choice: str, stream: object) -> bool:
@@ -161,8 +310,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``judge`` and ``python -m judge``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    commands = {
+        "grade": _grade,
+        "check": _check,
+        "list": _list,
+        "show": _show,
+        "gradescope-bundle": _bundle,
+    }
     try:
-        return _grade(args)
+        return commands[args.command](args)
     except ProblemError as exc:
         if len(exc.errors) == 1:
             print(f"judge: error: {exc}", file=sys.stderr)

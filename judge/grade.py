@@ -574,6 +574,7 @@ class _Grading:
                     "required": item.required,
                     "passed": passed,
                     "score": round(item.weight * credit, 4),
+                    "codes": [d.code for d in diagnostics],
                 }
             )
         if not all(o.passed for o in results):
@@ -741,6 +742,14 @@ class _Grading:
                 shrink_steps=steps,
             )
         all_diagnostics = diagnostics + self.diagnostics
+        claimed = {code for item in self.rubric for code in item["codes"]}
+        for item in self.rubric:  # what the outputs item lost its points for
+            if item["check"] == "outputs" and not item["passed"]:
+                item["codes"] = [
+                    d.code
+                    for d in all_diagnostics
+                    if d.code not in claimed and d.severity is Severity.ERROR
+                ]
         summary = _summary(verdict, self.problem, plan, results, failing, all_diagnostics)
         return Report(
             problem=self.problem.name,

@@ -1,8 +1,9 @@
-"""Every example submission gets the verdict of its folder and the diagnostics declared for it.
+"""``judge check``, as tests: one test per check of every problem in the repository.
 
-``submissions/<problem>/<verdict>/<file>`` holds the examples; ``submissions/<problem>/
-expected.yaml`` maps each file to the diagnostic codes its report must contain, the first of
-them being the report's first diagnostic (the root cause, shown first to the learner).
+Each problem package must be valid, its reference accepted and its fingerprints not, and every
+example in ``submissions/<problem>/<verdict>/`` must get that verdict and the diagnostic codes
+``submissions/<problem>/expected.yaml`` declares for it, the first being the root cause. The
+checks are the ones ``judge check`` runs (``judge.check``), so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -11,69 +12,77 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
-from judge import GradeOptions, Verdict, grade
+from judge import GradeOptions, Verdict, grade, load_problem
+from judge.check import check_example, check_fingerprint, check_reference, examples
 from judge.problem import problem_names
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBMISSIONS = ROOT / "submissions"
-PROBLEMS = problem_names(ROOT / "problems")
+PROBLEMS_DIR = ROOT / "problems"
+PROBLEMS = problem_names(PROBLEMS_DIR)
 OPTIONS = GradeOptions(call_s=8.0)  # keeps the endless loop short
 
-
-def corpus() -> list[tuple[str, Path]]:
-    found = []
-    for problem in PROBLEMS:
-        for path in sorted((SUBMISSIONS / problem).glob("*/*")):
-            if path.suffix in (".py", ".ipynb"):
-                found.append((problem, path))
-    return found
+EXAMPLES = [(name, example) for name in PROBLEMS for example in examples(name, PROBLEMS_DIR)[0]]
+FINGERPRINTS = [
+    (name, index)
+    for name in PROBLEMS
+    for index in range(len(load_problem(name, PROBLEMS_DIR).fingerprints))
+]
 
 
-def expected_codes(problem: str) -> dict[str, list[str]]:
-    return yaml.safe_load((SUBMISSIONS / problem / "expected.yaml").read_text()) or {}
+def test_there_are_problems_and_examples() -> None:
+    assert len(PROBLEMS) >= 2
+    for name in PROBLEMS:
+        found = examples(name, PROBLEMS_DIR)[0]
+        assert any(e.verdict == "accepted" for e in found), f"{name} has no accepted example"
+        assert any(e.verdict == "wrong_answer" for e in found), f"{name} has no wrong example"
 
 
-def test_the_corpus_and_its_expectations_list_the_same_files() -> None:
-    assert corpus(), "no example submissions found"
-    for problem in PROBLEMS:
-        declared = set(expected_codes(problem))
-        present = {str(p.relative_to(SUBMISSIONS / problem)) for q, p in corpus() if q == problem}
-        assert declared == present, (
-            f"only in expected.yaml: {sorted(declared - present)}; "
-            f"only on disk: {sorted(present - declared)}"
-        )
-        folders = {p.parent.name for q, p in corpus() if q == problem}
-        assert folders <= {str(v) for v in Verdict}, f"unknown verdict folders: {folders}"
-        assert "accepted" in folders, f"{problem} has no accepted example"
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_expected_yaml_matches_the_examples(name: str) -> None:
+    found, problems = examples(name, PROBLEMS_DIR)
+    assert not problems
+    for example in found:
+        if example.verdict != "accepted":
+            assert example.codes, f"{example.name}: declare at least its root-cause code"
 
 
-def test_every_known_wrong_example_declares_its_codes() -> None:
-    for problem in PROBLEMS:
-        for name, codes in expected_codes(problem).items():
-            if not name.startswith("accepted/"):
-                assert codes, f"{problem}/{name}: declare at least its root-cause code"
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PROBLEMS)
+def test_reference_is_accepted(name: str) -> None:
+    result = check_reference(load_problem(name, PROBLEMS_DIR), OPTIONS)
+    assert result.passed, result.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "index"), FINGERPRINTS, ids=[f"{n}-{i}" for n, i in FINGERPRINTS])
+def test_fingerprint_is_not_accepted(name: str, index: int) -> None:
+    result = check_fingerprint(load_problem(name, PROBLEMS_DIR), index, OPTIONS)
+    assert result.passed, result.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "example"), EXAMPLES, ids=[f"{n}/{e.name}" for n, e in EXAMPLES])
+def test_example_gets_its_verdict_and_codes(name: str, example) -> None:
+    result = check_example(load_problem(name, PROBLEMS_DIR), example, OPTIONS)
+    assert result.passed, result.message
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("problem", "path"), corpus(), ids=[f"{q}/{p.parent.name}/{p.name}" for q, p in corpus()]
+    ("name", "example"),
+    [(n, e) for n, e in EXAMPLES if e.verdict == "wrong_answer"][:6],
+    ids=lambda v: getattr(v, "name", v),
 )
-def test_example_gets_its_verdict_and_diagnostics(problem: str, path: Path) -> None:
-    wanted = expected_codes(problem)[str(path.relative_to(SUBMISSIONS / problem))]
-    report = grade(path, problem, OPTIONS)
-    codes = [d.code for d in report.diagnostics]
-    assert report.verdict == path.parent.name, f"{report.summary}; diagnostics {codes}"
-    missing = [c for c in wanted if c not in codes]
-    assert not missing, f"missing {missing}; got {codes}"
-    if wanted:
-        assert codes[0] == wanted[0], f"root cause should be {wanted[0]}; got {codes}"
-    assert (report.score == 1.0) == (report.verdict is Verdict.ACCEPTED)
-    assert 0.0 <= report.score <= 1.0
+def test_a_wrong_answer_report_is_complete(name: str, example) -> None:
+    """Strict JSON; advice on every diagnostic; a case to paste when an output was wrong."""
+    report = grade(example.path, name, OPTIONS)
     data = report.to_dict()
-    json.dumps(data, allow_nan=False)  # strict JSON, whatever the learner returned
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
     for diagnostic in data["diagnostics"]:
         assert diagnostic["message"] and diagnostic["hint"], diagnostic
-    if report.failing_case is not None:
-        assert f"{report.problem}(" in report.failing_case.reproducer
+    assert 0.0 <= report.score < 1.0 and report.verdict is Verdict.WRONG_ANSWER
+    entry_point = load_problem(name, PROBLEMS_DIR).entry_point
+    if report.cases["passed"] < report.cases["run"]:
+        assert report.failing_case is not None, report.summary
+        assert f"{entry_point}(" in report.failing_case.reproducer

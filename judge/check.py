@@ -1,0 +1,195 @@
+"""Checking a problem set: each package valid, its reference accepted, its examples as declared.
+
+A problem set is a folder holding ``problems/<name>/`` and ``submissions/<name>/<verdict>/``;
+``submissions/<name>/expected.yaml`` maps each example to the diagnostic codes its report must
+contain, the first being the root cause (the report's first diagnostic). The test suite runs
+these same checks, one test per check, so ``judge check`` and ``pytest`` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ProblemError
+from .grade import GradeOptions, grade
+from .problem import Problem, load_problem, problem_names
+from .result import Verdict
+
+EXPECTED_FILE = "expected.yaml"
+SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check of one problem: ``name`` says what was checked, ``message`` why it failed."""
+
+    problem: str
+    name: str
+    passed: bool
+    message: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Example:
+    """An example submission and what its report must say."""
+
+    path: Path
+    verdict: str
+    codes: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.verdict}/{self.path.name}"
+
+
+def submissions_dir(problems_dir: Path) -> Path:
+    """Examples live beside the problems: ``<set>/problems`` and ``<set>/submissions``."""
+    return problems_dir.parent / "submissions"
+
+
+def examples(problem: str, problems_dir: Path) -> tuple[list[Example], list[str]]:
+    """The examples on disk with their declared codes, and what does not add up."""
+    folder = submissions_dir(problems_dir) / problem
+    if not folder.is_dir():
+        return [], []
+    expected_path = folder / EXPECTED_FILE
+    problems: list[str] = []
+    declared: dict[str, list[str]] = {}
+    if expected_path.is_file():
+        try:
+            loaded = yaml.safe_load(expected_path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            loaded = {}
+            problems.append(f"{expected_path}: not valid YAML ({exc})")
+        if not isinstance(loaded, dict):
+            problems.append(f"{expected_path}: expected a mapping of files to lists of codes")
+            loaded = {}
+        for name, codes in loaded.items():
+            if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+                problems.append(f"{expected_path}: {name}: expected a list of codes")
+                codes = []
+            declared[str(name)] = list(codes)
+    on_disk = sorted(p for p in folder.glob("*/*") if p.suffix in SUFFIXES)
+    found = []
+    verdicts = {str(v) for v in Verdict}
+    for path in on_disk:
+        name = f"{path.parent.name}/{path.name}"
+        if path.parent.name not in verdicts:
+            problems.append(f"{name}: {path.parent.name!r} is not a verdict")
+            continue
+        if name not in declared:
+            problems.append(f"{name}: not listed in {EXPECTED_FILE}")
+        found.append(Example(path, path.parent.name, tuple(declared.get(name, []))))
+    listed = {f"{e.verdict}/{e.path.name}" for e in found}
+    problems += [
+        f"{name}: listed in {EXPECTED_FILE} but not on disk"
+        for name in sorted(set(declared) - listed)
+    ]
+    return found, problems
+
+
+def check_example(problem: Problem, example: Example, options: GradeOptions) -> CheckResult:
+    """Grade an example; it must get its folder's verdict and its declared codes, root first."""
+    started = time.perf_counter()
+    report = grade(example.path, problem, options)
+    codes = [d.code for d in report.diagnostics]
+    reasons = []
+    if report.verdict != example.verdict:
+        reasons.append(f"verdict {report.verdict}, expected {example.verdict} ({report.summary})")
+    missing = [c for c in example.codes if c not in codes]
+    if missing:
+        reasons.append(f"missing codes {missing}; got {codes}")
+    elif example.codes and codes[0] != example.codes[0]:
+        reasons.append(f"root cause {codes[0]}, expected {example.codes[0]}; got {codes}")
+    if (report.score == 1.0) != (report.verdict is Verdict.ACCEPTED):
+        reasons.append(f"score {report.score} with verdict {report.verdict}")
+    return CheckResult(
+        problem.name, example.name, not reasons, "; ".join(reasons), time.perf_counter() - started
+    )
+
+
+def check_reference(problem: Problem, options: GradeOptions) -> CheckResult:
+    """The reference, graded as a learner under the problem's own limits, is accepted."""
+    started = time.perf_counter()
+    report = grade(problem.reference, problem, options)
+    ok = report.verdict is Verdict.ACCEPTED
+    return CheckResult(
+        problem.name,
+        "reference is accepted",
+        ok,
+        "" if ok else report.summary,
+        time.perf_counter() - started,
+    )
+
+
+def check_fingerprint(problem: Problem, index: int, options: GradeOptions) -> CheckResult:
+    """A fingerprint names a mistake, so it must not be accepted: else it is the reference."""
+    fingerprint = problem.fingerprints[index]
+    started = time.perf_counter()
+    report = grade(fingerprint.file, problem, dataclasses.replace(options, shrink=False))
+    ok = report.verdict is not Verdict.ACCEPTED
+    return CheckResult(
+        problem.name,
+        f"fingerprint {fingerprint.file.name} is wrong",
+        ok,
+        "" if ok else f"{fingerprint.file.name} is accepted: it cannot name a mistake",
+        time.perf_counter() - started,
+    )
+
+
+def check_problem(name: str, problems_dir: Path, options: GradeOptions) -> Iterator[CheckResult]:
+    """Every check of one problem, in order; stops after an invalid problem.yaml."""
+    started = time.perf_counter()
+    try:
+        problem = load_problem(name, problems_dir)
+    except ProblemError as exc:
+        yield CheckResult(
+            name, "problem.yaml is valid", False, str(exc), time.perf_counter() - started
+        )
+        return
+    yield CheckResult(name, "problem.yaml is valid", True, "", time.perf_counter() - started)
+    yield check_reference(problem, options)
+    for index in range(len(problem.fingerprints)):
+        yield check_fingerprint(problem, index, options)
+    found, problems = examples(name, problems_dir)
+    yield CheckResult(
+        name, f"{EXPECTED_FILE} matches the examples", not problems, "; ".join(problems)
+    )
+    for example in found:
+        yield check_example(problem, example, options)
+
+
+def check_all(
+    names: list[str] | None,
+    problems_dir: Path,
+    options: GradeOptions,
+    on_result: Callable[[CheckResult], None] | None = None,
+) -> list[CheckResult]:
+    """Check the named problems (all of them by default); ``on_result`` sees each as it ends."""
+    results = []
+    for name in names or problem_names(problems_dir):
+        for result in check_problem(name, problems_dir, options):
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return results
+
+
+def count_checks(names: list[str] | None, problems_dir: Path) -> int:
+    """How many checks ``check_all`` will run, for a progress bar."""
+    total = 0
+    for name in names or problem_names(problems_dir):
+        try:
+            problem = load_problem(name, problems_dir)
+        except ProblemError:
+            total += 1
+            continue
+        total += 3 + len(problem.fingerprints) + len(examples(name, problems_dir)[0])
+    return total
