@@ -13,6 +13,7 @@ fail them). The reference failing is the judge's fault: ``judge_error``, never t
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,23 @@ from .submission import Submission, read_submission
 from .worker import decode_array
 
 STARTUP_TIMEOUT_S = 120.0
+
+# Reference results, kept for the life of the judge's process: a class graded in one run, the
+# test suite and `judge check` meet the same planned cases again and again. Keyed by the
+# reference file's content, so an edited reference is never served stale results. It lives in
+# the judge's own memory, where no learner process can write.
+_REFERENCE_RESULTS: dict[tuple[Any, ...], tuple[np.ndarray, str | None, list[Any]]] = {}
+_REFERENCE_LOADS: dict[tuple[Any, ...], list[Any]] = {}
+_VARIANT_RESULTS: dict[tuple[Any, ...], np.ndarray | None] = {}
+_CACHE_LIMIT = 50_000
+
+
+def _remember_in(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
 MAX_JSON_VALUES = 1000
 
 
@@ -163,7 +181,14 @@ class _Grading:
                 "shrink_s",
             )
         }
-        self.expected: dict[str, tuple[np.ndarray, str | None]] = {}
+        self.reference_id = (
+            problem.name,
+            hashlib.sha256(problem.reference.read_bytes()).hexdigest(),
+            tuple(hashlib.sha256(f.file.read_bytes()).hexdigest() for f in problem.fingerprints),
+            options.backend,
+            problem.precision,
+        )
+        self.reference_ready = False
         self.outcomes: dict[str, Outcome] = {}
         self.diagnostics: list[Diagnostic] = []
         self.environment: dict[str, Any] = {}
@@ -219,7 +244,7 @@ class _Grading:
 
     # --- per case ---
 
-    def _expected(self, case: Case) -> tuple[np.ndarray, str | None]:
+    def _expected(self, case: Case) -> tuple[np.ndarray, str | None, list[Any]]:
         """Receive the reference's answer to a case already sent; validate it."""
         assert self.reference is not None
         try:
@@ -229,14 +254,18 @@ class _Grading:
                 f"the reference failed on {case.describe(self.problem)}: {exc}"
             ) from None
         self.timing["reference_s"] += float(reply.get("elapsed_s") or 0.0)
-        self.reference_seen.add(reply.get("observations"), case.key)
         if not reply.get("ok") or reply.get("kind") != "array":
             detail = reply.get("message") or reply.get("repr") or reply.get("type")
             raise WorkerError(f"the reference failed on {case.describe(self.problem)}: {detail}")
         array = decode_array(reply["array"])
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
             raise WorkerError(f"the reference returned NaN or inf on {case.describe(self.problem)}")
-        return array, reply["array"]["__ndarray__"].get("original_dtype")
+        observations = reply.get("observations")
+        return (
+            array,
+            reply["array"]["__ndarray__"].get("original_dtype"),
+            observations if isinstance(observations, list) else [],
+        )
 
     def _tolerance(self, dtype: str) -> Tolerance:
         tol = self.problem.tolerance_for(dtype, self.options.backend) or self.problem.tolerance_for(
@@ -252,16 +281,19 @@ class _Grading:
         """Run one case on both sides (each at most once per case) and compare."""
         if case.key in self.outcomes:
             return self.outcomes[case.key]
-        assert self.reference is not None and self.learner is not None
+        assert self.learner is not None
         args = [_wire(v) for v in case.args(self.problem)]
-        need_reference = case.key not in self.expected
-        if need_reference:
-            self.reference.send({"op": "call", "args": args})
+        cache_key = (self.reference_id, case.key)
+        cached = _REFERENCE_RESULTS.get(cache_key)
+        if cached is None:
+            self._ensure_reference().send({"op": "call", "args": args})
         remaining = self.deadline - time.monotonic()
         self.learner.send({"op": "call", "args": args})
-        if need_reference:
-            self.expected[case.key] = self._expected(case)
-        expected, original = self.expected[case.key]
+        if cached is None:
+            cached = self._expected(case)
+            _remember_in(_REFERENCE_RESULTS, cache_key, cached)
+        expected, original, observed = cached
+        self.reference_seen.add(observed, case.key)
         tol = self._tolerance(original or str(expected.dtype))
         outcome = Outcome(case, expected, informative=is_informative(expected, tol))
         limit = min(self.call_s, max(remaining, 0.0))
@@ -366,36 +398,25 @@ class _Grading:
         started = time.perf_counter()
         plan = plan_cases(self.problem, self.options.seed)
         self.timing["plan_s"] = time.perf_counter() - started
-        self.reference = self._worker("reference")
         self.learner = self._worker("learner")
+        cold = self.reference_id not in _REFERENCE_LOADS or any(
+            (self.reference_id, case.key) not in _REFERENCE_RESULTS for case in plan
+        )
         try:
-            self.reference.start()
+            if cold:  # start it now, so that its start-up overlaps the learner's
+                self.reference = self._worker("reference")
+                self.reference.start()
             self.learner.start()
             started = time.perf_counter()
-            hello = self._hello(self.reference)
-            self._hello(self.learner)
+            self._record_environment(self._hello(self.learner))
+            if cold:
+                self._ensure_reference()
             self.timing["startup_s"] = time.perf_counter() - started
-            self._record_environment(hello)
-            self.reference.send(
-                {
-                    "op": "load",
-                    "path": str(self.problem.reference),
-                    "entry": self.problem.entry_point,
-                    "parameters": list(self.problem.parameters),
-                }
-            )
+            self.reference_seen.add(_REFERENCE_LOADS.get(self.reference_id, []))
             self._send_load()
             started = time.perf_counter()
             verdict, load_diag = self._receive_learner_load()
             self.timing["load_s"] = time.perf_counter() - started
-            reply = self.reference.receive(STARTUP_TIMEOUT_S)
-            if not reply.get("ok"):
-                raise WorkerError(
-                    f"the reference {self.problem.reference} failed to load: "
-                    f"{reply.get('code')}: {reply.get('message')}"
-                )
-            self.reference_seen.add(reply.get("observations"))
-            self._load_fingerprints()
             if verdict is not None:
                 assert load_diag is not None
                 return self._report(verdict, [load_diag], plan, [], None, 0)
@@ -404,6 +425,36 @@ class _Grading:
             for worker in (self.reference, self.learner):
                 if worker is not None:
                     worker.close()
+
+    def _ensure_reference(self) -> Worker:
+        """The reference's worker, started, with the reference and the fingerprints loaded."""
+        if self.reference is not None and self.reference_ready:
+            return self.reference
+        if self.reference is None:
+            self.reference = self._worker("reference")
+            self.reference.start()
+        self._hello(self.reference)
+        reply = self.reference.request(
+            {
+                "op": "load",
+                "path": str(self.problem.reference),
+                "entry": self.problem.entry_point,
+                "parameters": list(self.problem.parameters),
+            },
+            STARTUP_TIMEOUT_S,
+        )
+        if not reply.get("ok"):
+            raise WorkerError(
+                f"the reference {self.problem.reference} failed to load: "
+                f"{reply.get('code')}: {reply.get('message')}"
+            )
+        observed = reply.get("observations")
+        _remember_in(
+            _REFERENCE_LOADS, self.reference_id, observed if isinstance(observed, list) else []
+        )
+        self._load_fingerprints()
+        self.reference_ready = True
+        return self.reference
 
     def _load_fingerprints(self) -> None:
         """Known-wrong variants go into the reference's worker, one slot each."""
@@ -633,19 +684,24 @@ class _Grading:
         return None
 
     def _matches(self, slot: str, outcome: Outcome) -> bool:
-        assert self.reference is not None
-        if time.monotonic() > self.deadline - 1.0:
+        cache_key = (self.reference_id, slot, outcome.case.key)
+        if cache_key in _VARIANT_RESULTS:
+            variant = _VARIANT_RESULTS[cache_key]
+        else:
+            if time.monotonic() > self.deadline - 1.0:
+                return False
+            args = [_wire(v) for v in outcome.case.args(self.problem)]
+            reference = self._ensure_reference()
+            reference.send({"op": "call", "slot": slot, "args": args})
+            try:
+                reply = reference.receive(max(self.call_s * 3, 60.0))
+            except (WorkerTimeout, WorkerDied) as exc:
+                raise WorkerError(f"the fingerprint {slot} failed: {exc}") from None
+            ok = reply.get("ok") and reply.get("kind") == "array"
+            variant = decode_array(reply["array"]) if ok else None
+            _remember_in(_VARIANT_RESULTS, cache_key, variant)
+        if variant is None:
             return False
-        args = [_wire(v) for v in outcome.case.args(self.problem)]
-        self.reference.send({"op": "call", "slot": slot, "args": args})
-        try:
-            reply = self.reference.receive(max(self.call_s * 3, 60.0))
-        except (WorkerTimeout, WorkerDied) as exc:
-            raise WorkerError(f"the fingerprint {slot} failed: {exc}") from None
-        reply.pop("observations", None)
-        if not reply.get("ok") or reply.get("kind") != "array":
-            return False
-        variant = decode_array(reply["array"])
         assert isinstance(outcome.got, np.ndarray) and outcome.expected is not None
         tol = self._tolerance(str(outcome.expected.dtype))
         return variant.shape == outcome.got.shape and compare(variant, outcome.got, tol) is None
