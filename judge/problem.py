@@ -608,21 +608,33 @@ def _parse_rubric(raw: Any, errors: _Errors) -> tuple[RubricItem, ...]:
     return tuple(items) or (DEFAULT_RUBRIC_ITEM,)
 
 
-def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fingerprint, ...]:
+def _entries(raw: Any, key: str, errors: _Errors) -> list[tuple[str, Any]]:
+    """An optional list section: its entries with their paths (``fingerprints[2]``)."""
     if raw is None:
-        return ()
+        return []
     if not isinstance(raw, list):
-        errors.add("fingerprints", f"expected a list, got {_describe(raw)}")
-        return ()
+        errors.add(key, f"expected a list, got {_describe(raw)}")
+        return []
+    return [(f"{key}[{k}]", entry) for k, entry in enumerate(raw)]
+
+
+def _code_message_hint(data: dict, path: str, errors: _Errors) -> tuple[str, str, str] | None:
+    """The ``code``, ``message`` and optional ``hint`` every named finding carries."""
+    code = data.get("code")
+    if "code" in data and not _snake(code):
+        errors.add(f"{path}.code", f"expected a snake_case code, got {_describe(code)}")
+    message = _text(data, "message", path, errors)
+    hint = _text(data, "hint", path, errors, default="")
+    if not (_snake(code) and message):
+        return None
+    return str(code), _words(message), _words(hint or "")
+
+
+def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fingerprint, ...]:
     found = []
-    for k, entry in enumerate(raw):
-        path = f"fingerprints[{k}]"
+    for path, entry in _entries(raw, "fingerprints", errors):
         data = _check_keys(entry, path, ("code", "file", "message"), ("hint",), errors)
-        code = data.get("code")
-        if "code" in data and not _snake(code):
-            errors.add(f"{path}.code", f"expected a snake_case code, got {_describe(code)}")
-        message = _text(data, "message", path, errors)
-        hint = _text(data, "hint", path, errors, default="")
+        named = _code_message_hint(data, path, errors)
         file = None
         name = _text(data, "file", path, errors)
         if name is not None:
@@ -630,20 +642,14 @@ def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fin
             if not file.is_file():
                 errors.add(f"{path}.file", f"file not found: {name} (looked for {file})")
                 file = None
-        if _snake(code) and message and file is not None:
-            found.append(Fingerprint(str(code), file, _words(message), _words(hint or "")))
+        if named and file is not None:
+            found.append(Fingerprint(named[0], file, named[1], named[2]))
     return tuple(found)
 
 
 def _parse_known_errors(raw: Any, errors: _Errors) -> tuple[KnownError, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        errors.add("errors", f"expected a list, got {_describe(raw)}")
-        return ()
     found = []
-    for k, entry in enumerate(raw):
-        path = f"errors[{k}]"
+    for path, entry in _entries(raw, "errors", errors):
         data = _check_keys(entry, path, ("match", "code", "message"), ("hint",), errors)
         pattern = _text(data, "match", path, errors)
         if pattern is not None:
@@ -652,13 +658,9 @@ def _parse_known_errors(raw: Any, errors: _Errors) -> tuple[KnownError, ...]:
             except re.error as exc:
                 errors.add(f"{path}.match", f"not a valid regular expression: {exc}")
                 pattern = None
-        code = data.get("code")
-        if "code" in data and not _snake(code):
-            errors.add(f"{path}.code", f"expected a snake_case code, got {_describe(code)}")
-        message = _text(data, "message", path, errors)
-        hint = _text(data, "hint", path, errors, default="")
-        if pattern and _snake(code) and message:
-            found.append(KnownError(pattern, str(code), _words(message), _words(hint or "")))
+        named = _code_message_hint(data, path, errors)
+        if pattern and named:
+            found.append(KnownError(pattern, *named))
     return tuple(found)
 
 

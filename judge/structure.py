@@ -80,16 +80,21 @@ def _show(value: Any) -> str:
 # --- lifted transforms ------------------------------------------------------------------------
 
 
+def _mapped_only_in(axes: Any, other: Any) -> list[str]:
+    """Collections that ``axes`` maps over an axis (an int) and ``other`` shares (None)."""
+    return sorted(
+        k
+        for k, v in (axes or {}).items()
+        if isinstance(v, int) and not isinstance(v, bool) and (other or {}).get(k) is None
+    )
+
+
 def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic:
     short = _short(api)
     evidence = {"api": api, "argument": name, "got": got, "reference": want}
     said = f"{short} got {name}={_show(got)}; the reference uses {name}={_show(want)}"
     if name == "variable_axes":
-        batched = sorted(
-            k
-            for k, v in (got or {}).items()
-            if isinstance(v, int) and not isinstance(v, bool) and (want or {}).get(k) is None
-        )
+        batched = _mapped_only_in(got, want)
         if batched:
             names = ", ".join(repr(k) for k in batched)
             return Diagnostic(
@@ -101,11 +106,7 @@ def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic
                 "whole batch.",
                 evidence,
             )
-        shared = sorted(
-            k
-            for k, v in (want or {}).items()
-            if isinstance(v, int) and not isinstance(v, bool) and (got or {}).get(k) is None
-        )
+        shared = _mapped_only_in(want, got)
         if shared:
             names = ", ".join(repr(k) for k in shared)
             return Diagnostic(
