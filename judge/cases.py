@@ -12,6 +12,7 @@ learner gets the same cases unless ``--seed`` picks another set.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -250,6 +251,38 @@ def _resolve(
     return values
 
 
+@contextlib.contextmanager
+def _without_local_constants() -> Iterator[None]:
+    """Draw as if no local module were loaded.
+
+    Hypothesis (6.131 and later) mixes numeric literals from every local module loaded in the
+    process into its draws, and caches them under ./.hypothesis: the same seed would then give
+    other cases depending on which script called the judge, or after any edit to a number in
+    the judge itself. The plan must depend on the problem and the seed alone. This reaches into
+    Hypothesis's internals; tests/unit/test_plan_reproducible.py fails if that stops working.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # an older Hypothesis: it has no local constants
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None:
+        yield
+        return
+    empty = type(providers._local_constants)()
+    providers._get_local_constants = lambda: empty
+    if cache is not None:
+        cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        if cache is not None:
+            cache.cache.clear()
+
+
 def _draw_many(
     strategy: st.SearchStrategy[Any], count: int, seed: int, tries: int | None = None
 ) -> list[Any]:
@@ -270,7 +303,8 @@ def _draw_many(
         if len(found) < count:
             found.append(example)
 
-    collect()
+    with _without_local_constants():
+        collect()
     return found
 
 
