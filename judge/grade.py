@@ -1,8 +1,10 @@
 """Grading one submission: problem + learner file -> Report.
 
-Two workers start side by side, one for the reference and one for the learner, so their JAX
-start-up and compilations overlap. Each case goes to both; the comparison and the verdict
-happen here, in the judge's process, which never imports the learner's code (or JAX).
+The learner's code and the reference run in workers of their own, started side by side so that
+their JAX start-up and compilations overlap; the reference's results are kept for the life of
+this process, so its worker starts only when a case (or a fingerprint) is not known yet. The
+comparison and the verdict happen here, in the judge's process, which never imports the
+learner's code (or JAX).
 
 Verdict rules: the first failing case in plan order decides the verdict. A wrong answer or an
 exception lets the other cases run (for the score) and is then shrunk to a smaller failing case;
@@ -352,11 +354,10 @@ class _Grading:
             for candidate in shrink_candidates(self.problem, current.case):
                 if time.monotonic() >= budget_end:
                     break
-                if candidate.key in self.outcomes and self.outcomes[candidate.key].passed:
-                    continue
-                outcome = self.evaluate(candidate)
+                outcome = self.evaluate(candidate)  # a case met before comes from its cache
                 if outcome.failure in ("timeout", "died", "memory"):
-                    self._restart_learner()
+                    if not (self.learner and self.learner.alive):  # not for a cached outcome
+                        self._restart_learner()
                     continue
                 if (
                     not outcome.passed
@@ -525,8 +526,7 @@ class _Grading:
             if outcome.failure in ("timeout", "died", "memory"):
                 break
         first = next((o for o in results if not o.passed), None)
-        findings, output_dtype = self._check_structure(results, len(plan))
-        findings += output_dtype
+        findings = self._check_structure(results, len(plan)) + self._output_dtype(results)
         if first is None:
             informative = sum(o.informative for o in results)
             if informative < self.problem.cases.min_informative:
@@ -573,10 +573,8 @@ class _Grading:
 
     # --- structure and fingerprints ---
 
-    def _check_structure(
-        self, results: list[Outcome], planned: int
-    ) -> tuple[list[Diagnostic], list[Diagnostic]]:
-        """Score the rubric; return its diagnostics and any output-dtype warning."""
+    def _check_structure(self, results: list[Outcome], planned: int) -> list[Diagnostic]:
+        """Score the rubric (into ``self.rubric``); return the structural diagnostics."""
         findings: list[Diagnostic] = []
         learner, reference = self.learner_seen, self.reference_seen
         # Every case on which both sides initialised variables (under jax.jit the learner's
@@ -629,13 +627,20 @@ class _Grading:
                 }
             )
         if not all(o.passed for o in results):
+            # Initial values, in the collections the rubric compares.
             tol = self._tolerance(self.problem.output_dtype)
-            for where, mine, theirs in observed:
-                values = structure.check_variable_values("params", mine, theirs, tol, where)
-                if values is not None:
-                    findings.append(values)
-                    break
-        return findings, self._output_dtype(results)
+            collections = dict.fromkeys(
+                i.collection for i in self.problem.rubric if i.check.startswith("variable_")
+            )
+            found = (
+                structure.check_variable_values(c, mine, theirs, tol, where)
+                for c in collections
+                for where, mine, theirs in observed
+            )
+            values = next((v for v in found if v is not None), None)
+            if values is not None:
+                findings.append(values)
+        return findings
 
     def _output_dtype(self, results: list[Outcome]) -> list[Diagnostic]:
         """A warning when the function returns an array of another dtype than the reference."""

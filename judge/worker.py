@@ -585,12 +585,19 @@ def main(argv: list[str]) -> int:
     config = json.loads(argv[3])
     _apply_limits(config)
     # JAX's start-up warnings are not the learner's output: keep fds 1 and 2 quiet until then.
+    session = Session(config)
     saved = os.dup(1), os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     try:
         hello = _start_jax(config)
+        if session.observer is not None:
+            try:
+                session.observer.install()
+            except Exception as exc:  # no Flax here: grading goes on without structure
+                session.observer = None
+                hello["observer"] = f"not installed: {type(exc).__name__}: {exc}"[:300]
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         hello = {"ok": False, "error": "backend_unavailable", "message": first[:500]}
@@ -602,14 +609,6 @@ def main(argv: list[str]) -> int:
     send_message(reply_fd, hello)
     if not hello["ok"]:
         return 0
-    session = Session(config)
-    if session.observer is not None:
-        try:
-            session.observer.install()
-        except Exception as exc:  # no Flax here: the judge grades without structure
-            session.observer = None
-            hello_note = f"observer not installed: {type(exc).__name__}: {exc}"[:300]
-            sys.stderr.write(hello_note + "\n")
     requests = MessageReader(request_fd)
     while True:
         request = requests.read()
