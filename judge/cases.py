@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,6 +252,11 @@ def _resolve(
     return values
 
 
+# Hypothesis's engine and the patch below are process-wide: one draw at a time, so that threads
+# grading side by side (a batch) each get the plan their seed gives.
+_DRAW_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def _without_local_constants() -> Iterator[None]:
     """Draw as if no local module were loaded.
@@ -303,7 +309,7 @@ def _draw_many(
         if len(found) < count:
             found.append(example)
 
-    with _without_local_constants():
+    with _DRAW_LOCK, _without_local_constants():
         collect()
     return found
 

@@ -172,6 +172,8 @@ def timeout(
 ) -> Diagnostic:
     if which == "submission":
         message = f"grading took longer than the {limit_s:g} s allowed for a whole submission"
+    elif which == "cpu":
+        message = f"your code used more than the {limit_s:g} s of CPU time allowed in all"
     elif case is None:
         message = f"loading your file took longer than {limit_s:g} s"
     else:
@@ -255,6 +257,13 @@ ENGINE_KNOWN_ERRORS = (
         "unbound_module",
         "a module was called directly, outside init or apply.",
         "Create variables with model.init(key, x), then compute with model.apply(variables, x).",
+    ),
+    KnownError(
+        r"the judge does not allow .* in graded code",
+        "forbidden_operation",
+        "your code tried something graded code may not do: start or signal a process, use the "
+        "network, load native code, read the judge's files, or write outside its own folder.",
+        "Compute the answer from the arguments alone: no files, processes or network.",
     ),
     KnownError(
         r"dot_general requires contracting dimensions to have the same shape",

@@ -7,7 +7,8 @@ only when the judge cannot grade at all, and the CLI turns each into one line an
     ├── UsageError                  bad command-line input: exit 2
     │   ├── SubmissionNotFound      the learner file does not exist or cannot be read
     │   ├── ProblemNotFound         no problem package of that name, or none could be inferred
-    │   └── BackendUnavailable      the requested JAX backend cannot start on this machine
+    │   ├── BackendUnavailable      the requested JAX backend cannot start on this machine
+    │   └── SandboxUnavailable      --sandbox bwrap asked for, and bubblewrap cannot run
     ├── ProblemError                an invalid problem package (every error listed): exit 2
     └── WorkerError                 a judge-side worker fault (the reference failed, a broken
                                     protocol from the reference): verdict judge_error, exit 3
@@ -47,6 +48,10 @@ class BackendUnavailable(UsageError, RuntimeError):
         names = ", ".join(self.available) or "none"
         extra = f" ({detail})" if detail else ""
         super().__init__(f"backend {backend!r} is not available here{extra}; available: {names}")
+
+
+class SandboxUnavailable(UsageError, RuntimeError):
+    """``--sandbox bwrap`` was asked for and bubblewrap cannot run here; the message says why."""
 
 
 class ProblemError(JudgeError, ValueError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import signal
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -31,7 +32,13 @@ from .compare import Opaque, compare, is_informative
 from .errors import BackendUnavailable, ProblemNotFound, WorkerError
 from .problem import Problem, Tolerance, default_problems_dir, load_problem, problem_names
 from .result import Diagnostic, FailingCase, Report, Severity, Verdict
-from .sandbox import Worker, WorkerDied, WorkerTimeout, probe_backends
+from .sandbox import (
+    Worker,
+    WorkerDied,
+    WorkerTimeout,
+    probe_backends,
+    resolve_sandbox,
+)
 from .submission import Submission, read_submission
 from .worker import decode_array
 
@@ -75,6 +82,13 @@ class GradeOptions:
     shrink: bool = True
     shrink_s: float = 20.0
     python: str | None = None
+    cpu_s: float | None = None
+    processes: int | None = None
+    output_kb: int | None = None
+    # "auto": bubblewrap where it runs, else process isolation; "bwrap"; "none".
+    sandbox: str = "auto"
+    # More folders the learner's code must not see (a batch's output folder, a report's).
+    hide: tuple[str, ...] = ()
 
 
 @dataclass
@@ -171,6 +185,11 @@ class _Grading:
         self.call_s = options.call_s or limits.call_s
         self.submission_s = options.submission_s or limits.submission_s
         self.memory_mb = options.memory_mb or limits.memory_mb
+        self.cpu_s = options.cpu_s or limits.cpu_s
+        self.processes = options.processes or limits.processes
+        self.output_kb = options.output_kb or limits.output_kb
+        self.sandbox = resolve_sandbox(options.sandbox)
+        self.hidden = _hidden_paths(submission, problem, options)
         self.timing: dict[str, float] = {
             k: 0.0
             for k in (
@@ -216,14 +235,22 @@ class _Grading:
     # --- workers ---
 
     def _worker(self, role: str) -> Worker:
+        """A worker for ``role``. Only the learner's is limited, guarded and sandboxed: the
+        reference is trusted, and must see its own file."""
+        learner = role == "learner"
         return Worker(
             role=role,
             backend=self.options.backend,
             precision=self.problem.precision,
             memory_mb=self.memory_mb,
-            output_limit=self.problem.limits.output_kb * 1024,
+            output_limit=self.output_kb * 1024,
             python=self.options.python,
             observe=True,
+            cpu_s=self.cpu_s if learner else None,
+            processes=self.processes if learner else None,
+            sandbox=self.sandbox if learner else "none",
+            hide=self.hidden if learner else (),
+            guard=learner,
         )
 
     def _hello(self, worker: Worker) -> dict[str, Any]:
@@ -310,8 +337,7 @@ class _Grading:
             }
             return self._remember(outcome)
         except WorkerDied as exc:
-            outcome.failure = "died"
-            outcome.reply = {"returncode": exc.returncode}
+            outcome.failure, outcome.reply = self._death(exc, limit)
             return self._remember(outcome)
         outcome.reply = reply
         self.learner_seen.add(reply.pop("observations", None), case.key)
@@ -335,6 +361,24 @@ class _Grading:
                 outcome.failure = "mismatch"
         self.timing["compare_s"] += time.perf_counter() - started
         return self._remember(outcome)
+
+    def _death(self, exc: WorkerDied, limit: float) -> tuple[str, dict[str, Any]]:
+        """Why the learner's process died: the CPU limit (SIGXCPU, or the SIGKILL that
+        follows it), an allocation that failed under the memory limit, or anything else."""
+        assert self.learner is not None
+        code = exc.returncode
+        if code == -signal.SIGXCPU or (
+            code == -signal.SIGKILL and self._cpu_spent() >= self.cpu_s - 0.5
+        ):
+            return "timeout", {"limit_s": self.cpu_s, "which": "cpu", "returncode": code}
+        if code is not None and code != 0 and self.learner.ran_out_of_memory():
+            return "memory", {"returncode": code}
+        return "died", {"returncode": code}
+
+    def _cpu_spent(self) -> float:
+        """CPU seconds the learner's dead worker used, as the kernel counted them."""
+        assert self.learner is not None
+        return self.learner.cpu_seconds()
 
     def _remember(self, outcome: Outcome) -> Outcome:
         self.outcomes[outcome.case.key] = outcome
@@ -489,6 +533,15 @@ class _Grading:
                 self.problem, None, None, self.call_s, "call"
             )
         except WorkerDied as exc:
+            failure, _ = self._death(exc, self.call_s)
+            if failure == "timeout":
+                return Verdict.TIME_LIMIT_EXCEEDED, diagnose.timeout(
+                    self.problem, None, None, self.cpu_s, "cpu"
+                )
+            if failure == "memory":
+                return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
+                    self.problem, None, None, self.memory_mb
+                )
             return Verdict.COMPILE_ERROR, diagnose.process_died(
                 self.problem, None, None, exc.returncode, f"while loading {name}"
             )
@@ -751,12 +804,16 @@ class _Grading:
             "hypothesis": hypothesis_version,
             "judge": judge_version(),
             "matmul_precision": self.problem.precision,
-            "sandbox": "process",
+            "sandbox": "bwrap" if self.sandbox == "bwrap" else "process",
             "limits": {
                 "call_s": self.call_s,
                 "submission_s": self.submission_s,
                 "memory_mb": self.memory_mb,
+                "cpu_s": self.cpu_s,
+                "processes": self.processes,
+                "output_kb": self.output_kb,
             },
+            "limits_enforced": hello.get("limits") or {},
         }
 
     def _report(
@@ -880,6 +937,25 @@ def _compile_error_report(
         diagnostics=[diagnostic],
         environment={"backend": options.backend, "judge": judge_version()},
     )
+
+
+def _hidden_paths(submission: Submission, problem: Problem, options: GradeOptions) -> list[str]:
+    """What the learner's code must not see: the problem package, the reference and the
+    fingerprints, the project the judge runs from, the judge's working folder (reports go
+    there), the folder the submission came from (a class's other files), and ``options.hide``.
+    The Python installation stays visible even when it lies inside one of them."""
+    package_parent = Path(__file__).resolve().parent.parent
+    found = [
+        problem.directory,
+        problem.reference.parent,
+        *(f.file.parent for f in problem.fingerprints),
+        Path.cwd(),
+        Path(submission.path).resolve().parent,
+        *(Path(p) for p in options.hide),
+    ]
+    if (package_parent / "pyproject.toml").is_file():  # a source checkout, not site-packages
+        found.append(package_parent)
+    return sorted({str(p.resolve()) for p in found if str(p.resolve()) != "/"})
 
 
 def grade(

@@ -76,10 +76,17 @@ class Tolerance:
 
 @dataclass(frozen=True)
 class Limits:
+    """What one learner's worker may use. Wall time is enforced by the judge, the rest by the
+    kernel inside the worker (``cpu_s``: RLIMIT_CPU over the whole submission; ``memory_mb``:
+    address space; ``processes``: tasks the learner's user may add, threads included, on top of
+    those JAX starts; ``output_kb``: stdout and stderr kept, each)."""
+
     call_s: float
     submission_s: float
     memory_mb: int
     output_kb: int
+    cpu_s: float = 240.0
+    processes: int = 64
 
 
 @dataclass(frozen=True)
@@ -743,7 +750,7 @@ def load_problem_file(path: Path) -> Problem:
             data.get("limits", {}),
             "limits",
             ("call_s", "submission_s", "memory_mb"),
-            ("output_kb",),
+            ("output_kb", "cpu_s", "processes"),
             errors,
         )
         if "limits" in data
@@ -753,6 +760,10 @@ def load_problem_file(path: Path) -> Problem:
     submission_s = _number(limits_data, "submission_s", "limits", errors, positive=True)
     memory_mb = _int(limits_data, "memory_mb", "limits", errors, minimum=1536)
     output_kb = _int(limits_data, "output_kb", "limits", errors, minimum=1, default=64)
+    cpu_s = _number(limits_data, "cpu_s", "limits", errors, positive=True)
+    processes = _int(limits_data, "processes", "limits", errors, minimum=1, default=64)
+    if cpu_s is None and submission_s is not None and "cpu_s" not in limits_data:
+        cpu_s = 2 * submission_s  # JAX compiles on every core: CPU time outruns wall time
 
     cases = (
         _parse_cases(data["cases"], inputs, data.get("inputs"), errors) if "cases" in data else None
@@ -802,7 +813,9 @@ def load_problem_file(path: Path) -> Problem:
         output_dtype=output_dtype,
         tolerance=tolerance,
         precision=precision,
-        limits=Limits(call_s, submission_s, memory_mb, output_kb),
+        limits=Limits(
+            call_s, submission_s, memory_mb, output_kb, cpu_s or 2 * submission_s, processes or 64
+        ),
         cases=cases,
         hints={k: " ".join(v.split()) for k, v in hints.items()},
         rubric=rubric,

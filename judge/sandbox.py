@@ -1,29 +1,45 @@
 """Starting, talking to and stopping worker processes.
 
-A worker runs in its own session (so one ``killpg`` reaches everything it started), in a fresh
-temporary directory, with a minimal environment and ``python -I`` (no project tree, no user
-site-packages on ``sys.path``). Its stdout and stderr are drained by threads that keep the first
-``output_limit`` bytes and discard the rest, so a flood neither fills the judge's memory nor
-blocks the worker. Replies come over a dedicated pipe that the learner's prints cannot reach.
+A worker runs in its own session, in a fresh temporary directory, with a minimal environment
+and ``python -I`` (no project tree, no user site-packages on ``sys.path``). Its stdout and
+stderr are drained by threads that keep the first ``output_limit`` bytes and discard the rest,
+so a flood neither fills the judge's memory nor blocks the worker. Replies come over a dedicated
+pipe that the learner's prints cannot reach, and each must carry the id of the request it
+answers.
+
+Two isolation levels (README, "Isolation"):
+
+- ``none``: process isolation. The judge makes itself a child subreaper, so a learner's process
+  that double-forks and calls ``setsid`` is re-parented to the judge instead of init, and is
+  killed by the sweep that follows every worker's end.
+- ``bwrap``: the same worker inside bubblewrap: a PID namespace (killing the sandbox kills
+  everything in it), no network, a read-only system, a private /tmp, and the problem, the
+  reference, the project and the judge's working folder replaced by empty folders.
 """
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
 import os
 import select
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import worker as wire
+from .errors import SandboxUnavailable
 
 WORKER_SCRIPT = Path(wire.__file__).resolve()
 
@@ -41,6 +57,179 @@ _PASSTHROUGH = (
 )
 
 
+SANDBOXES = ("auto", "bwrap", "none")
+OUT_OF_MEMORY_MARKERS = (
+    "std::bad_alloc",
+    "Out of memory",
+    "out of memory",
+    "RESOURCE_EXHAUSTED",
+    "Cannot allocate memory",
+    "MemoryError",
+)
+# Where the worker script is mounted inside the sandbox (a private /tmp).
+_SCRIPT_INSIDE = "/tmp/.judge/worker.py"
+
+
+# --- stray processes --------------------------------------------------------------------------
+
+_LIVE_LOCK = threading.Lock()
+_LIVE_WORKERS: set[int] = set()  # pids of the workers this process started and still owns
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+@functools.cache
+def _become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux 3.4+).
+
+    Then a learner's process that double-forks, or calls ``setsid``, is re-parented to the judge
+    rather than to init when its parents die, and ``sweep_strays`` can find and kill it.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _processes() -> Iterable[tuple[int, int, int]]:
+    """(pid, parent pid, session id) of every process visible in /proc."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # The command name is in parentheses and may contain anything: parse from its end.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        try:
+            yield int(entry), int(fields[1]), int(fields[3])
+        except (IndexError, ValueError):
+            continue
+
+
+def sweep_strays(rounds: int = 100) -> int:
+    """Kill and reap every process re-parented to the judge that it did not start itself.
+
+    Such a process can only be something a learner's code left behind (the judge is a child
+    subreaper); a child the judge's host program started itself shares the judge's session and
+    is spared. Killing one re-parents its own children to the judge: repeat until none is left.
+    Returns how many were killed.
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    me, my_session = os.getpid(), os.getsid(0)
+    killed = 0
+    for _ in range(rounds):
+        with _LIVE_LOCK:
+            known = set(_LIVE_WORKERS)
+        strays = [
+            pid
+            for pid, parent, session in _processes()
+            if parent == me and pid not in known and session != my_session
+        ]
+        if not strays:
+            break
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+    return killed
+
+
+# --- the bubblewrap sandbox ------------------------------------------------------------------
+
+
+@functools.cache
+def bwrap_problem() -> str | None:
+    """Why ``--sandbox bwrap`` cannot be used here, or None when it can."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    try:
+        done = subprocess.run(
+            [path, *_bwrap_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+            capture_output=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap did not run: {exc}"
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        return f"bubblewrap cannot create namespaces here: {' '.join(detail) or 'failed'}"
+    return None
+
+
+def resolve_sandbox(choice: str) -> str:
+    """``auto`` -> ``bwrap`` where it works, else ``none``; ``bwrap`` where it cannot run is an
+    error (the caller asked for a guarantee that would silently be missing)."""
+    if choice not in SANDBOXES:
+        raise SandboxUnavailable(f"--sandbox {choice}: expected one of {', '.join(SANDBOXES)}")
+    if choice == "none":
+        return "none"
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    if choice == "bwrap":
+        raise SandboxUnavailable(f"--sandbox bwrap: {problem}")
+    return "none"
+
+
+def _bwrap_namespaces() -> list[str]:
+    # Every namespace, and no capability left inside (root included): nothing in the sandbox
+    # may mount, unmount (to uncover a hidden folder) or trace.
+    return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+
+
+def python_paths(python: str) -> list[str]:
+    """Folders the worker's Python needs to see: its installation and its site-packages."""
+    found = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        os.path.dirname(os.path.dirname(os.path.realpath(python))),
+        *site.getsitepackages(),
+        *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+    }
+    paths = sorted(os.path.realpath(p) for p in found if p and p != "/" and os.path.isdir(p))
+    return [p for p in paths if not any(p.startswith(q + os.sep) for q in paths if q != p)]
+
+
+def bwrap_argv(workdir: str, hide: Iterable[str | Path], backend: str, python: str) -> list[str]:
+    """The bubblewrap command line a worker's ``python`` runs under.
+
+    Order matters: the system read-only first, then empty folders over what must stay hidden,
+    then the Python installation again (it may live under a hidden folder, e.g. a project's
+    .venv), then the worker's own folder, the only writable one.
+    """
+    bwrap = shutil.which("bwrap") or "bwrap"
+    argv = [bwrap, *_bwrap_namespaces(), "--ro-bind", "/", "/"]
+    # CPU needs no device; GPUs and TPUs need theirs.
+    argv += ["--dev", "/dev"] if backend == "cpu" else ["--dev-bind", "/dev", "/dev"]
+    argv += ["--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run"]
+    for path in sorted({os.path.realpath(p) for p in hide}):
+        if path != "/" and os.path.isdir(path):
+            argv += ["--tmpfs", path]
+    for path in python_paths(python):
+        argv += ["--ro-bind", path, path]
+    argv += ["--bind", workdir, workdir, "--ro-bind", str(WORKER_SCRIPT), _SCRIPT_INSIDE]
+    argv += ["--chdir", workdir]
+    return argv
+
+
 class WorkerTimeout(Exception):
     """The worker did not answer within the time given."""
 
@@ -53,6 +242,9 @@ class WorkerDied(Exception):
         self.returncode = returncode
 
 
+_TAIL_BYTES = 4096
+
+
 @dataclass
 class _Capture:
     """The first ``limit`` bytes of a stream, and how many bytes it carried in all."""
@@ -60,12 +252,14 @@ class _Capture:
     limit: int
     data: bytearray
     total: int = 0
+    tail: bytes = b""  # the last bytes too: a crash explains itself at the end
 
     def feed(self, chunk: bytes) -> None:
         room = self.limit - len(self.data)
         if room > 0:
             self.data.extend(chunk[:room])
         self.total += len(chunk)
+        self.tail = (self.tail + chunk[-_TAIL_BYTES:])[-_TAIL_BYTES:]
 
     @property
     def truncated(self) -> bool:
@@ -106,15 +300,27 @@ class Worker:
         output_limit: int,
         python: str | None = None,
         observe: bool = False,
+        cpu_s: float | None = None,
+        processes: int | None = None,
+        sandbox: str = "none",
+        hide: Iterable[str | Path] = (),
+        guard: bool = False,
     ) -> None:
         self.role = role
         self.backend = backend
         self.output_limit = output_limit
+        self.sandbox = sandbox
+        self.hide = [str(p) for p in hide]
         self.config = {
             "role": role,
             "precision": precision,
             "memory_mb": memory_mb,
+            "cpu_s": cpu_s,
+            "processes": processes,
             "observe": observe,
+            "guard": guard,
+            "protect": self.hide,
+            "allow": python_paths(python or sys.executable),
         }
         self.python = python or sys.executable
         self.directory = ""
@@ -128,35 +334,46 @@ class Worker:
         }
         self._drains: list[threading.Thread] = []
         self._next_id = 0
+        self._pending: collections.deque[int] = collections.deque()
+        self._cpu_s = 0.0
         self.started_at = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        _become_subreaper()
         self.directory = tempfile.mkdtemp(prefix=f"judge-{self.role}-")
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
+        script = str(WORKER_SCRIPT)
+        prefix: list[str] = []
+        if self.sandbox == "bwrap":
+            prefix = bwrap_argv(self.directory, self.hide, self.backend, self.python)
+            script = _SCRIPT_INSIDE
         argv = [
+            *prefix,
             self.python,
             "-I",
             "-B",
-            str(WORKER_SCRIPT),
+            script,
             str(request_read),
             str(reply_write),
             json.dumps(self.config),
         ]
         try:
-            self.process = subprocess.Popen(
-                argv,
-                cwd=self.directory,
-                env=worker_environment(self.backend, self.directory),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=(request_read, reply_write),
-                start_new_session=True,
-                close_fds=True,
-            )
+            with _LIVE_LOCK:  # a sweep in another thread must not take it for a stray
+                self.process = subprocess.Popen(
+                    argv,
+                    cwd=self.directory,
+                    env=worker_environment(self.backend, self.directory),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    pass_fds=(request_read, reply_write),
+                    start_new_session=True,
+                    close_fds=True,
+                )
+                _LIVE_WORKERS.add(self.process.pid)
         finally:
             os.close(request_read)
             os.close(reply_write)
@@ -188,27 +405,28 @@ class Worker:
         stream.close()
 
     def kill(self) -> None:
-        """Kill the worker and everything in its session, and reap it."""
+        """Kill the worker, everything in its process group and every stray it left, and reap
+        them all (see ``sweep_strays``)."""
         if self.process is None:
             return
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        self._reap(10.0)
+        with _LIVE_LOCK:
+            _LIVE_WORKERS.discard(self.process.pid)
+        sweep_strays()
 
     def close(self) -> None:
         """Ask the worker to exit, kill what remains of its session, remove its directory."""
         if self.process is not None:
-            if self.process.poll() is None:
+            if self._reap(0.0) is None:
                 try:
                     wire.send_message(self._request_fd, {"op": "exit"})
-                    self.process.wait(timeout=2)
-                except (OSError, subprocess.TimeoutExpired):
+                except OSError:
                     pass
+                self._reap(2.0)
             self.kill()  # also reaches children the learner left behind in its session
         for fd in (self._request_fd, self._reply_fd):
             if fd >= 0:
@@ -232,7 +450,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process is not None and self._reap(0.0) is None and self.process.poll() is None
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -240,6 +458,7 @@ class Worker:
         """Send a request; returns its id. A dead worker shows up on the next ``receive``."""
         self._next_id += 1
         message = {**message, "id": self._next_id}
+        self._pending.append(self._next_id)
         try:
             wire.send_message(self._request_fd, message)
         except OSError:
@@ -260,6 +479,12 @@ class Worker:
                 self.kill()
                 raise WorkerDied(f"protocol violation: {exc}", self._returncode()) from None
             if message is not None:
+                # Replies come in request order; one that answers another id was forged.
+                if self._pending and message.get("id") != self._pending.popleft():
+                    self.kill()
+                    raise WorkerDied(
+                        "protocol violation: a reply that answers no request", self._returncode()
+                    )
                 return message
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -283,14 +508,47 @@ class Worker:
     def _returncode(self, wait: bool = False) -> int | None:
         if self.process is None:
             return None
-        if wait:
+        if wait and self._reap(5.0) is None:
+            self.kill()
+        return self._reap(0.0)
+
+    def _reap(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` s for the worker to end; its return code, negative for a
+        signal (bubblewrap's 128 + N is read as signal N). Reaped with ``wait4`` so that the
+        CPU time it used is known (``cpu_seconds``)."""
+        process = self.process
+        if process is None:
+            return None
+        deadline = time.monotonic() + timeout
+        while process.returncode is None:
             try:
-                return self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.process.poll()
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (Popen.poll): no usage to be had
+                process.poll()
+                break
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                self._cpu_s = usage.ru_utime + usage.ru_stime
+                break
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
+        code = process.returncode
+        if self.sandbox == "bwrap" and code is not None and 128 < code < 128 + 65:
+            return -(code - 128)
+        return code
+
+    def cpu_seconds(self) -> float:
+        """CPU time the ended worker used, children it waited for included; 0 if unknown."""
+        return self._cpu_s
 
     # --- captured output ---------------------------------------------------------------------
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the end of stderr says an allocation failed: XLA aborts the process when it
+        cannot allocate under the address-space limit, rather than raising MemoryError."""
+        tail = self._captures["stderr"].tail.decode("utf-8", errors="replace")
+        return any(marker in tail for marker in OUT_OF_MEMORY_MARKERS)
 
     def output(self) -> dict[str, Any]:
         """What the process printed, bounded; call after ``close`` for all of it."""

@@ -318,6 +318,9 @@ def _variables(jax: Any, tree: Any) -> list[dict[str, Any]]:
     return out
 
 
+_OUT_OF_MEMORY = ("RESOURCE_EXHAUSTED", "Out of memory", "out of memory", "Cannot allocate memory")
+
+
 class Session:
     """State of one worker: the loaded module and its entry point."""
 
@@ -388,6 +391,12 @@ class Session:
                 "message": f"{type(exc).__name__}: {str(exc)[:300]}",
                 "evidence": {},
             }
+        if slot == "main" and self.config.get("guard"):
+            install_guard(
+                os.getcwd(),
+                list(self.config.get("protect") or []),
+                list(self.config.get("allow") or []),
+            )
         module_name = "submission" if slot == "main" else f"variant_{len(self.entries)}"
         module = types.ModuleType(module_name)
         module.__file__ = path
@@ -490,6 +499,8 @@ class Session:
             reply = {"ok": False, "kind": "memory", "message": "MemoryError"}
         except BaseException as exc:  # the learner's SystemExit is a runtime error, not an exit
             reply = {"ok": False, "kind": "exception", **self._traceback(exc)}
+            if any(m in reply["message"] for m in _OUT_OF_MEMORY):  # XLA could not allocate
+                reply = {"ok": False, "kind": "memory", "message": reply["message"][:500]}
         finally:
             _flush_learner_streams()
         reply["elapsed_s"] = time.perf_counter() - started
@@ -545,15 +556,220 @@ def _flush_learner_streams() -> None:
             pass
 
 
-def _apply_limits(config: dict[str, Any]) -> None:
-    """Limits set inside the worker, before JAX starts its threads (no preexec_fn needed)."""
-    import resource
+def _prctl(option: int, value: int) -> bool:
+    """Linux prctl(2) through ctypes; False where there is no such call."""
+    try:
+        import ctypes
 
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
+
+
+def _apply_limits(config: dict[str, Any]) -> dict[str, Any]:
+    """Limits set inside the worker, before JAX starts its threads (no preexec_fn needed).
+
+    Returns what was applied, for the report. The worker also dies with the judge (a parent
+    killed with SIGKILL leaves no worker behind), and the reference's worker is made
+    non-dumpable, so that another process of the same user cannot read its memory.
+    """
+    import resource
+    import signal
+
+    applied: dict[str, Any] = {}
     memory = config.get("memory_mb")
     if memory:
         limit = int(memory) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        applied["memory_mb"] = int(memory)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = config.get("cpu_s")
+    if cpu:
+        soft = max(1, int(cpu))
+        # SIGXCPU at the soft limit, SIGKILL a second later for code that ignores SIGXCPU.
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+        applied["cpu_s"] = soft
+    parent = os.getppid()
+    if _prctl(PR_SET_PDEATHSIG, signal.SIGKILL) and os.getppid() != parent:
+        os._exit(0)  # the parent died before the call: nobody is listening
+    if config.get("role") == "reference":
+        _prctl(PR_SET_DUMPABLE, 0)
+    return applied
+
+
+def _count_tasks(uid: int) -> int:
+    """Tasks (processes and threads) that ``uid`` runs now: what RLIMIT_NPROC counts."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as handle:
+                fields = dict(line.split(":", 1) for line in handle if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                total += int(fields["Threads"])
+        except (OSError, KeyError, ValueError):
+            continue
+    return total
+
+
+def _limit_processes(config: dict[str, Any]) -> str:
+    """RLIMIT_NPROC, set once JAX's threads exist: the learner may add ``processes`` tasks.
+
+    The kernel never applies it to root, and counts every task of the user, other workers'
+    included: it is a backstop behind the guard, which refuses to start processes at all.
+    """
+    import resource
+
+    extra = config.get("processes")
+    if not extra:
+        return "off"
+    if os.getuid() == 0:
+        return "not enforced: the kernel exempts root"
+    try:
+        limit = _count_tasks(os.getuid()) + int(extra)
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+    except (OSError, ValueError) as exc:
+        return f"not enforced: {exc}"
+    return f"{int(extra)} beyond those running"
+
+
+# Audit events a graded function has no business raising: starting or signalling processes,
+# the network, native code loaded by hand. Denied while the learner's code runs.
+DENIED_EVENTS = frozenset(
+    {
+        "os.fork",
+        "os.forkpty",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.system",
+        "os.startfile",
+        "subprocess.Popen",
+        "pty.spawn",
+        "os.killpg",
+        "socket.connect",
+        "socket.bind",
+        "socket.sendto",
+        "socket.sendmsg",
+        "socket.getaddrinfo",
+        "ctypes.dlopen",
+        "ctypes.dlsym",
+        "ctypes.dlsym/handle",
+        "os.link",
+        "os.chroot",
+        "os.setuid",
+        "os.setgid",
+    }
+)
+# Events whose first argument is a path to be changed: allowed inside the worker's own folder.
+_WRITE_EVENTS = frozenset(
+    {
+        "os.remove",
+        "os.rename",
+        "os.rmdir",
+        "os.mkdir",
+        "os.chmod",
+        "os.chown",
+        "os.truncate",
+        "os.utime",
+        "os.symlink",
+        "shutil.rmtree",
+        "shutil.copyfile",
+        "shutil.move",
+    }
+)
+_READ_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "os.chdir", "glob.glob"})
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+class GuardDenied(PermissionError):
+    """What the learner's code gets for a denied operation."""
+
+
+def install_guard(workdir: str, protected: list[str], allowed: list[str] = ()) -> None:
+    """Deny, from now on, what graded code must not do: read the judge's files (the problem,
+    the reference, the project, other workers' folders), write outside ``workdir``, start or
+    signal processes, use the network, or load native code by hand.
+
+    An audit hook (PEP 578) cannot be removed once added, and this one keeps no state a learner
+    could flip: its rules live in a closure over immutable values. It is one layer, not a
+    sandbox: code that reaches native calls another way is out of its sight, which is what the
+    bubblewrap sandbox is for.
+    """
+    home = os.path.realpath(workdir)
+    temp_root = os.path.dirname(home)
+    # The deepest matching root decides: the Python installation stays readable inside a
+    # hidden project (a .venv), a problem folder stays hidden inside site-packages.
+    roots = sorted(
+        [(os.path.realpath(p), False) for p in protected if p]
+        + [(os.path.realpath(p), True) for p in allowed if p],
+        key=lambda root: -len(root[0]),
+    )
+    own_pid = os.getpid()
+    writable_devices = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+
+    def inside(path: str, root: str) -> bool:
+        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+    def resolve(target: Any) -> str | None:
+        if isinstance(target, int):
+            return None  # an open file descriptor: it was checked when it was opened
+        try:
+            raw = os.fsdecode(target)
+        except (TypeError, ValueError):
+            return None
+        return os.path.realpath(os.path.join(os.getcwd(), raw) if not os.path.isabs(raw) else raw)
+
+    def readable(path: str) -> bool:
+        if inside(path, home):
+            return True
+        if path.startswith("/proc/"):  # another process's memory, environment, files
+            part = path.split("/")[2]
+            return not part.isdigit() or int(part) == own_pid
+        for root, allow in roots:
+            if inside(path, root):
+                return allow
+        # other workers' folders (judge-learner-..., judge-reference-...) are not this one's
+        return not (
+            os.path.dirname(path) == temp_root and os.path.basename(path).startswith("judge-")
+        ) and not inside(os.path.dirname(path), temp_root + os.sep + "judge-")
+
+    def deny(what: str) -> None:
+        raise GuardDenied(f"the judge does not allow {what} in graded code")
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event in DENIED_EVENTS:
+            deny(event)
+        if event == "os.kill":
+            if args and args[0] not in (own_pid, 0):
+                deny("signalling other processes")
+            return
+        if event in _READ_EVENTS:
+            path = resolve(args[0]) if args else None
+            if path is None:
+                return
+            if not readable(path):
+                deny(f"access to {path}")
+            if event == "open":
+                mode, flags = (args[1], args[2]) if len(args) >= 3 else (None, 0)
+                writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                    isinstance(flags, int) and flags & _WRITE_FLAGS
+                )
+                if writes and not inside(path, home) and path not in writable_devices:
+                    deny(f"writing {path} (only the current folder is writable)")
+            return
+        if event in _WRITE_EVENTS:
+            for target in args[:2] if event in ("os.rename", "shutil.move") else args[:1]:
+                path = resolve(target)
+                if path is not None and not inside(path, home):
+                    deny(f"changing {path} (only the current folder is writable)")
+
+    sys.addaudithook(hook)
 
 
 def _start_jax(config: dict[str, Any]) -> dict[str, Any]:
@@ -583,7 +799,7 @@ def _start_jax(config: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
     config = json.loads(argv[3])
-    _apply_limits(config)
+    applied = _apply_limits(config)
     # JAX's start-up warnings are not the learner's output: keep fds 1 and 2 quiet until then.
     session = Session(config)
     saved = os.dup(1), os.dup(2)
@@ -606,6 +822,9 @@ def main(argv: list[str]) -> int:
         os.dup2(saved[1], 2)
         for fd in (*saved, devnull):
             os.close(fd)
+    if hello["ok"]:
+        applied["processes"] = _limit_processes(config)
+        hello["limits"] = applied
     send_message(reply_fd, hello)
     if not hello["ok"]:
         return 0
