@@ -31,7 +31,10 @@ class Observations:
     calls: dict[str, list[Event]] = field(default_factory=dict)
 
     def add(self, events: Any, case_key: str | None = None) -> None:
-        valid = [e for e in events if isinstance(e, dict)] if isinstance(events, list) else []
+        """Keep the events that have the form the worker sends; drop the rest. The learner's
+        worker may send anything: nothing malformed may reach the checks."""
+        found = events[:MAX_EVENTS] if isinstance(events, list) else []
+        valid = [e for e in map(_clean_event, found) if e is not None]
         if case_key is None:
             self.load.extend(valid)
         else:
@@ -61,6 +64,39 @@ class Observations:
         return any(e.get("kind") == "jax_vmap" for e in self.all_events())
 
 
+MAX_EVENTS = 10_000
+
+
+def _clean_event(event: Any) -> Event | None:
+    """An observation reduced to the fields the checks read, each of the type they expect."""
+    if not isinstance(event, dict):
+        return None
+    kind, arguments = event.get("kind"), event.get("arguments")
+    arguments = arguments if isinstance(arguments, dict) else {}
+    if kind == "lifted" and isinstance(event.get("api"), str):
+        return {"kind": kind, "api": event["api"][:200], "arguments": arguments}
+    if kind == "jax_vmap":
+        return {"kind": kind, "arguments": arguments}
+    if kind != "init" or not isinstance(event.get("variables"), list):
+        return None
+    leaves = []
+    for leaf in event["variables"][:MAX_EVENTS]:
+        if not isinstance(leaf, dict) or not isinstance(leaf.get("path"), str):
+            continue
+        shape = leaf.get("shape")
+        if not (
+            isinstance(shape, list)
+            and len(shape) <= 32
+            and all(type(d) is int and 0 <= d < 2**40 for d in shape)
+        ):
+            continue
+        clean = {"path": leaf["path"][:500], "shape": shape, "dtype": str(leaf.get("dtype"))[:40]}
+        if isinstance(leaf.get("value"), dict):
+            clean["value"] = leaf["value"]  # decoded, and checked, only when compared
+        leaves.append(clean)
+    return {"kind": kind, "module": str(event.get("module"))[:200], "variables": leaves}
+
+
 def _short(api: str) -> str:
     """``flax.linen.vmap`` -> ``nn.vmap``: how learners write it."""
     return "nn." + api.rsplit(".", 1)[-1]
@@ -82,10 +118,12 @@ def _show(value: Any) -> str:
 
 def _mapped_only_in(axes: Any, other: Any) -> list[str]:
     """Collections that ``axes`` maps over an axis (an int) and ``other`` shares (None)."""
+    mine = axes if isinstance(axes, dict) else {}
+    theirs = other if isinstance(other, dict) else {}
     return sorted(
         k
-        for k, v in (axes or {}).items()
-        if isinstance(v, int) and not isinstance(v, bool) and (other or {}).get(k) is None
+        for k, v in mine.items()
+        if isinstance(v, int) and not isinstance(v, bool) and theirs.get(k) is None
     )
 
 
@@ -125,7 +163,7 @@ def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic
             evidence,
         )
     if name == "split_rngs":
-        splits = any(v is True for v in (got or {}).values())
+        splits = isinstance(got, dict) and any(v is True for v in got.values())
         effect = (
             "splitting the key gives every example its own initialisation"
             if splits

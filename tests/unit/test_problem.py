@@ -370,3 +370,27 @@ def test_a_nan_array_bound_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ProblemError) as raised:
         load_problem_file(path)
     assert "inputs.x_batch.min" in dict(raised.value.errors)
+
+
+def test_cpu_time_defaults_to_twice_the_wall_time_and_processes_to_64(tmp_path: Path) -> None:
+    def mutate(data: dict) -> None:
+        data["limits"]["submission_s"] = 50
+        data["limits"].pop("cpu_s", None)
+        data["limits"].pop("processes", None)
+
+    limits = load_problem_file(mutated(tmp_path, mutate)).limits
+    assert limits.cpu_s == 100.0
+    assert limits.processes == 64
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [("cpu_s", 0, "a positive number"), ("processes", 0, ">= 1"), ("processes", 2.5, "integer")],
+)
+def test_bad_cpu_or_process_limits_name_their_field(
+    tmp_path: Path, key: str, value: object, expected: str
+) -> None:
+    path = mutated(tmp_path, lambda d: d["limits"].update({key: value}))
+    field, message = only_error(path)
+    assert field == f"limits.{key}"
+    assert expected in message

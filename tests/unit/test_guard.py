@@ -1,0 +1,99 @@
+"""The guard installed in the learner's worker, run in a plain Python process (no JAX)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import judge.worker
+
+WORKER = Path(judge.worker.__file__).resolve()
+
+
+def attempt(tmp_path: Path, hidden: Path, allowed: Path, action: str) -> dict:
+    """Run ``action`` in a fresh process whose guard hides ``hidden`` and allows ``allowed``;
+    what it raised, if anything."""
+    home = tmp_path / "judge-learner-home"
+    home.mkdir(exist_ok=True)
+    script = textwrap.dedent(
+        f"""
+        import json, os, sys
+        sys.path.insert(0, {str(WORKER.parent)!r})
+        from worker import install_guard
+        os.chdir({str(home)!r})
+        install_guard({str(home)!r}, [{str(hidden)!r}], [{str(allowed)!r}])
+        try:
+            {action}
+            print(json.dumps({{"raised": None}}))
+        except Exception as exc:
+            print(json.dumps({{"raised": type(exc).__name__, "message": str(exc)}}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def layout(tmp_path: Path) -> tuple[Path, Path]:
+    """A hidden project holding a secret and an allowed .venv inside it."""
+    project = tmp_path / "project"
+    (project / "reference").mkdir(parents=True)
+    (project / "reference" / "answer.py").write_text("SECRET = 42\n")
+    venv = project / ".venv"
+    venv.mkdir()
+    (venv / "lib.py").write_text("OK = 1\n")
+    return project, venv
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "open({secret!r}).read()",
+        "os.listdir({project!r})",
+        "open(os.path.join({project!r}, 'x.txt'), 'w')",
+        "open(os.path.join(os.path.dirname(os.getcwd()), 'escape.txt'), 'w')",
+        "os.open({secret!r}, os.O_RDONLY)",
+        "os.symlink({secret!r}, 'link'); open('link').read()",
+        "import subprocess; subprocess.run(['true'])",
+        "os.system('true')",
+        "os.fork()",
+        "os.kill(1, 0)",
+        "open(f'/proc/{{os.getppid()}}/environ').read()",
+        "import socket; socket.create_connection(('127.0.0.1', 9), 1)",
+        "import ctypes; ctypes.CDLL(None)",
+        "os.remove({secret!r})",
+    ],
+)
+def test_the_guard_refuses(tmp_path: Path, layout: tuple[Path, Path], action: str) -> None:
+    project, venv = layout
+    secret = project / "reference" / "answer.py"
+    code = action.format(secret=str(secret), project=str(project))
+    result = attempt(tmp_path, project, venv, code)
+    assert result["raised"] == "GuardDenied", result
+    assert "the judge does not allow" in result["message"]
+    assert secret.read_text() == "SECRET = 42\n"
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "open('scratch.txt', 'w').write('mine'); open('scratch.txt').read()",
+        "open({lib!r}).read()",  # the Python installation inside a hidden project
+        "open('/etc/hostname').read() if os.path.exists('/etc/hostname') else None",
+        "open('/proc/self/status').read()",
+        "os.kill(os.getpid(), 0)",
+        "import numpy; numpy.zeros(3).sum()",
+    ],
+)
+def test_the_guard_allows(tmp_path: Path, layout: tuple[Path, Path], action: str) -> None:
+    project, venv = layout
+    result = attempt(tmp_path, project, venv, action.format(lib=str(venv / "lib.py")))
+    assert result["raised"] is None, result
