@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from . import diagnose, structure
+from . import cache, diagnose, structure
 from .cases import Case, json_values, plan_cases, shrink_candidates
 from .compare import Opaque, compare, is_informative
 from .errors import BackendUnavailable, ProblemNotFound, WorkerError
@@ -40,7 +40,7 @@ from .sandbox import (
     resolve_sandbox,
 )
 from .submission import Submission, read_submission
-from .worker import decode_array
+from .worker import decode_array, encode_array
 
 STARTUP_TIMEOUT_S = 120.0
 
@@ -61,6 +61,118 @@ def _remember_in(cache: dict[Any, Any], key: Any, value: Any) -> None:
 
 
 MAX_JSON_VALUES = 1000
+_FROM_DISK: set[Any] = set()  # reference ids whose stored results this process has read
+
+
+def _library_versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"numpy": np.__version__}
+    for name in ("jax", "jaxlib", "flax", "hypothesis"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _plan(problem: Problem, seed: int) -> list[Case]:
+    """The case plan, from the on-disk cache when this problem and seed were planned before.
+
+    The plan is a pure function of the inputs, the case spec, the seed and the library
+    versions; all of them are in the key.
+    """
+    key = {
+        "spec": repr((problem.parameters, problem.inputs, problem.cases)),
+        "seed": seed,
+        "versions": _library_versions(),
+        "judge": judge_version(),
+    }
+    stored = cache.load("plans", key)
+    if isinstance(stored, list):
+        try:
+            return [
+                Case(
+                    {
+                        k: decode_array(v) if isinstance(v, dict) else v
+                        for k, v in c["values"].items()
+                    },
+                    c["origin"],
+                )
+                for c in stored
+            ]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    plan = plan_cases(problem, seed)
+    cache.store(
+        "plans",
+        key,
+        [
+            {
+                "origin": c.origin,
+                "values": {
+                    k: encode_array(v) if isinstance(v, np.ndarray) else int(v)
+                    for k, v in c.values.items()
+                },
+            }
+            for c in plan
+        ],
+    )
+    return plan
+
+
+def _disk_key(reference_id: tuple[Any, ...], python: str | None) -> dict[str, Any]:
+    return {
+        "reference": list(reference_id),
+        "versions": _library_versions(),
+        "machine": platform.machine(),
+        "python": python or "judge",
+        "format": 1,
+    }
+
+
+def _read_reference_results(reference_id: tuple[Any, ...], python: str | None) -> None:
+    """Fill the in-memory caches from the disk, once per reference per process."""
+    if reference_id in _FROM_DISK:
+        return
+    _FROM_DISK.add(reference_id)
+    stored = cache.load("reference", _disk_key(reference_id, python))
+    if not isinstance(stored, dict):
+        return
+    try:
+        if reference_id not in _REFERENCE_LOADS and isinstance(stored.get("load"), list):
+            _remember_in(_REFERENCE_LOADS, reference_id, stored["load"])
+        for case_key, entry in (stored.get("cases") or {}).items():
+            array = decode_array(entry["array"])
+            _REFERENCE_RESULTS.setdefault(
+                (reference_id, case_key),
+                (array, entry.get("original"), entry.get("observed") or []),
+            )
+        for slot_case, encoded in (stored.get("variants") or {}).items():
+            slot, case_key = slot_case.split("|", 1)
+            _VARIANT_RESULTS.setdefault(
+                (reference_id, slot, case_key),
+                decode_array(encoded) if isinstance(encoded, dict) else None,
+            )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return  # a damaged entry: recompute, and overwrite it
+
+
+def _write_reference_results(reference_id: tuple[Any, ...], python: str | None) -> None:
+    """Store what this process knows of a reference, for the next process."""
+    cases = {
+        case_key: {"array": encode_array(array), "original": original, "observed": observed}
+        for (rid, case_key), (array, original, observed) in list(_REFERENCE_RESULTS.items())
+        if rid == reference_id
+    }
+    variants = {
+        f"{slot}|{case_key}": encode_array(array) if array is not None else None
+        for (rid, slot, case_key), array in list(_VARIANT_RESULTS.items())
+        if rid == reference_id
+    }
+    cache.store(
+        "reference",
+        _disk_key(reference_id, python),
+        {"load": _REFERENCE_LOADS.get(reference_id, []), "cases": cases, "variants": variants},
+    )
 
 
 def judge_version() -> str:
@@ -210,6 +322,8 @@ class _Grading:
             problem.precision,
         )
         self.reference_ready = False
+        _read_reference_results(self.reference_id, options.python)
+        self.computed = False  # did this grading add to the reference's known results?
         self.outcomes: dict[str, Outcome] = {}
         self.diagnostics: list[Diagnostic] = []
         self.environment: dict[str, Any] = {}
@@ -251,6 +365,7 @@ class _Grading:
             sandbox=self.sandbox if learner else "none",
             hide=self.hidden if learner else (),
             guard=learner,
+            compile_cache=cache.xla_dir(),
         )
 
     def _hello(self, worker: Worker) -> dict[str, Any]:
@@ -321,6 +436,7 @@ class _Grading:
         if cached is None:
             cached = self._expected(case)
             _remember_in(_REFERENCE_RESULTS, cache_key, cached)
+            self.computed = True
         expected, original, observed = cached
         self.reference_seen.add(observed, case.key)
         tol = self._tolerance(original or str(expected.dtype))
@@ -441,7 +557,7 @@ class _Grading:
 
     def run(self) -> Report:
         started = time.perf_counter()
-        plan = plan_cases(self.problem, self.options.seed)
+        plan = _plan(self.problem, self.options.seed)
         self.timing["plan_s"] = time.perf_counter() - started
         self.learner = self._worker("learner")
         cold = self.reference_id not in _REFERENCE_LOADS or any(
@@ -470,6 +586,8 @@ class _Grading:
             for worker in (self.reference, self.learner):
                 if worker is not None:
                     worker.close()
+            if self.computed:
+                _write_reference_results(self.reference_id, self.options.python)
 
     def _ensure_reference(self) -> Worker:
         """The reference's worker, started, with the reference and the fingerprints loaded."""
@@ -758,6 +876,7 @@ class _Grading:
             ok = reply.get("ok") and reply.get("kind") == "array"
             variant = decode_array(reply["array"]) if ok else None
             _remember_in(_VARIANT_RESULTS, cache_key, variant)
+            self.computed = True
         if variant is None:
             return False
         assert isinstance(outcome.got, np.ndarray) and outcome.expected is not None
@@ -953,6 +1072,9 @@ def _hidden_paths(submission: Submission, problem: Problem, options: GradeOption
         Path(submission.path).resolve().parent,
         *(Path(p) for p in options.hide),
     ]
+    stored = cache.cache_dir()
+    if stored is not None:  # stored reference outputs; its xla/ folder stays readable
+        found.append(stored)
     if (package_parent / "pyproject.toml").is_file():  # a source checkout, not site-packages
         found.append(package_parent)
     return sorted({str(p.resolve()) for p in found if str(p.resolve()) != "/"})

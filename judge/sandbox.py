@@ -208,12 +208,18 @@ def python_paths(python: str) -> list[str]:
     return [p for p in paths if not any(p.startswith(q + os.sep) for q in paths if q != p)]
 
 
-def bwrap_argv(workdir: str, hide: Iterable[str | Path], backend: str, python: str) -> list[str]:
+def bwrap_argv(
+    workdir: str,
+    hide: Iterable[str | Path],
+    backend: str,
+    python: str,
+    read_only: Iterable[str] = (),
+) -> list[str]:
     """The bubblewrap command line a worker's ``python`` runs under.
 
     Order matters: the system read-only first, then empty folders over what must stay hidden,
-    then the Python installation again (it may live under a hidden folder, e.g. a project's
-    .venv), then the worker's own folder, the only writable one.
+    then the Python installation and ``read_only`` folders again (they may live under a hidden
+    folder, e.g. a project's .venv), then the worker's own folder, the only writable one.
     """
     bwrap = shutil.which("bwrap") or "bwrap"
     argv = [bwrap, *_bwrap_namespaces(), "--ro-bind", "/", "/"]
@@ -223,8 +229,9 @@ def bwrap_argv(workdir: str, hide: Iterable[str | Path], backend: str, python: s
     for path in sorted({os.path.realpath(p) for p in hide}):
         if path != "/" and os.path.isdir(path):
             argv += ["--tmpfs", path]
-    for path in python_paths(python):
-        argv += ["--ro-bind", path, path]
+    for path in [*python_paths(python), *read_only]:
+        if os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
     argv += ["--bind", workdir, workdir, "--ro-bind", str(WORKER_SCRIPT), _SCRIPT_INSIDE]
     argv += ["--chdir", workdir]
     return argv
@@ -305,6 +312,7 @@ class Worker:
         sandbox: str = "none",
         hide: Iterable[str | Path] = (),
         guard: bool = False,
+        compile_cache: str | Path | None = None,
     ) -> None:
         self.role = role
         self.backend = backend
@@ -322,6 +330,12 @@ class Worker:
             "protect": self.hide,
             "allow": python_paths(python or sys.executable),
         }
+        # JAX's persistent compilation cache: written by the reference's worker only; the
+        # learner's reads it (see judge/cache.py).
+        self.compile_cache = str(compile_cache) if compile_cache else None
+        if self.compile_cache:
+            self.config["compile_cache"] = {"dir": self.compile_cache, "write": role != "learner"}
+            self.config["allow"].append(self.compile_cache)
         self.python = python or sys.executable
         self.directory = ""
         self.process: subprocess.Popen[bytes] | None = None
@@ -348,7 +362,13 @@ class Worker:
         script = str(WORKER_SCRIPT)
         prefix: list[str] = []
         if self.sandbox == "bwrap":
-            prefix = bwrap_argv(self.directory, self.hide, self.backend, self.python)
+            prefix = bwrap_argv(
+                self.directory,
+                self.hide,
+                self.backend,
+                self.python,
+                [self.compile_cache] if self.compile_cache else [],
+            )
             script = _SCRIPT_INSIDE
         argv = [
             *prefix,

@@ -778,6 +778,17 @@ def _start_jax(config: dict[str, Any]) -> dict[str, Any]:
     precision = config.get("precision")
     if precision and precision != "default":
         jax.config.update("jax_default_matmul_precision", precision)
+    compile_cache = config.get("compile_cache")
+    if isinstance(compile_cache, dict) and compile_cache.get("dir"):
+        # Every compilation is worth keeping (the default skips those under 1 s); a worker
+        # that must not write (the learner's) gets a threshold no compilation reaches.
+        jax.config.update("jax_compilation_cache_dir", str(compile_cache["dir"]))
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+        jax.config.update(
+            "jax_persistent_cache_min_compile_time_secs",
+            0.0 if compile_cache.get("write") else 1e12,
+        )
+        jax.config.update("jax_persistent_cache_enable_xla_caches", "none")
     devices = jax.devices()
     versions = {"python": sys.version.split()[0], "jax": jax.__version__, "numpy": np.__version__}
     for name in ("jaxlib", "flax"):
