@@ -24,6 +24,7 @@ from .problem import default_problems_dir, load_problem, problem_names
 from .render import FORMATS
 from .render import text as text_render
 from .result import EXIT_JUDGE_ERROR, EXIT_USAGE
+from .sandbox import SANDBOXES
 
 BACKENDS = ("cpu", "gpu", "tpu")
 
@@ -39,6 +40,45 @@ def _positive(kind: type) -> object:
         return number
 
     return parse
+
+
+def _add_isolation_flags(parser: argparse.ArgumentParser) -> None:
+    """Limits and sandbox of the learner's process: the same for one file and for a class."""
+    parser.add_argument(
+        "--cpu-time",
+        type=_positive(float),
+        metavar="S",
+        help="CPU seconds the learner's process may use in all (default: the problem's)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=_positive(int),
+        metavar="N",
+        help="tasks the learner's code may add to those JAX runs (default: the problem's; "
+        "not enforced for root, see README)",
+    )
+    parser.add_argument(
+        "--output-limit",
+        type=_positive(int),
+        metavar="KB",
+        help="KB of the learner's stdout and of its stderr kept (default: the problem's)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=SANDBOXES,
+        default="auto",
+        help="isolation of the learner's code: bwrap (bubblewrap), none (process isolation "
+        "only), auto (bwrap where it runs; default)",
+    )
+
+
+def _isolation_options(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "cpu_s": args.cpu_time,
+        "processes": args.processes,
+        "output_kb": args.output_limit,
+        "sandbox": args.sandbox,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address-space limit of the learner's process in MB (default: the "
         "problem's; JAX needs at least 1536)",
     )
+    _add_isolation_flags(g)
     g.add_argument(
         "--no-shrink",
         action="store_true",
@@ -167,6 +208,79 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the zip (default: autograder.zip)",
     )
     b.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
+
+    bt = commands.add_parser(
+        "batch",
+        help="grade a class: every submission in a folder or .zip, into a gradebook",
+        description="Grade every student's submission in SOURCE (a folder of files, a folder "
+        "of folders, or a .zip of either) against one problem, in parallel, into DIR: "
+        "gradebook.csv, reports.jsonl, feedback/<student>.md and summary.html. A rerun grades "
+        "only what is missing or changed. Exit 0 when the batch ran, whatever the verdicts; 2 "
+        "for usage errors; 130 when interrupted (what finished is kept).",
+    )
+    bt.add_argument("source", metavar="SOURCE", help="folder of submissions, or a .zip of one")
+    bt.add_argument("--problem", required=True, help="problem name or folder")
+    bt.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="output folder (created; what it holds is reused on a rerun)",
+    )
+    bt.add_argument(
+        "--jobs", type=int, metavar="N", help="gradings at once (default: the number of CPUs)"
+    )
+    bt.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="grade only shard I of N (0-based), chosen by a stable hash of the student id",
+    )
+    bt.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
+    bt.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="cpu",
+        help="JAX backend for reference and learner alike (default: cpu)",
+    )
+    bt.add_argument(
+        "--seed", type=int, default=0, help="which set of cases to draw (default 0), for all"
+    )
+    bt.add_argument(
+        "--time-per-call",
+        type=_positive(float),
+        metavar="S",
+        help="seconds allowed per call (default: the problem's)",
+    )
+    bt.add_argument(
+        "--time-total",
+        type=_positive(float),
+        metavar="S",
+        help="seconds allowed per submission (default: the problem's)",
+    )
+    bt.add_argument(
+        "--memory",
+        type=_positive(int),
+        metavar="MB",
+        help="address-space limit of each learner's process in MB (default: the problem's)",
+    )
+    _add_isolation_flags(bt)
+    bt.add_argument(
+        "--no-shrink",
+        action="store_true",
+        help="report each first failing case as found, without shrinking it (faster)",
+    )
+
+    mg = commands.add_parser(
+        "merge",
+        help="combine the output folders of judge batch shards into one",
+        description="Combine the output folders of judge batch runs (shards) into one "
+        "gradebook, reports.jsonl, feedback and summary. A student found in several keeps the "
+        "newest result; results already in --out are kept too.",
+    )
+    mg.add_argument("folders", nargs="+", metavar="DIR", help="output folders of judge batch")
+    mg.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="where to write the merged result"
+    )
     return parser
 
 
@@ -266,6 +380,97 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from .batch import Record, parse_shard, run_batch
+    from .render import summary as summary_render
+
+    shard = parse_shard(args.shard) if args.shard is not None else None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
+    if args.memory is not None and args.memory < 1536:
+        raise UsageError(
+            f"--memory {args.memory}: JAX aborts under 1536 MB of address space; use more"
+        )
+    source = Path(args.source)
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder")
+    problem = load_problem(args.problem, _problems_dir(args))
+    options = GradeOptions(
+        backend=args.backend,
+        seed=args.seed,
+        call_s=args.time_per_call,
+        submission_s=args.time_total,
+        memory_mb=args.memory,
+        shrink=not args.no_shrink,
+        **_isolation_options(args),
+    )
+    counts: Counter[str] = Counter()
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("grading", total=None)
+
+        def started(total: int, reused: int) -> None:
+            progress.update(task, total=total)
+            if reused:
+                progress.console.print(f"reusing {reused} finished results from {args.out}")
+
+        def advance(record: Record) -> None:
+            counts[record.verdict] += 1
+            tally = " · ".join(f"{verdict} {n}" for verdict, n in counts.most_common())
+            progress.update(task, advance=1, description=tally)
+
+        result = run_batch(
+            source,
+            problem,
+            args.out,
+            options,
+            jobs=args.jobs,
+            shard=shard,
+            problems_dir=args.problems,
+            on_start=started,
+            on_result=advance,
+        )
+    rows = [record.summary_row() for record in result.records]
+    title = f"judge batch {problem.name}: {len(rows)} students in {args.out}"
+    Console(highlight=False).print(summary_render.table(rows, title))
+    for line in result.notes():
+        print(line)
+    if result.interrupted:
+        print(
+            f"judge: interrupted: {len(result.graded)} new results saved in {args.out}; "
+            "run the same command again to grade the rest",
+            file=sys.stderr,
+        )
+        return 128 + (result.stopped_by or 2)  # 130 for Ctrl-C (SIGINT is 2)
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .batch import merge
+    from .render import summary as summary_render
+
+    result = merge([Path(folder) for folder in args.folders], args.out)
+    rows = [record.summary_row() for record in result.records]
+    title = f"judge merge: {len(rows)} students in {args.out}"
+    Console(highlight=False).print(summary_render.table(rows, title))
+    for line in result.notes():
+        print(line)
+    return 0
+
+
 def _use_color(choice: str, stream: object) -> bool:
     if choice != "auto":
         return choice == "always"
@@ -286,6 +491,8 @@ def _grade(args: argparse.Namespace) -> int:
         call_s=args.time_per_call,
         submission_s=args.time_total,
         memory_mb=args.memory,
+        **_isolation_options(args),
+        hide=(str(args.output.resolve().parent),) if args.output is not None else (),
         shrink=not args.no_shrink,
     )
     report = grade(args.submission, args.problem, options, problems_dir=args.problems)
@@ -316,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": _list,
         "show": _show,
         "gradescope-bundle": _bundle,
+        "batch": _batch,
+        "merge": _merge,
     }
     try:
         return commands[args.command](args)

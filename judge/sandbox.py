@@ -149,6 +149,20 @@ def sweep_strays(rounds: int = 100) -> int:
     return killed
 
 
+def kill_all_workers() -> int:
+    """Kill every worker this process started and still owns, with its process group; the
+    gradings waiting on them end at once. For a batch that is stopped (Ctrl-C). Returns how
+    many were signalled; each grading reaps its own worker."""
+    with _LIVE_LOCK:
+        pids = list(_LIVE_WORKERS)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    return len(pids)
+
+
 # --- the bubblewrap sandbox ------------------------------------------------------------------
 
 

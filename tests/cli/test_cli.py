@@ -199,3 +199,18 @@ def test_a_broken_reference_is_a_judge_error(
     report = json.loads(out)
     assert report["verdict"] == "judge_error"
     assert "reference" in report["summary"] and "oops" in report["summary"]
+
+
+def test_sandbox_bwrap_where_it_cannot_run_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from judge import sandbox
+
+    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap is not installed (test)")
+    code, out, err = run(["grade", str(CANONICAL), "--sandbox", "bwrap"], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.strip().splitlines() == [
+        "judge: error: --sandbox bwrap: bubblewrap is not installed (test)"
+    ]
+    assert sandbox.resolve_sandbox("auto") == "none"  # auto falls back, and says so in reports
