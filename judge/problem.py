@@ -86,7 +86,7 @@ class Limits:
     memory_mb: int
     output_kb: int
     cpu_s: float = 240.0
-    processes: int = 64
+    processes: int = 256
 
 
 @dataclass(frozen=True)
@@ -761,7 +761,7 @@ def load_problem_file(path: Path) -> Problem:
     memory_mb = _int(limits_data, "memory_mb", "limits", errors, minimum=1536)
     output_kb = _int(limits_data, "output_kb", "limits", errors, minimum=1, default=64)
     cpu_s = _number(limits_data, "cpu_s", "limits", errors, positive=True)
-    processes = _int(limits_data, "processes", "limits", errors, minimum=1, default=64)
+    processes = _int(limits_data, "processes", "limits", errors, minimum=1, default=256)
     if cpu_s is None and submission_s is not None and "cpu_s" not in limits_data:
         cpu_s = 2 * submission_s  # JAX compiles on every core: CPU time outruns wall time
 
@@ -814,7 +814,7 @@ def load_problem_file(path: Path) -> Problem:
         tolerance=tolerance,
         precision=precision,
         limits=Limits(
-            call_s, submission_s, memory_mb, output_kb, cpu_s or 2 * submission_s, processes or 64
+            call_s, submission_s, memory_mb, output_kb, cpu_s or 2 * submission_s, processes or 256
         ),
         cases=cases,
         hints={k: " ".join(v.split()) for k, v in hints.items()},

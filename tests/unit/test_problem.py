@@ -372,7 +372,7 @@ def test_a_nan_array_bound_is_rejected(tmp_path: Path) -> None:
     assert "inputs.x_batch.min" in dict(raised.value.errors)
 
 
-def test_cpu_time_defaults_to_twice_the_wall_time_and_processes_to_64(tmp_path: Path) -> None:
+def test_cpu_time_defaults_to_twice_the_wall_time_and_processes_to_256(tmp_path: Path) -> None:
     def mutate(data: dict) -> None:
         data["limits"]["submission_s"] = 50
         data["limits"].pop("cpu_s", None)
@@ -380,7 +380,7 @@ def test_cpu_time_defaults_to_twice_the_wall_time_and_processes_to_64(tmp_path: 
 
     limits = load_problem_file(mutated(tmp_path, mutate)).limits
     assert limits.cpu_s == 100.0
-    assert limits.processes == 64
+    assert limits.processes == 256
 
 
 @pytest.mark.parametrize(
