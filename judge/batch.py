@@ -49,7 +49,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import BackendUnavailable, ProblemError, SubmissionNotFound, UsageError
-from .grade import GradeOptions, grade, judge_version
+from .grade import GradeOptions, grade, judge_version, unrun_report
 from .problem import Problem
 from .render import summary as summary_render
 from .render import text as text_render
@@ -785,47 +785,24 @@ def _issue_report(entry: Entry, problem: Problem, options: GradeOptions) -> Repo
         "unreadable_submission": "Check the file (a broken link, its size, its permissions) "
         "and run the batch again: it grades only what is missing.",
     }
-    return Report(
-        problem=problem.name,
-        submission=entry.display,
-        verdict=Verdict.JUDGE_ERROR,
-        score=0.0,
-        summary=f"judge_error: {message}",
-        cases={
-            "run": 0,
-            "passed": 0,
-            "seed": options.seed,
-            "planned": problem.cases.count,
-            "informative": 0,
-        },
-        diagnostics=[Diagnostic(code, Severity.ERROR, message, hints.get(code, ""))],
-        environment={"backend": options.backend, "judge": judge_version()},
-    )
+    diagnostic = Diagnostic(code, Severity.ERROR, message, hints.get(code, ""))
+    return unrun_report(problem, options, entry.display, Verdict.JUDGE_ERROR, diagnostic)
 
 
 def _crash_report(entry: Entry, problem: Problem, options: GradeOptions, exc: Exception) -> Report:
     """A grading that raised: the judge's fault, recorded for this student alone."""
     message = f"grading failed inside the judge: {type(exc).__name__}: {exc}"[:1000]
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    return Report(
-        problem=problem.name,
-        submission=entry.display,
-        verdict=Verdict.JUDGE_ERROR,
-        score=0.0,
-        summary=f"judge_error: {message}",
-        diagnostics=[
-            Diagnostic(
-                "grading_crashed",
-                Severity.ERROR,
-                message,
-                "Not a mistake in your code: the judge failed. Running the batch again retries it.",
-                # Not under "traceback": the text report shows that key, and these lines are
-                # the judge's, for the instructor only.
-                {"exception": type(exc).__name__, "judge_traceback": "".join(lines)[-4000:]},
-            )
-        ],
-        environment={"backend": options.backend, "judge": judge_version()},
+    diagnostic = Diagnostic(
+        "grading_crashed",
+        Severity.ERROR,
+        message,
+        "Not a mistake in your code: the judge failed. Running the batch again retries it.",
+        # Not under "traceback": the text report shows that key, and these lines are the
+        # judge's, for the instructor only.
+        {"exception": type(exc).__name__, "judge_traceback": "".join(lines)[-4000:]},
     )
+    return unrun_report(problem, options, entry.display, Verdict.JUDGE_ERROR, diagnostic)
 
 
 def _relabel(report: Report, entry: Entry) -> Report:

@@ -45,6 +45,25 @@ def _positive(kind: type) -> object:
 def _add_isolation_flags(parser: argparse.ArgumentParser) -> None:
     """Limits and sandbox of the learner's process: the same for one file and for a class."""
     parser.add_argument(
+        "--time-per-call",
+        type=_positive(float),
+        metavar="S",
+        help="seconds allowed per call (default: the problem's)",
+    )
+    parser.add_argument(
+        "--time-total",
+        type=_positive(float),
+        metavar="S",
+        help="seconds allowed for a whole submission (default: the problem's)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=_positive(int),
+        metavar="MB",
+        help="address-space limit of the learner's process in MB (default: the "
+        "problem's; JAX needs at least 1536)",
+    )
+    parser.add_argument(
         "--cpu-time",
         type=_positive(float),
         metavar="S",
@@ -73,7 +92,15 @@ def _add_isolation_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _isolation_options(args: argparse.Namespace) -> dict[str, object]:
+    """GradeOptions fields from the flags ``_add_isolation_flags`` adds."""
+    if args.memory is not None and args.memory < 1536:
+        raise UsageError(
+            f"--memory {args.memory}: JAX aborts under 1536 MB of address space; use more"
+        )
     return {
+        "call_s": args.time_per_call,
+        "submission_s": args.time_total,
+        "memory_mb": args.memory,
         "cpu_s": args.cpu_time,
         "processes": args.processes,
         "output_kb": args.output_limit,
@@ -132,25 +159,6 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "always", "never"),
         default="auto",
         help="colour in the text report (default: auto, on a terminal)",
-    )
-    g.add_argument(
-        "--time-per-call",
-        type=_positive(float),
-        metavar="S",
-        help="seconds allowed per call (default: the problem's)",
-    )
-    g.add_argument(
-        "--time-total",
-        type=_positive(float),
-        metavar="S",
-        help="seconds allowed for the whole submission (default: the problem's)",
-    )
-    g.add_argument(
-        "--memory",
-        type=_positive(int),
-        metavar="MB",
-        help="address-space limit of the learner's process in MB (default: the "
-        "problem's; JAX needs at least 1536)",
     )
     _add_isolation_flags(g)
     g.add_argument(
@@ -244,24 +252,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument(
         "--seed", type=int, default=0, help="which set of cases to draw (default 0), for all"
-    )
-    bt.add_argument(
-        "--time-per-call",
-        type=_positive(float),
-        metavar="S",
-        help="seconds allowed per call (default: the problem's)",
-    )
-    bt.add_argument(
-        "--time-total",
-        type=_positive(float),
-        metavar="S",
-        help="seconds allowed per submission (default: the problem's)",
-    )
-    bt.add_argument(
-        "--memory",
-        type=_positive(int),
-        metavar="MB",
-        help="address-space limit of each learner's process in MB (default: the problem's)",
     )
     _add_isolation_flags(bt)
     bt.add_argument(
@@ -392,10 +382,6 @@ def _batch(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard is not None else None
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
-    if args.memory is not None and args.memory < 1536:
-        raise UsageError(
-            f"--memory {args.memory}: JAX aborts under 1536 MB of address space; use more"
-        )
     source = Path(args.source)
     if not source.exists():
         raise UsageError(f"{source}: no such file or folder")
@@ -403,9 +389,6 @@ def _batch(args: argparse.Namespace) -> int:
     options = GradeOptions(
         backend=args.backend,
         seed=args.seed,
-        call_s=args.time_per_call,
-        submission_s=args.time_total,
-        memory_mb=args.memory,
         shrink=not args.no_shrink,
         **_isolation_options(args),
     )
@@ -481,16 +464,9 @@ def _use_color(choice: str, stream: object) -> bool:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    if args.memory is not None and args.memory < 1536:
-        raise UsageError(
-            f"--memory {args.memory}: JAX aborts under 1536 MB of address space; use more"
-        )
     options = GradeOptions(
         backend=args.backend,
         seed=args.seed,
-        call_s=args.time_per_call,
-        submission_s=args.time_total,
-        memory_mb=args.memory,
         **_isolation_options(args),
         hide=(str(args.output.resolve().parent),) if args.output is not None else (),
         shrink=not args.no_shrink,

@@ -1036,16 +1036,21 @@ def _wire(value: Any) -> Any:
     return encode_array(value) if isinstance(value, np.ndarray) else int(value)
 
 
-def _compile_error_report(
-    submission: Submission, problem: Problem, options: GradeOptions, code: str, message: str
+def unrun_report(
+    problem: Problem,
+    options: GradeOptions,
+    display: str,
+    verdict: Verdict,
+    diagnostic: Diagnostic,
 ) -> Report:
-    diagnostic = diagnose.submission_problem(code, message, submission.display)
+    """The report of a submission none of whose cases ran: it could not be read, loaded or
+    found. Its one diagnostic is the reason."""
     return Report(
         problem=problem.name,
-        submission=submission.display,
-        verdict=Verdict.COMPILE_ERROR,
+        submission=display,
+        verdict=verdict,
         score=0.0,
-        summary=f"compile_error: {diagnostic.message}",
+        summary=f"{verdict}: {diagnostic.message}",
         cases={
             "run": 0,
             "passed": 0,
@@ -1056,6 +1061,13 @@ def _compile_error_report(
         diagnostics=[diagnostic],
         environment={"backend": options.backend, "judge": judge_version()},
     )
+
+
+def _compile_error_report(
+    submission: Submission, problem: Problem, options: GradeOptions, code: str, message: str
+) -> Report:
+    diagnostic = diagnose.submission_problem(code, message, submission.display)
+    return unrun_report(problem, options, submission.display, Verdict.COMPILE_ERROR, diagnostic)
 
 
 def _hidden_paths(submission: Submission, problem: Problem, options: GradeOptions) -> list[str]:
