@@ -1036,6 +1036,34 @@ def _wire(value: Any) -> Any:
     return encode_array(value) if isinstance(value, np.ndarray) else int(value)
 
 
+def _parse_failure(submission: Submission) -> dict[str, Any] | None:
+    """The learner's worker's reply for a file Python cannot parse, found without starting
+    one: parsing runs none of the learner's code. None when it parses (the worker then
+    compiles it again, with the same interpreter, and may still fail for other reasons).
+    ``dont_inherit``: this module's ``from __future__`` imports must not change the parse."""
+    try:
+        compile(submission.source, submission.module_filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return {
+            "ok": False,
+            "code": "syntax_error",
+            "message": f"{exc.msg} (line {exc.lineno})",
+            "evidence": {
+                "line": exc.lineno,
+                "offset": exc.offset,
+                "text": (exc.text or "").rstrip("\n")[:200],
+            },
+        }
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return {
+            "ok": False,
+            "code": "syntax_error",
+            "message": f"{type(exc).__name__}: {str(exc)[:300]}",
+            "evidence": {},
+        }
+    return None
+
+
 def unrun_report(
     problem: Problem,
     options: GradeOptions,
@@ -1112,8 +1140,17 @@ def grade(
         if isinstance(problem, Problem)
         else resolve_problem(submission, problem, problems_dir)
     )
+    unparsable = _parse_failure(submission) if options.python is None else None
     if submission.problem is not None:
         report = _compile_error_report(submission, resolved, options, *submission.problem)
+    elif unparsable is not None:
+        name = Path(submission.display).name
+        found = diagnose.translate(resolved, diagnose.load_failure(resolved, name, unparsable))
+        line = found.evidence.get("line")
+        found = diagnose.locate_in_notebook(
+            found, submission.cell_of_line(line if isinstance(line, int) else None)
+        )
+        report = unrun_report(resolved, options, submission.display, Verdict.COMPILE_ERROR, found)
     else:
         grading = _Grading(submission, resolved, options)
         try:
