@@ -53,7 +53,7 @@ def test_the_bundled_problem_loads_with_its_fields() -> None:
     problem = load_problem(NAME, ROOT / "problems")
     assert problem.name == NAME
     assert problem.title == "nn.vmap with shared parameters"
-    assert problem.version == "1.0.0"
+    assert problem.version == "1.1.0"
     assert problem.directory == (ROOT / "problems" / NAME).resolve()
     assert problem.statement == (ROOT / "problems" / NAME / "statement.md").resolve()
     assert problem.reference == (ROOT / "reference" / "nn_vmap_forward.py").resolve()
@@ -76,7 +76,7 @@ def test_the_bundled_problem_loads_with_its_fields() -> None:
     assert problem.tolerance_for("float32", "cpu") == Tolerance(rtol=1e-5, atol=1e-6)
     assert problem.tolerance_for("float32", "gpu") == Tolerance(rtol=1e-4, atol=1e-5)
     assert problem.tolerance_for("float16", "cpu") is None
-    assert problem.limits.call_s == 20.0 and problem.limits.submission_s == 120.0
+    assert problem.limits.call_s == 10.0 and problem.limits.submission_s == 120.0
     assert problem.limits.memory_mb == 4096 and problem.limits.output_kb == 64
     assert problem.cases.count == 24
     assert problem.cases.distinct_shapes == 8
