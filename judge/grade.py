@@ -453,7 +453,7 @@ class _Grading:
             }
             return self._remember(outcome)
         except WorkerDied as exc:
-            outcome.failure, outcome.reply = self._death(exc, limit)
+            outcome.failure, outcome.reply = self._death(exc)
             return self._remember(outcome)
         outcome.reply = reply
         self.learner_seen.add(reply.pop("observations", None), case.key)
@@ -478,23 +478,18 @@ class _Grading:
         self.timing["compare_s"] += time.perf_counter() - started
         return self._remember(outcome)
 
-    def _death(self, exc: WorkerDied, limit: float) -> tuple[str, dict[str, Any]]:
+    def _death(self, exc: WorkerDied) -> tuple[str, dict[str, Any]]:
         """Why the learner's process died: the CPU limit (SIGXCPU, or the SIGKILL that
         follows it), an allocation that failed under the memory limit, or anything else."""
         assert self.learner is not None
         code = exc.returncode
         if code == -signal.SIGXCPU or (
-            code == -signal.SIGKILL and self._cpu_spent() >= self.cpu_s - 0.5
+            code == -signal.SIGKILL and self.learner.cpu_seconds() >= self.cpu_s - 0.5
         ):
             return "timeout", {"limit_s": self.cpu_s, "which": "cpu", "returncode": code}
         if code is not None and code != 0 and self.learner.ran_out_of_memory():
             return "memory", {"returncode": code}
         return "died", {"returncode": code}
-
-    def _cpu_spent(self) -> float:
-        """CPU seconds the learner's dead worker used, as the kernel counted them."""
-        assert self.learner is not None
-        return self.learner.cpu_seconds()
 
     def _remember(self, outcome: Outcome) -> Outcome:
         self.outcomes[outcome.case.key] = outcome
@@ -651,7 +646,7 @@ class _Grading:
                 self.problem, None, None, self.call_s, "call"
             )
         except WorkerDied as exc:
-            failure, _ = self._death(exc, self.call_s)
+            failure, _ = self._death(exc)
             if failure == "timeout":
                 return Verdict.TIME_LIMIT_EXCEEDED, diagnose.timeout(
                     self.problem, None, None, self.cpu_s, "cpu"

@@ -378,3 +378,15 @@ def test_exit_codes_for_hostile_files_are_the_documented_ones(tmp_path: Path, ca
     )
     out = capsys.readouterr().out
     assert "runtime_error" in out
+
+
+def test_the_cpu_limit_ends_a_spinning_call_before_the_wall_limit(tmp_path: Path) -> None:
+    path = tmp_path / "spin.py"
+    path.write_text(solution(first="while True:\n    pass"))
+    started = time.monotonic()
+    report = grade(path, PROBLEM, GradeOptions(call_s=30.0, cpu_s=4.0, shrink=False))
+    assert report.verdict is Verdict.TIME_LIMIT_EXCEEDED
+    assert report.diagnostics[0].code == "timeout"
+    assert report.diagnostics[0].evidence["limit"] == "cpu"
+    assert time.monotonic() - started < 30.0  # the CPU limit, not the 30 s per call
+    assert children() == []
