@@ -40,7 +40,7 @@ from .sandbox import (
     resolve_sandbox,
 )
 from .submission import Submission, read_submission
-from .worker import decode_array, encode_array
+from .worker import compile_source, decode_array, encode_array
 
 STARTUP_TIMEOUT_S = 120.0
 
@@ -1033,30 +1033,9 @@ def _wire(value: Any) -> Any:
 
 def _parse_failure(submission: Submission) -> dict[str, Any] | None:
     """The learner's worker's reply for a file Python cannot parse, found without starting
-    one: parsing runs none of the learner's code. None when it parses (the worker then
-    compiles it again, with the same interpreter, and may still fail for other reasons).
-    ``dont_inherit``: this module's ``from __future__`` imports must not change the parse."""
-    try:
-        compile(submission.source, submission.module_filename, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        return {
-            "ok": False,
-            "code": "syntax_error",
-            "message": f"{exc.msg} (line {exc.lineno})",
-            "evidence": {
-                "line": exc.lineno,
-                "offset": exc.offset,
-                "text": (exc.text or "").rstrip("\n")[:200],
-            },
-        }
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return {
-            "ok": False,
-            "code": "syntax_error",
-            "message": f"{type(exc).__name__}: {str(exc)[:300]}",
-            "evidence": {},
-        }
-    return None
+    one: parsing runs none of the learner's code. None when it parses (the worker compiles it
+    again, with the same interpreter, and may still fail for other reasons)."""
+    return compile_source(submission.source, submission.module_filename)[1]
 
 
 def unrun_report(

@@ -321,6 +321,36 @@ def _variables(jax: Any, tree: Any) -> list[dict[str, Any]]:
 _OUT_OF_MEMORY = ("RESOURCE_EXHAUSTED", "Out of memory", "out of memory", "Cannot allocate memory")
 
 
+def compile_source(
+    source: str, filename: str
+) -> tuple[types.CodeType | None, dict[str, Any] | None]:
+    """Compile a learner's file: the code object, or the load reply that says why not.
+
+    The judge calls it too, to report a file that does not parse without starting a worker.
+    ``dont_inherit``: this module's ``from __future__`` imports must not apply to the file.
+    """
+    try:
+        return compile(source, filename, "exec", dont_inherit=True), None
+    except SyntaxError as exc:
+        return None, {
+            "ok": False,
+            "code": "syntax_error",
+            "message": f"{exc.msg} (line {exc.lineno})",
+            "evidence": {
+                "line": exc.lineno,
+                "offset": exc.offset,
+                "text": (exc.text or "").rstrip("\n")[:200],
+            },
+        }
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, {
+            "ok": False,
+            "code": "syntax_error",
+            "message": f"{type(exc).__name__}: {str(exc)[:300]}",
+            "evidence": {},
+        }
+
+
 class Session:
     """State of one worker: the loaded module and its entry point."""
 
@@ -372,25 +402,16 @@ class Session:
         try:
             with open(path, encoding="utf-8") as handle:
                 source = handle.read()
-            code = compile(source, filename, "exec")
-        except SyntaxError as exc:
-            return {
-                "ok": False,
-                "code": "syntax_error",
-                "message": f"{exc.msg} (line {exc.lineno})",
-                "evidence": {
-                    "line": exc.lineno,
-                    "offset": exc.offset,
-                    "text": (exc.text or "").rstrip("\n")[:200],
-                },
-            }
-        except (ValueError, RecursionError, MemoryError, UnicodeDecodeError) as exc:
+        except (ValueError, MemoryError) as exc:  # UnicodeDecodeError is a ValueError
             return {
                 "ok": False,
                 "code": "syntax_error",
                 "message": f"{type(exc).__name__}: {str(exc)[:300]}",
                 "evidence": {},
             }
+        code, failure = compile_source(source, filename)
+        if failure is not None:
+            return failure
         if slot == "main" and self.config.get("guard"):
             install_guard(
                 os.getcwd(),
