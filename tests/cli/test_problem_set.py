@@ -161,6 +161,18 @@ def test_bundle_contents(autograder: Path) -> None:
 
 
 @pytest.mark.slow
+def test_bundle_setup_checks_the_package_it_carries(
+    autograder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """setup.sh runs `judge check` on the bundled problems (failing the build when the
+    reference is not accepted, and warming the cache): that check passes on what the zip holds."""
+    setup = (autograder / "source" / "setup.sh").read_text()
+    assert "judge check --problems ./problems" in setup
+    assert cli.main(["check", "--problems", str(autograder / "source" / "problems")]) == 0
+    assert "FAIL" not in capsys.readouterr().out
+
+
+@pytest.mark.slow
 def test_bundle_grades_the_submission(autograder: Path) -> None:
     shutil.copy(
         ROOT / "submissions" / "nn_vmap_forward" / "accepted" / "from_imports.py",
