@@ -53,7 +53,7 @@ from .grade import GradeOptions, grade, judge_version, unrun_report
 from .problem import Problem
 from .render import summary as summary_render
 from .render import text as text_render
-from .result import Diagnostic, FailingCase, Report, Severity, Verdict
+from .result import Diagnostic, Report, Severity, Verdict
 from .sandbox import kill_all_workers
 from .submission import MAX_SOURCE_BYTES, SUFFIXES, read_submission
 
@@ -513,34 +513,6 @@ class Record:
         )
 
 
-def report_from_dict(data: dict[str, Any]) -> Report:
-    """A Report back from its ``judge.report/1`` form, to render it again (feedback, merge)."""
-    failing = data.get("failing_case")
-    return Report(
-        problem=str(data.get("problem", "")),
-        submission=str(data.get("submission", "")),
-        verdict=Verdict(data["verdict"]),
-        score=float(data.get("score") or 0.0),
-        summary=str(data.get("summary", "")),
-        cases=dict(data.get("cases") or {}),
-        failing_case=FailingCase(**failing) if isinstance(failing, dict) else None,
-        diagnostics=[
-            Diagnostic(
-                str(d.get("code")),
-                Severity(d.get("severity", "error")),
-                str(d.get("message", "")),
-                str(d.get("hint", "")),
-                dict(d.get("evidence") or {}),
-            )
-            for d in data.get("diagnostics") or []
-        ],
-        output=dict(data.get("output") or {}),
-        environment=dict(data.get("environment") or {}),
-        timing={k: float(v) for k, v in (data.get("timing") or {}).items()},
-        rubric=[dict(item) for item in data.get("rubric") or []],
-    )
-
-
 def read_records(path: Path) -> tuple[list[Record], int]:
     """The records of a ``reports.jsonl`` in file order, and how many lines were unreadable.
 
@@ -638,7 +610,7 @@ def gradebook_text(records: Iterable[Record]) -> str:
 
 def feedback_text(record: Record) -> str:
     """The learner's feedback: the text report in a fenced block under a short heading."""
-    body = text_render.render(report_from_dict(record.report), color=False).rstrip("\n")
+    body = text_render.render(Report.from_dict(record.report), color=False).rstrip("\n")
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return (

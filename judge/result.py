@@ -115,6 +115,35 @@ class Report:
     def exit_code(self) -> int:
         return self.verdict.exit_code
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """A Report back from its ``judge.report/1`` form (a batch's reports.jsonl), to render
+        it again or merge it; the inverse of ``to_dict``."""
+        failing = data.get("failing_case")
+        return cls(
+            problem=str(data.get("problem", "")),
+            submission=str(data.get("submission", "")),
+            verdict=Verdict(data["verdict"]),
+            score=float(data.get("score") or 0.0),
+            summary=str(data.get("summary", "")),
+            cases=dict(data.get("cases") or {}),
+            failing_case=FailingCase(**failing) if isinstance(failing, dict) else None,
+            diagnostics=[
+                Diagnostic(
+                    str(d.get("code")),
+                    Severity(d.get("severity", "error")),
+                    str(d.get("message", "")),
+                    str(d.get("hint", "")),
+                    dict(d.get("evidence") or {}),
+                )
+                for d in data.get("diagnostics") or []
+            ],
+            output=dict(data.get("output") or {}),
+            environment=dict(data.get("environment") or {}),
+            timing={k: float(v) for k, v in (data.get("timing") or {}).items()},
+            rubric=[dict(item) for item in data.get("rubric") or []],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,

@@ -30,7 +30,6 @@ from judge.batch import (
     normalized_hash,
     parse_shard,
     read_records,
-    report_from_dict,
     run_batch,
     shard_of,
 )
@@ -38,7 +37,7 @@ from judge.errors import UsageError
 from judge.grade import GradeOptions
 from judge.problem import Problem
 from judge.render import summary as summary_render
-from judge.result import Verdict
+from judge.result import Report, Verdict
 
 ENTRY = "nn_vmap_forward"
 
@@ -255,7 +254,7 @@ def test_record_and_report_round_trip() -> None:
     record = _record("=cmd|' /C calc'!A0")
     again = Record.from_json(record.to_json())
     assert again == record
-    assert report_from_dict(record.report).to_dict() == record.report  # the renderable report
+    assert Report.from_dict(record.report).to_dict() == record.report  # the renderable report
 
 
 def test_gradebook_csv_round_trip_and_formula_cells() -> None:
