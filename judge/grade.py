@@ -229,6 +229,49 @@ class Outcome:
         return (str(self.failure), "")
 
 
+# --- replies from the learner's worker ---------------------------------------------------------
+
+_TEXT_FIELDS = {"kind": 40, "type": 200, "repr": 400, "message": 8000, "code": 60}
+
+
+def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
+    """A learner worker's reply with every field the judge reads of the type it expects.
+
+    The learner's process wrote it and may have forged it: a string where a number belongs
+    must not crash the judge, and nothing unexpected may reach a diagnostic. Arrays are checked
+    when decoded, observations by ``structure.Observations``.
+    """
+    clean: dict[str, Any] = {"ok": reply.get("ok") is True}
+    for name, limit in _TEXT_FIELDS.items():
+        if name in reply:
+            clean[name] = str(reply[name])[:limit]
+    for name in ("elapsed_s", "load_s"):
+        value = reply.get(name)
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        clean[name] = float(value) if ok and np.isfinite(value) and value >= 0 else 0.0
+    line = reply.get("line")
+    clean["line"] = line if type(line) is int else None
+    trace = reply.get("traceback")
+    clean["traceback"] = [str(t)[:500] for t in trace[:50]] if isinstance(trace, list) else []
+    if isinstance(reply.get("library_frames"), int):
+        clean["library_frames"] = reply["library_frames"]
+    if isinstance(reply.get("array"), dict):
+        clean["array"] = reply["array"]
+    if isinstance(reply.get("observations"), list):
+        clean["observations"] = reply["observations"]
+    evidence = reply.get("evidence")
+    if isinstance(evidence, dict):
+        clean["evidence"] = evidence
+    warnings = reply.get("warnings")
+    if isinstance(warnings, list):
+        clean["warnings"] = [
+            {k: str(w.get(k))[:300] for k in ("code", "signature", "expected")}
+            for w in warnings[:10]
+            if isinstance(w, dict)
+        ]
+    return clean
+
+
 # --- problem resolution ------------------------------------------------------------------------
 
 
@@ -443,7 +486,7 @@ class _Grading:
         outcome = Outcome(case, expected, informative=is_informative(expected, tol))
         limit = min(self.call_s, max(remaining, 0.0))
         try:
-            reply = self.learner.receive(limit)
+            reply = clean_reply(self.learner.receive(limit))
         except WorkerTimeout:
             self.learner.kill()
             outcome.failure = "timeout"
@@ -639,7 +682,9 @@ class _Grading:
         assert self.learner is not None
         name = Path(self.submission.display).name
         try:
-            reply = self.learner.receive(min(self.call_s, self.deadline - time.monotonic()))
+            reply = clean_reply(
+                self.learner.receive(min(self.call_s, self.deadline - time.monotonic()))
+            )
         except WorkerTimeout:
             self.learner.kill()
             return Verdict.TIME_LIMIT_EXCEEDED, diagnose.timeout(

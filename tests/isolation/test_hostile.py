@@ -208,6 +208,20 @@ CORPUS: dict[str, tuple[str, Verdict, str | None]] = {
         Verdict.WRONG_ANSWER,
         "wrong_return_type",
     ),
+    "a forged reply with fields of the wrong types": (
+        solution(
+            "import json, os, struct, sys",
+            """
+            body = json.dumps({"ok": True, "kind": "array", "elapsed_s": "soon", "line": "x",
+                               "array": {"__ndarray__": {"dtype": "float32", "shape": [-1],
+                                                          "data": 7}},
+                               "observations": "all fine", "id": 2}).encode()
+            os.write(int(sys.argv[2]), struct.pack(">I", len(body)) + body)
+            """,
+        ),
+        Verdict.WRONG_ANSWER,
+        None,
+    ),
     "reads another process's environment": (
         solution(first="open(f'/proc/{os.getppid()}/environ').read()", top="import os"),
         Verdict.RUNTIME_ERROR,

@@ -3,6 +3,8 @@ accept: its process is the learner's, and may send anything at all."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -136,3 +138,46 @@ def test_garbage_observations_never_crash_the_checks(events: object) -> None:
         assert isinstance(diagnostic.code, str) and diagnostic.message
     # garbage never passes for the reference's structure: something must be reported
     assert found, "an observation that is not the reference's passed every check"
+
+
+replies = st.dictionaries(
+    st.sampled_from(
+        [
+            "ok",
+            "kind",
+            "type",
+            "repr",
+            "message",
+            "code",
+            "elapsed_s",
+            "load_s",
+            "line",
+            "traceback",
+            "library_frames",
+            "array",
+            "observations",
+            "evidence",
+            "warnings",
+            "id",
+        ]
+    ),
+    plausible,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(reply=replies)
+def test_any_reply_is_cleaned_to_the_types_the_judge_reads(reply: dict) -> None:
+    from judge.grade import clean_reply
+
+    clean = clean_reply(reply)
+    assert type(clean["ok"]) is bool and (clean["ok"] is (reply.get("ok") is True))
+    for name in ("elapsed_s", "load_s"):
+        assert type(clean[name]) is float and clean[name] >= 0 and math.isfinite(clean[name])
+    assert clean["line"] is None or type(clean["line"]) is int
+    assert all(type(t) is str for t in clean["traceback"])
+    for name in ("kind", "type", "repr", "message", "code"):
+        assert name not in clean or type(clean[name]) is str
+    assert not isinstance(clean.get("array", {}), list | str)
+    for warning in clean.get("warnings", []):
+        assert all(type(v) is str for v in warning.values())
