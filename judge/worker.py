@@ -763,9 +763,9 @@ def install_guard(workdir: str, protected: list[str], allowed: list[str] = ()) -
             if inside(path, root):
                 return allow
         # other workers' folders (judge-learner-..., judge-reference-...) are not this one's
-        return not (
-            os.path.dirname(path) == temp_root and os.path.basename(path).startswith("judge-")
-        ) and not inside(os.path.dirname(path), temp_root + os.sep + "judge-")
+        if inside(path, temp_root) and path != temp_root:
+            return not os.path.relpath(path, temp_root).split(os.sep)[0].startswith("judge-")
+        return True
 
     def deny(what: str) -> None:
         raise GuardDenied(f"the judge does not allow {what} in graded code")

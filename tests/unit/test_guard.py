@@ -70,12 +70,17 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
         "import socket; socket.create_connection(('127.0.0.1', 9), 1)",
         "import ctypes; ctypes.CDLL(None)",
         "os.remove({secret!r})",
+        "open({neighbour!r}).read()",  # another worker's folder, beside this one's
+        "os.listdir(os.path.dirname({neighbour!r}))",
     ],
 )
 def test_the_guard_refuses(tmp_path: Path, layout: tuple[Path, Path], action: str) -> None:
     project, venv = layout
     secret = project / "reference" / "answer.py"
-    code = action.format(secret=str(secret), project=str(project))
+    neighbour = tmp_path / "judge-reference-1234" / "stolen.py"
+    neighbour.parent.mkdir(exist_ok=True)
+    neighbour.write_text("ANSWER = 1\n")
+    code = action.format(secret=str(secret), project=str(project), neighbour=str(neighbour))
     result = attempt(tmp_path, project, venv, code)
     assert result["raised"] == "GuardDenied", result
     assert "the judge does not allow" in result["message"]
@@ -91,6 +96,7 @@ def test_the_guard_refuses(tmp_path: Path, layout: tuple[Path, Path], action: st
         "open('/proc/self/status').read()",
         "os.kill(os.getpid(), 0)",
         "import numpy; numpy.zeros(3).sum()",
+        "os.listdir(os.path.dirname(os.getcwd()))",  # the temp folder itself may be listed
     ],
 )
 def test_the_guard_allows(tmp_path: Path, layout: tuple[Path, Path], action: str) -> None:
