@@ -84,15 +84,7 @@ def _become_subreaper() -> bool:
     Then a learner's process that double-forks, or calls ``setsid``, is re-parented to the judge
     rather than to init when its parents die, and ``sweep_strays`` can find and kill it.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    return sys.platform.startswith("linux") and wire.prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
 def _processes() -> Iterable[tuple[int, int, int]]:

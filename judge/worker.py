@@ -577,7 +577,7 @@ def _flush_learner_streams() -> None:
             pass
 
 
-def _prctl(option: int, value: int) -> bool:
+def prctl(option: int, value: int) -> bool:
     """Linux prctl(2) through ctypes; False where there is no such call."""
     try:
         import ctypes
@@ -615,10 +615,10 @@ def _apply_limits(config: dict[str, Any]) -> dict[str, Any]:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
         applied["cpu_s"] = soft
     parent = os.getppid()
-    if _prctl(PR_SET_PDEATHSIG, signal.SIGKILL) and os.getppid() != parent:
+    if prctl(PR_SET_PDEATHSIG, signal.SIGKILL) and os.getppid() != parent:
         os._exit(0)  # the parent died before the call: nobody is listening
     if config.get("role") == "reference":
-        _prctl(PR_SET_DUMPABLE, 0)
+        prctl(PR_SET_DUMPABLE, 0)
     return applied
 
 
