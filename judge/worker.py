@@ -715,6 +715,24 @@ _READ_EVENTS = frozenset({"open", "os.listdir", "os.scandir", "os.chdir", "glob.
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
+def _disarm_fork_exec(deny: Any) -> None:
+    """Replace the one way to start a process that raises no audit event.
+
+    ``_posixsubprocess.fork_exec`` (behind ``subprocess`` and ``multiprocessing``) forks and
+    execs without an audit event of its own; ``subprocess`` also keeps it as ``_fork_exec``.
+    Both names now refuse, and importing the extension again for a fresh copy is refused by
+    the hook (a cached module raises no import event, so only such a re-import is refused).
+    """
+    import _posixsubprocess
+    import subprocess
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        deny("starting processes")
+
+    _posixsubprocess.fork_exec = refuse
+    subprocess._fork_exec = refuse  # type: ignore[attr-defined]
+
+
 class GuardDenied(PermissionError):
     """What the learner's code gets for a denied operation."""
 
@@ -773,6 +791,8 @@ def install_guard(workdir: str, protected: list[str], allowed: list[str] = ()) -
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event in DENIED_EVENTS:
             deny(event)
+        if event == "import" and args and args[0] == "_posixsubprocess":
+            deny("importing _posixsubprocess again")
         if event == "os.kill":
             if args and args[0] not in (own_pid, 0):
                 deny("signalling other processes")
@@ -797,6 +817,7 @@ def install_guard(workdir: str, protected: list[str], allowed: list[str] = ()) -
                 if path is not None and not inside(path, home):
                     deny(f"changing {path} (only the current folder is writable)")
 
+    _disarm_fork_exec(deny)  # first: it imports what the hook then refuses to import again
     sys.addaudithook(hook)
 
 
