@@ -972,8 +972,16 @@ class _Grading:
                 "processes": self.processes,
                 "output_kb": self.output_kb,
             },
-            "limits_enforced": hello.get("limits") or {},
+            "limits_enforced": self._enforced(hello),
         }
+
+    def _enforced(self, hello: dict[str, Any]) -> dict[str, Any]:
+        """The limits the learner's worker reported, and the cgroup's process bound if any."""
+        enforced = dict(hello.get("limits") or {}) if isinstance(hello.get("limits"), dict) else {}
+        cgroup = self.learner.process_limit() if self.learner is not None else None
+        if cgroup is not None:
+            enforced["processes"] = cgroup
+        return enforced
 
     def _report(
         self,

@@ -155,6 +155,95 @@ def kill_all_workers() -> int:
     return len(pids)
 
 
+# --- the process limit for root: a pids cgroup ------------------------------------------------
+
+_CGROUP_COUNTER = iter(range(1 << 62))
+
+
+class PidsCgroup:
+    """A pids cgroup holding one worker and all it starts: the kernel's bound on how many tasks
+    (threads included) it may have, which RLIMIT_NPROC cannot give root.
+
+    Made only by root where the pids controller is mounted (cgroup v1 ``/sys/fs/cgroup/pids``,
+    or v2 with ``pids`` enabled below the root); elsewhere ``create`` returns None and the
+    guard and RLIMIT_NPROC are what bound processes. The worker enters it before it is
+    Python: ``/bin/sh`` writes its own pid to ``cgroup.procs``, then execs the command, so
+    nothing it starts is ever outside.
+    """
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self.path = path
+        self.limit = limit
+
+    @classmethod
+    def create(cls, limit: int) -> PidsCgroup | None:
+        if not sys.platform.startswith("linux") or os.geteuid() != 0:
+            return None
+        parent = _pids_cgroup_parent()
+        if parent is None:
+            return None
+        path = parent / f"judge-{os.getpid()}-{next(_CGROUP_COUNTER)}"
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(limit))
+        except OSError:
+            cls(path, limit).remove()
+            return None
+        return cls(path, limit)
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        """``argv``, run from inside the cgroup."""
+        enter = 'echo $$ > "$0" 2>/dev/null; exec "$@"'
+        return ["/bin/sh", "-c", enter, str(self.path / "cgroup.procs"), *argv]
+
+    def holds(self, pid: int) -> bool:
+        """Whether ``pid`` runs inside this cgroup (it did enter it)."""
+        try:
+            return f"/{self.path.name}\n" in Path(f"/proc/{pid}/cgroup").read_text() + "\n"
+        except OSError:
+            return False
+
+    def kill_all(self) -> None:
+        """SIGKILL every task in the cgroup until none is left (new ones cannot escape it)."""
+        for _ in range(100):
+            try:
+                pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]
+            except (OSError, ValueError):
+                return
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.01)
+
+    def remove(self) -> None:
+        """Remove the cgroup once its tasks are gone (their zombies reaped)."""
+        for _ in range(200):
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.01)
+
+
+@functools.cache
+def _pids_cgroup_parent() -> Path | None:
+    v1 = Path("/sys/fs/cgroup/pids")
+    if (v1 / "cgroup.procs").is_file() and os.access(v1, os.W_OK):
+        return v1
+    v2 = Path("/sys/fs/cgroup")
+    try:
+        enabled = (v2 / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return None
+    return v2 if "pids" in enabled and os.access(v2, os.W_OK) else None
+
+
 # --- the bubblewrap sandbox ------------------------------------------------------------------
 
 
@@ -338,6 +427,7 @@ class Worker:
         }
         # JAX's persistent compilation cache: written by the reference's worker only; the
         # learner's reads it (see judge/cache.py).
+        self.cgroup: PidsCgroup | None = None
         self.compile_cache = str(compile_cache) if compile_cache else None
         if self.compile_cache:
             self.config["compile_cache"] = {"dir": self.compile_cache, "write": role != "learner"}
@@ -386,6 +476,11 @@ class Worker:
             str(reply_write),
             json.dumps(self.config),
         ]
+        processes = self.config.get("processes")
+        if processes:  # room for JAX's own threads, as for RLIMIT_NPROC in the worker
+            self.cgroup = PidsCgroup.create(int(processes) + 24 * (os.cpu_count() or 1) + 64)
+            if self.cgroup is not None:
+                argv = self.cgroup.wrap(argv)
         try:
             with _LIVE_LOCK:  # a sweep in another thread must not take it for a stray
                 self.process = subprocess.Popen(
@@ -442,7 +537,11 @@ class Worker:
         self._reap(10.0)
         with _LIVE_LOCK:
             _LIVE_WORKERS.discard(self.process.pid)
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
         sweep_strays()
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
     def close(self) -> None:
         """Ask the worker to exit, kill what remains of its session, remove its directory."""
@@ -563,6 +662,13 @@ class Worker:
         if self.sandbox == "bwrap" and code is not None and 128 < code < 128 + 65:
             return -(code - 128)
         return code
+
+    def process_limit(self) -> str | None:
+        """How the kernel bounds this worker's tasks when a cgroup does; None otherwise."""
+        cgroup, process = self.cgroup, self.process
+        if cgroup is not None and process is not None and cgroup.holds(process.pid):
+            return f"pids cgroup: at most {cgroup.limit} tasks, JAX's threads included"
+        return None
 
     def cpu_seconds(self) -> float:
         """CPU time the ended worker used, children it waited for included; 0 if unknown."""

@@ -19,7 +19,8 @@ import pytest
 from judge import GradeOptions, Verdict, grade
 from judge.cli import main
 from judge.result import EXIT_ACCEPTED, EXIT_REJECTED
-from judge.sandbox import Worker, bwrap_problem
+from judge.sandbox import Worker, _pids_cgroup_parent, bwrap_problem
+from judge.worker import decode_array
 
 pytestmark = pytest.mark.slow
 
@@ -403,4 +404,70 @@ def test_the_cpu_limit_ends_a_spinning_call_before_the_wall_limit(tmp_path: Path
     assert report.diagnostics[0].code == "timeout"
     assert report.diagnostics[0].evidence["limit"] == "cpu"
     assert time.monotonic() - started < 30.0  # the CPU limit, not the 30 s per call
+    assert children() == []
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or _pids_cgroup_parent() is None,
+    reason="the pids cgroup needs root and a mounted pids controller",
+)
+@pytest.mark.parametrize("sandbox", LEVELS)
+def test_as_root_a_fork_bomb_below_the_guard_is_bounded_by_the_pids_cgroup(
+    tmp_path: Path, sandbox: str
+) -> None:
+    """The kernel exempts root from RLIMIT_NPROC; the pids cgroup bounds it, threads included,
+    and everything in it is gone when the worker is."""
+    marker = f"judge-bomb-{uuid.uuid4().hex}"
+    bomb = textwrap.dedent(
+        f"""
+        import os, time
+        MARKER = {marker!r}
+        forked = 0
+        def nn_vmap_forward(seed, x_batch, features):
+            global forked
+            try:
+                while forked < 2000:
+                    if os.fork() == 0:
+                        os.execvp("python3", ["python3", "-c", "import time; time.sleep(300)",
+                                              MARKER])
+                    forked += 1
+            except BlockingIOError:
+                return forked
+            return -forked
+        """
+    )
+    with Worker(
+        role="learner",
+        backend="cpu",
+        precision="highest",
+        memory_mb=None,
+        output_limit=4096,
+        sandbox=sandbox,
+        guard=False,
+        processes=8,
+    ) as worker:
+        assert worker.receive(120)["ok"]
+        assert worker.cgroup is not None and worker.process_limit() is not None
+        target = Path(worker.directory) / "bomb.py"
+        target.write_text(bomb)
+        loaded = worker.request(
+            {
+                "op": "load",
+                "path": str(target),
+                "entry": "nn_vmap_forward",
+                "parameters": ["seed", "x_batch", "features"],
+            },
+            60,
+        )
+        assert loaded["ok"], loaded
+        reply = worker.request({"op": "call", "args": [0, 0, 0]}, 60)
+        assert reply["kind"] == "array", reply
+        forked = int(decode_array(reply["array"]))
+        assert 0 < forked < worker.cgroup.limit  # stopped by the kernel, not by the loop's end
+        cgroup = worker.cgroup.path
+    deadline = time.monotonic() + 5
+    while with_marker(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert with_marker(marker) == []
+    assert not cgroup.exists()
     assert children() == []
