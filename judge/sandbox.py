@@ -233,15 +233,27 @@ class PidsCgroup:
 
 @functools.cache
 def _pids_cgroup_parent() -> Path | None:
-    v1 = Path("/sys/fs/cgroup/pids")
+    """Where pids cgroups can be made; once per process, the empty ones a judge killed with
+    SIGKILL left behind (its pid gone) are removed."""
+    v1, v2 = Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")
+    parent = None
     if (v1 / "cgroup.procs").is_file() and os.access(v1, os.W_OK):
-        return v1
-    v2 = Path("/sys/fs/cgroup")
-    try:
-        enabled = (v2 / "cgroup.subtree_control").read_text().split()
-    except OSError:
-        return None
-    return v2 if "pids" in enabled and os.access(v2, os.W_OK) else None
+        parent = v1
+    else:
+        try:
+            enabled = (v2 / "cgroup.subtree_control").read_text().split()
+        except OSError:
+            return None
+        parent = v2 if "pids" in enabled and os.access(v2, os.W_OK) else None
+    if parent is not None:
+        for left in parent.glob("judge-*-*"):
+            owner = left.name.split("-")[1]
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                try:
+                    left.rmdir()  # refused while anything still runs in it
+                except OSError:
+                    pass
+    return parent
 
 
 # --- the bubblewrap sandbox ------------------------------------------------------------------

@@ -471,3 +471,27 @@ def test_as_root_a_fork_bomb_below_the_guard_is_bounded_by_the_pids_cgroup(
     assert with_marker(marker) == []
     assert not cgroup.exists()
     assert children() == []
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or _pids_cgroup_parent() is None,
+    reason="the pids cgroup needs root and a mounted pids controller",
+)
+def test_cgroups_left_by_a_killed_judge_are_removed() -> None:
+    parent = _pids_cgroup_parent()
+    assert parent is not None
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text()) - 1
+    assert not Path(f"/proc/{dead}").exists()
+    left = parent / f"judge-{dead}-0"
+    left.mkdir()
+    mine = parent / f"judge-{os.getpid()}-999999"  # a live judge's: kept
+    mine.mkdir()
+    try:
+        _pids_cgroup_parent.cache_clear()
+        assert _pids_cgroup_parent() == parent
+        assert not left.exists()
+        assert mine.exists()
+    finally:
+        for path in (left, mine):
+            if path.exists():
+                path.rmdir()
