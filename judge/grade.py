@@ -15,6 +15,7 @@ fail them). The reference failing is the judge's fault: ``judge_error``, never t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 import signal
@@ -64,7 +65,9 @@ MAX_JSON_VALUES = 1000
 _FROM_DISK: set[Any] = set()  # reference ids whose stored results this process has read
 
 
+@functools.cache
 def _library_versions() -> dict[str, str | None]:
+    """The versions cache keys depend on; looked up once per process."""
     found: dict[str, str | None] = {"numpy": np.__version__}
     for name in ("jax", "jaxlib", "flax", "hypothesis"):
         try:
@@ -948,10 +951,6 @@ class _Grading:
 
     def _record_environment(self, hello: dict[str, Any]) -> None:
         versions = hello.get("versions") or {}
-        try:
-            hypothesis_version = metadata.version("hypothesis")
-        except metadata.PackageNotFoundError:
-            hypothesis_version = None
         self.environment = {
             "backend": self.options.backend,
             "device": hello.get("device"),
@@ -960,7 +959,7 @@ class _Grading:
             "jaxlib": versions.get("jaxlib"),
             "flax": versions.get("flax"),
             "numpy": versions.get("numpy"),
-            "hypothesis": hypothesis_version,
+            "hypothesis": _library_versions()["hypothesis"],
             "judge": judge_version(),
             "matmul_precision": self.problem.precision,
             "sandbox": "bwrap" if self.sandbox == "bwrap" else "process",

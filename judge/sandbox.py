@@ -301,8 +301,10 @@ def _bwrap_namespaces() -> list[str]:
     return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
 
 
+@functools.cache
 def python_paths(python: str) -> list[str]:
-    """Folders the worker's Python needs to see: its installation and its site-packages."""
+    """Folders the worker's Python needs to see: its installation and its site-packages.
+    Computed once per interpreter: callers must not change the list."""
     found = {
         sys.prefix,
         sys.base_prefix,
@@ -435,7 +437,7 @@ class Worker:
             "observe": observe,
             "guard": guard,
             "protect": self.hide,
-            "allow": python_paths(python or sys.executable),
+            "allow": list(python_paths(python or sys.executable)),  # extended below
         }
         # JAX's persistent compilation cache: written by the reference's worker only; the
         # learner's reads it (see judge/cache.py).

@@ -85,6 +85,32 @@ def with_marker(marker: str) -> list[int]:
     return found
 
 
+def load_unguarded(worker: Worker, name: str, source: str) -> None:
+    """Start ``worker`` (made with ``guard=False``) and load ``source`` into it: what code that
+    got past the guard could do, to test the layers below it."""
+    assert worker.receive(120)["ok"]
+    target = Path(worker.directory) / name
+    target.write_text(source)
+    loaded = worker.request(
+        {
+            "op": "load",
+            "path": str(target),
+            "entry": "nn_vmap_forward",
+            "parameters": ["seed", "x_batch", "features"],
+        },
+        60,
+    )
+    assert loaded["ok"], loaded
+
+
+def wait_until_gone(marker: str, seconds: float = 5.0) -> list[int]:
+    """Processes still holding ``marker`` after up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while with_marker(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return with_marker(marker)
+
+
 # name -> (learner file, verdict, a diagnostic code the report must hold, or None). A reply
 # forged on the judge's pipe answers the first case with nonsense (wrong_answer), and the real
 # reply that follows answers no request: the worker is killed for it.
@@ -359,24 +385,9 @@ class TestEscapes:
             sandbox=sandbox,
             guard=False,
         ) as worker:
-            assert worker.receive(120)["ok"]
-            target = Path(worker.directory) / "daemon.py"
-            target.write_text(daemon.read_text())
-            reply = worker.request(
-                {
-                    "op": "load",
-                    "path": str(target),
-                    "entry": "nn_vmap_forward",
-                    "parameters": ["seed", "x_batch", "features"],
-                },
-                60,
-            )
-            assert reply["ok"], reply
+            load_unguarded(worker, "daemon.py", daemon.read_text())
             assert with_marker(marker), "the daemon did not start: the test proves nothing"
-        deadline = time.monotonic() + 5
-        while with_marker(marker) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert with_marker(marker) == []
+        assert wait_until_gone(marker) == []
         assert children() == []
 
 
@@ -446,29 +457,14 @@ def test_as_root_a_fork_bomb_below_the_guard_is_bounded_by_the_pids_cgroup(
         guard=False,
         processes=8,
     ) as worker:
-        assert worker.receive(120)["ok"]
+        load_unguarded(worker, "bomb.py", bomb)
         assert worker.cgroup is not None and worker.process_limit() is not None
-        target = Path(worker.directory) / "bomb.py"
-        target.write_text(bomb)
-        loaded = worker.request(
-            {
-                "op": "load",
-                "path": str(target),
-                "entry": "nn_vmap_forward",
-                "parameters": ["seed", "x_batch", "features"],
-            },
-            60,
-        )
-        assert loaded["ok"], loaded
         reply = worker.request({"op": "call", "args": [0, 0, 0]}, 60)
         assert reply["kind"] == "array", reply
         forked = int(decode_array(reply["array"]))
         assert 0 < forked < worker.cgroup.limit  # stopped by the kernel, not by the loop's end
         cgroup = worker.cgroup.path
-    deadline = time.monotonic() + 5
-    while with_marker(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert with_marker(marker) == []
+    assert wait_until_gone(marker) == []
     assert not cgroup.exists()
     assert children() == []
 
