@@ -8,7 +8,7 @@ Public API::
 """
 
 from .errors import JudgeError, ProblemError, UsageError
-from .grade import GradeOptions, grade
+from .grading import GradeOptions, grade
 from .problem import Problem, load_problem
 from .result import Diagnostic, Report, Verdict
 

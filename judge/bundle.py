@@ -15,6 +15,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from .constants import judge_version
 from .errors import UsageError
 from .problem import Problem
 
@@ -98,13 +99,6 @@ def _dependencies() -> list[str]:
     return found or ["jax", "jaxlib", "flax", "numpy", "hypothesis", "pyyaml", "rich"]
 
 
-def _version() -> str:
-    try:
-        return metadata.version("jax-judge")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
-
-
 def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
@@ -140,7 +134,7 @@ def build_bundle(problem: Problem, output: Path) -> Path:
         )
         archive.writestr(
             "judge_src/pyproject.toml",
-            PYPROJECT.format(version=_version(), dependencies=_dependencies()),
+            PYPROJECT.format(version=judge_version(), dependencies=_dependencies()),
         )
         _add_tree(archive, engine, "judge_src/judge")
         _add_tree(archive, problem.directory, f"problems/{problem.name}")

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import yaml
 
+from .constants import SUFFIXES
 from .errors import ProblemError
-from .grade import GradeOptions, grade
+from .grading import GradeOptions, grade
 from .problem import Problem, load_problem, problem_names
 from .result import Verdict
 
 EXPECTED_FILE = "expected.yaml"
-SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ Exit codes (a public contract, see README):
     2  usage or configuration error (bad arguments, missing file, invalid problem package,
        unavailable backend)
     3  judge_error: the judge's own fault
+
+The commands' arguments and help are in ``cli_args.py``.
 """
 
 from __future__ import annotations
@@ -15,273 +17,47 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from rich.markup import escape as rich_escape
 
+from .cli_args import build_parser, isolation_options
 from .errors import JudgeError, ProblemError, UsageError
-from .grade import GradeOptions, grade, judge_version
+from .grading import GradeOptions, grade
 from .problem import default_problems_dir, load_problem, problem_names
 from .render import FORMATS
 from .render import text as text_render
 from .result import EXIT_JUDGE_ERROR, EXIT_USAGE
-from .sandbox import SANDBOXES
 
-BACKENDS = ("cpu", "gpu", "tpu")
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
-
-def _positive(kind: type) -> object:
-    def parse(value: str) -> object:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
-        if number <= 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
-        return number
-
-    return parse
-
-
-def _add_isolation_flags(parser: argparse.ArgumentParser) -> None:
-    """Limits and sandbox of the learner's process: the same for one file and for a class."""
-    parser.add_argument(
-        "--time-per-call",
-        type=_positive(float),
-        metavar="S",
-        help="seconds allowed per call (default: the problem's)",
-    )
-    parser.add_argument(
-        "--time-total",
-        type=_positive(float),
-        metavar="S",
-        help="seconds allowed for a whole submission (default: the problem's)",
-    )
-    parser.add_argument(
-        "--memory",
-        type=_positive(int),
-        metavar="MB",
-        help="address-space limit of the learner's process in MB (default: the "
-        "problem's; JAX needs at least 1536)",
-    )
-    parser.add_argument(
-        "--cpu-time",
-        type=_positive(float),
-        metavar="S",
-        help="CPU seconds the learner's process may use in all (default: the problem's)",
-    )
-    parser.add_argument(
-        "--processes",
-        type=_positive(int),
-        metavar="N",
-        help="tasks the learner's code may add to those JAX runs (default: the problem's; "
-        "not enforced for root, see README)",
-    )
-    parser.add_argument(
-        "--output-limit",
-        type=_positive(int),
-        metavar="KB",
-        help="KB of the learner's stdout and of its stderr kept (default: the problem's)",
-    )
-    parser.add_argument(
-        "--sandbox",
-        choices=SANDBOXES,
-        default="auto",
-        help="isolation of the learner's code: bwrap (bubblewrap), none (process isolation "
-        "only), auto (bwrap where it runs; default)",
-    )
-
-
-def _isolation_options(args: argparse.Namespace) -> dict[str, object]:
-    """GradeOptions fields from the flags ``_add_isolation_flags`` adds."""
-    if args.memory is not None and args.memory < 1536:
-        raise UsageError(
-            f"--memory {args.memory}: JAX aborts under 1536 MB of address space; use more"
-        )
-    return {
-        "call_s": args.time_per_call,
-        "submission_s": args.time_total,
-        "memory_mb": args.memory,
-        "cpu_s": args.cpu_time,
-        "processes": args.processes,
-        "output_kb": args.output_limit,
-        "sandbox": args.sandbox,
-    }
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="judge", description="Grade JAX/Flax exercises against a reference solution."
-    )
-    parser.add_argument("--version", action="version", version=f"judge {judge_version()}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    g = commands.add_parser(
-        "grade",
-        help="grade one learner file (.py or .ipynb)",
-        description="Grade one learner file and print a report. Exit 0 if accepted, 1 for any "
-        "other verdict, 2 for usage errors, 3 for a judge error.",
-    )
-    g.add_argument("submission", help="the learner's .py or .ipynb file")
-    g.add_argument(
-        "--problem",
-        help="problem name or folder (default: inferred from the function the file defines)",
-    )
-    g.add_argument(
-        "--problems",
-        type=Path,
-        metavar="DIR",
-        help="folder of problem packages (default: ./problems, then the bundled "
-        "ones; or $JUDGE_PROBLEMS)",
-    )
-    g.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="cpu",
-        help="JAX backend for reference and learner alike (default: cpu)",
-    )
-    g.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="which set of cases to draw (default 0: every learner gets the same)",
-    )
-    g.add_argument(
-        "--format", choices=sorted(FORMATS), default="text", help="report format (default: text)"
-    )
-    g.add_argument(
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="write the report to FILE; stdout then gets a one-line summary",
-    )
-    g.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour in the text report (default: auto, on a terminal)",
-    )
-    _add_isolation_flags(g)
-    g.add_argument(
-        "--no-shrink",
-        action="store_true",
-        help="report the first failing case as found, without shrinking it",
-    )
-    c = commands.add_parser(
-        "check",
-        help="check problem packages: valid, reference accepted, examples as declared",
-        description="Check every problem package (or those named): its problem.yaml is valid, "
-        "its reference is accepted, its fingerprints are not, and every example in "
-        "submissions/<problem>/<verdict>/ gets that verdict and its declared codes. Exit 0 "
-        "when all hold, 1 otherwise.",
-    )
-    c.add_argument("problem_names", nargs="*", metavar="PROBLEM", help="problems (default: all)")
-    c.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
-    c.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML to FILE")
-    c.add_argument(
-        "--time-per-call",
-        type=_positive(float),
-        metavar="S",
-        default=8.0,
-        help="seconds allowed per call while checking (default: 8)",
-    )
-
-    ls = commands.add_parser(
-        "list",
-        help="list the problems with their titles",
-        description="List the problem packages found.",
-    )
-    ls.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
-
-    sh = commands.add_parser(
-        "show",
-        help="show a problem's statement",
-        description="Print a problem's statement, rendered.",
-    )
-    sh.add_argument("problem", metavar="PROBLEM", help="problem name")
-    sh.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
-
-    b = commands.add_parser(
-        "gradescope-bundle",
-        help="build a Gradescope autograder zip for a problem",
-        description="Build the zip to upload to Gradescope: setup.sh installs the judge, "
-        "run_autograder grades /autograder/submission into /autograder/results/results.json.",
-    )
-    b.add_argument("problem", metavar="PROBLEM", help="problem name")
-    b.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="ZIP",
-        default=Path("autograder.zip"),
-        help="where to write the zip (default: autograder.zip)",
-    )
-    b.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
-
-    bt = commands.add_parser(
-        "batch",
-        help="grade a class: every submission in a folder or .zip, into a gradebook",
-        description="Grade every student's submission in SOURCE (a folder of files, a folder "
-        "of folders, or a .zip of either) against one problem, in parallel, into DIR: "
-        "gradebook.csv, reports.jsonl, feedback/<student>.md and summary.html. A rerun grades "
-        "only what is missing or changed. Exit 0 when the batch ran, whatever the verdicts; 2 "
-        "for usage errors; 130 when interrupted (what finished is kept).",
-    )
-    bt.add_argument("source", metavar="SOURCE", help="folder of submissions, or a .zip of one")
-    bt.add_argument("--problem", required=True, help="problem name or folder")
-    bt.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="DIR",
-        help="output folder (created; what it holds is reused on a rerun)",
-    )
-    bt.add_argument(
-        "--jobs", type=int, metavar="N", help="gradings at once (default: the number of CPUs)"
-    )
-    bt.add_argument(
-        "--shard",
-        metavar="I/N",
-        help="grade only shard I of N (0-based), chosen by a stable hash of the student id",
-    )
-    bt.add_argument("--problems", type=Path, metavar="DIR", help="folder of problem packages")
-    bt.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="cpu",
-        help="JAX backend for reference and learner alike (default: cpu)",
-    )
-    bt.add_argument(
-        "--seed", type=int, default=0, help="which set of cases to draw (default 0), for all"
-    )
-    _add_isolation_flags(bt)
-    bt.add_argument(
-        "--no-shrink",
-        action="store_true",
-        help="report each first failing case as found, without shrinking it (faster)",
-    )
-
-    mg = commands.add_parser(
-        "merge",
-        help="combine the output folders of judge batch shards into one",
-        description="Combine the output folders of judge batch runs (shards) into one "
-        "gradebook, reports.jsonl, feedback and summary. A student found in several keeps the "
-        "newest result; results already in --out are kept too.",
-    )
-    mg.add_argument("folders", nargs="+", metavar="DIR", help="output folders of judge batch")
-    mg.add_argument(
-        "--out", type=Path, required=True, metavar="DIR", help="where to write the merged result"
-    )
-    return parser
+    from .batch import BatchResult, Record, Shard
+    from .check import CheckResult
+    from .problem import Problem
 
 
 def _problems_dir(args: argparse.Namespace) -> Path:
     return args.problems or default_problems_dir()
 
 
+def _progress(console: Console) -> Progress:
+    """The progress bar of a long command, on stderr, gone when it ends."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 def _check(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-    from rich.table import Table
 
     from .check import check_all, count_checks
     from .render import junit
@@ -296,21 +72,25 @@ def _check(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     options = GradeOptions(call_s=args.time_per_call)
     total = count_checks(args.problem_names or None, folder)
-    with Progress(
-        "{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _progress(console) as progress:
         task = progress.add_task("checking", total=total)
 
-        def advance(result: object) -> None:
+        def advance(result: CheckResult) -> None:
             progress.update(task, advance=1, description=f"{result.problem}: {result.name}")
 
         results = check_all(args.problem_names or None, folder, options, advance)
     failed = [r for r in results if not r.passed]
+    _print_checks(results, failed)
+    if args.junit is not None:
+        args.junit.write_text(junit.render_checks(results), encoding="utf-8")
+    return 1 if failed else 0
+
+
+def _print_checks(results: Sequence[CheckResult], failed: Sequence[CheckResult]) -> None:
+    """The failed checks (all checks when none failed) as a table, then one line per failure."""
+    from rich.console import Console
+    from rich.table import Table
+
     out = Console(highlight=False)
     table = Table(title=f"judge check: {len(results) - len(failed)} of {len(results)} passed")
     table.add_column("problem")
@@ -327,9 +107,6 @@ def _check(args: argparse.Namespace) -> int:
     out.print(table)
     for result in failed:  # one line each, whole, for CI logs and grep
         print(f"FAIL {result.problem} {result.name}: {result.message}")
-    if args.junit is not None:
-        args.junit.write_text(junit.render_checks(results), encoding="utf-8")
-    return 1 if failed else 0
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -371,13 +148,7 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from collections import Counter
-
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from .batch import Record, parse_shard, run_batch
-    from .render import summary as summary_render
+    from .batch import parse_shard
 
     shard = parse_shard(args.shard) if args.shard is not None else None
     if args.jobs is not None and args.jobs < 1:
@@ -390,17 +161,37 @@ def _batch(args: argparse.Namespace) -> int:
         backend=args.backend,
         seed=args.seed,
         shrink=not args.no_shrink,
-        **_isolation_options(args),
+        **isolation_options(args),
     )
+    result = _run_batch(args, source, problem, options, shard)
+    title = f"judge batch {problem.name}: {len(result.records)} students in {args.out}"
+    _print_class(result.records, title, result.notes())
+    if result.interrupted:
+        print(
+            f"judge: interrupted: {len(result.graded)} new results saved in {args.out}; "
+            "run the same command again to grade the rest",
+            file=sys.stderr,
+        )
+        return 128 + (result.stopped_by or 2)  # 130 for Ctrl-C (SIGINT is 2)
+    return 0
+
+
+def _run_batch(
+    args: argparse.Namespace,
+    source: Path,
+    problem: Problem,
+    options: GradeOptions,
+    shard: Shard | None,
+) -> BatchResult:
+    """``run_batch`` under a progress bar that tallies the verdicts as they come."""
+    from collections import Counter
+
+    from rich.console import Console
+
+    from .batch import run_batch
+
     counts: Counter[str] = Counter()
-    with Progress(
-        "{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
+    with _progress(Console(stderr=True)) as progress:
         task = progress.add_task("grading", total=None)
 
         def started(total: int, reused: int) -> None:
@@ -413,7 +204,7 @@ def _batch(args: argparse.Namespace) -> int:
             tally = " · ".join(f"{verdict} {n}" for verdict, n in counts.most_common())
             progress.update(task, advance=1, description=tally)
 
-        result = run_batch(
+        return run_batch(
             source,
             problem,
             args.out,
@@ -424,37 +215,30 @@ def _batch(args: argparse.Namespace) -> int:
             on_start=started,
             on_result=advance,
         )
-    rows = [record.summary_row() for record in result.records]
-    title = f"judge batch {problem.name}: {len(rows)} students in {args.out}"
-    Console(highlight=False).print(summary_render.table(rows, title))
-    for line in result.notes():
-        print(line)
-    if result.interrupted:
-        print(
-            f"judge: interrupted: {len(result.graded)} new results saved in {args.out}; "
-            "run the same command again to grade the rest",
-            file=sys.stderr,
-        )
-        return 128 + (result.stopped_by or 2)  # 130 for Ctrl-C (SIGINT is 2)
-    return 0
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from .batch import merge
-    from .render import summary as summary_render
 
     result = merge([Path(folder) for folder in args.folders], args.out)
-    rows = [record.summary_row() for record in result.records]
-    title = f"judge merge: {len(rows)} students in {args.out}"
-    Console(highlight=False).print(summary_render.table(rows, title))
-    for line in result.notes():
-        print(line)
+    title = f"judge merge: {len(result.records)} students in {args.out}"
+    _print_class(result.records, title, result.notes())
     return 0
 
 
-def _use_color(choice: str, stream: object) -> bool:
+def _print_class(records: Sequence[Record], title: str, notes: Sequence[str]) -> None:
+    """A class's verdict counts as a table, then the notes for the instructor."""
+    from rich.console import Console
+
+    from .render import summary as summary_render
+
+    rows = [record.summary_row() for record in records]
+    Console(highlight=False).print(summary_render.table(rows, title))
+    for line in notes:
+        print(line)
+
+
+def _use_color(choice: str, stream: TextIO) -> bool:
     if choice != "auto":
         return choice == "always"
     if os.environ.get("NO_COLOR"):
@@ -467,7 +251,7 @@ def _grade(args: argparse.Namespace) -> int:
     options = GradeOptions(
         backend=args.backend,
         seed=args.seed,
-        **_isolation_options(args),
+        **isolation_options(args),
         hide=(str(args.output.resolve().parent),) if args.output is not None else (),
         shrink=not args.no_shrink,
     )

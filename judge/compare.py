@@ -40,6 +40,7 @@ def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> M
 
     Accepts ``|got - expected| <= atol + rtol * |expected|`` element-wise, the numpy
     convention, with the expected value on the right: the tolerance scales with the answer.
+    Checked in order: the type, the shape, finiteness, the values.
     """
     shape = tuple(expected.shape)
     if isinstance(got, Opaque):
@@ -56,38 +57,52 @@ def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> M
             {"type": f"ndarray[{got.dtype}]", "expected_shape": list(shape)},
         )
     if got.shape != shape:
-        evidence: dict[str, Any] = {
-            "expected_shape": list(shape),
-            "got_shape": list(got.shape),
-            "got_dtype": str(got.dtype),
-        }
-        if got.size == expected.size and expected.ndim == 1 and got.ndim > 1:
-            flat = got.reshape(-1)
-            evidence["values_match_when_flattened"] = bool(
-                np.all(np.isfinite(flat)) and _off(expected, flat, tol).sum() == 0
-            )
-            return Mismatch(
-                "not_flattened",
-                f"output has shape {got.shape}; expected the flattened shape {shape}",
-                evidence,
-            )
-        return Mismatch(
-            "wrong_output_shape", f"output has shape {got.shape}, expected {shape}", evidence
+        return _shape_mismatch(expected, got, tol)
+    return _non_finite(got) or _values_mismatch(expected, got, tol)
+
+
+def _shape_mismatch(expected: np.ndarray, got: np.ndarray, tol: Tolerance) -> Mismatch:
+    shape = tuple(expected.shape)
+    evidence: dict[str, Any] = {
+        "expected_shape": list(shape),
+        "got_shape": list(got.shape),
+        "got_dtype": str(got.dtype),
+    }
+    if got.size == expected.size and expected.ndim == 1 and got.ndim > 1:
+        flat = got.reshape(-1)
+        evidence["values_match_when_flattened"] = bool(
+            np.all(np.isfinite(flat)) and _off(expected, flat, tol).sum() == 0
         )
+        return Mismatch(
+            "not_flattened",
+            f"output has shape {got.shape}; expected the flattened shape {shape}",
+            evidence,
+        )
+    return Mismatch(
+        "wrong_output_shape", f"output has shape {got.shape}, expected {shape}", evidence
+    )
+
+
+def _non_finite(got: np.ndarray) -> Mismatch | None:
     finite = np.isfinite(got) if got.dtype.kind == "f" else np.ones(got.shape, dtype=bool)
-    if not finite.all():
-        bad = np.flatnonzero(~finite.reshape(-1))
-        first = int(bad[0])
-        return Mismatch(
-            "non_finite_output",
-            f"{bad.size} of {got.size} output values are NaN or infinite",
-            {
-                "count": int(bad.size),
-                "total": int(got.size),
-                "first_index": _index(first, shape),
-                "got_at_first": _number(got.reshape(-1)[first]),
-            },
-        )
+    if finite.all():
+        return None
+    bad = np.flatnonzero(~finite.reshape(-1))
+    first = int(bad[0])
+    return Mismatch(
+        "non_finite_output",
+        f"{bad.size} of {got.size} output values are NaN or infinite",
+        {
+            "count": int(bad.size),
+            "total": int(got.size),
+            "first_index": _index(first, tuple(got.shape)),
+            "got_at_first": _number(got.reshape(-1)[first]),
+        },
+    )
+
+
+def _values_mismatch(expected: np.ndarray, got: np.ndarray, tol: Tolerance) -> Mismatch | None:
+    shape = tuple(expected.shape)
     off = _off(expected, got, tol)
     if not off.any():
         return None

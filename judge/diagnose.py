@@ -2,7 +2,7 @@
 
 Each function takes plain facts (a worker's reply, a Mismatch, the case) and returns a
 Diagnostic with a message naming what the learner's code did, a hint with the fix, and the
-evidence. A problem package may replace the generic hint for any code (``hints:`` in its YAML).
+evidence. Hints come from ``wording``, where a problem's ``hints:`` replace the generic ones.
 """
 
 from __future__ import annotations
@@ -12,39 +12,11 @@ import re
 import signal
 from typing import Any
 
+from . import wording
 from .cases import Case
 from .problem import KnownError, Problem
 from .result import Diagnostic, Mismatch, Severity
-
-_GENERIC_HINTS = {
-    "syntax_error": "Fix the line shown; `python -m py_compile FILE` checks a file without "
-    "running it.",
-    "import_error": "Import only what the grader has: the standard library, numpy, jax and "
-    "flax. Remove the import or replace what it provided.",
-    "exception_at_import": "Code at the top level runs when your file is loaded. Move tests and "
-    'experiments under `if __name__ == "__main__":`.',
-    "entry_point_missing": "Define the function at the top level of the file, with exactly "
-    "this name (not inside a class or an `if` block).",
-    "entry_point_not_callable": "The name must refer to a function defined with `def`.",
-    "signature_mismatch": "Give the function the parameters the statement lists, in order.",
-    "notebook_invalid": "Download the notebook again from Jupyter (File > Download) or submit "
-    "a .py file.",
-    "no_code": "Put your function in a code cell (not a markdown cell) and save the notebook.",
-    "exception": "Paste the reproducer into Python where your function is defined to see the "
-    "error happen, then fix the line the traceback points to.",
-    "process_died": "Something ended the whole process: os._exit, a signal, or a crash in "
-    "native code. Do not exit or kill the process from your function.",
-    "timeout": "Look for a loop that never ends, a sleep, or work that grows much faster "
-    "than the input.",
-    "memory_limit": "Look for arrays far larger than the inputs, or a list that keeps growing.",
-    "output_too_large": "Return only the requested output.",
-    "wrong_return_type": "Return an array (a jax or numpy array), not a tuple, dict or None.",
-    "wrong_output_shape": "Compare the shape you return with the one the statement asks for.",
-    "not_flattened": "Flatten the result before returning it: `out.reshape(-1)`.",
-    "non_finite_output": "Look for a division by zero, a log of zero or an overflow.",
-    "values_mismatch": "The shape is right but the values are not: run the reproducer and "
-    "compare each step with the statement.",
-}
+from .structure import is_structural_code
 
 
 def _diagnostic(
@@ -55,9 +27,7 @@ def _diagnostic(
     severity: Severity = Severity.ERROR,
     hint_key: str | None = None,
 ) -> Diagnostic:
-    key = hint_key or code
-    hint = (problem.hints.get(key) if problem else None) or _GENERIC_HINTS.get(key, "")
-    return Diagnostic(code, severity, message, hint, evidence)
+    return Diagnostic(code, severity, message, wording.hint(problem, hint_key or code), evidence)
 
 
 def load_failure(problem: Problem, filename: str, reply: dict[str, Any]) -> Diagnostic:
@@ -285,33 +255,20 @@ def translate(problem: Problem, diagnostic: Diagnostic) -> Diagnostic:
             where = diagnostic.evidence.get("case")
             message = known.message + (f" (on {where})" if where else "")
             evidence = {**diagnostic.evidence, "raised": text.splitlines()[0][:500] if text else ""}
-            return Diagnostic(known.code, Severity.ERROR, message, known.hint, evidence)
+            found = Diagnostic(known.code, Severity.ERROR, message, known.hint, evidence)
+            return wording.hinted(problem, found)
     return diagnostic
 
 
 # --- ranking ----------------------------------------------------------------------------------
 
-# Codes that name how the code is built: when one is present, it is the root cause.
-_STRUCTURAL = (
-    "ensemble_params",
-    "shared_params",
-    "split_rngs",
-    "wrong_in_axes",
-    "wrong_out_axes",
-    "wrong_variable_axes",
-    "missing_bias",
-    "param_tree_mismatch",
-    "wrong_param_dtype",
-)
 # Codes that only say that numbers differ: symptoms, once a cause is known.
 _SYMPTOMS = ("values_mismatch", "wrong_param_values")
 
 
 def is_structural(diagnostic: Diagnostic) -> bool:
     """Whether a diagnostic names how the code is built (observed, not inferred from values)."""
-    return diagnostic.severity is Severity.ERROR and (
-        diagnostic.code in _STRUCTURAL or diagnostic.code.startswith("no_nn_")
-    )
+    return diagnostic.severity is Severity.ERROR and is_structural_code(diagnostic.code)
 
 
 def _rank_of(diagnostic: Diagnostic) -> int:

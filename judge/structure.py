@@ -2,23 +2,29 @@
 
 Outputs alone cannot tell some wrong solutions from the right one: an ``nn.vmap`` with
 ``variable_axes={"params": 0}`` and one init key gives exactly the reference's numbers while
-holding B copies of the layer. The workers record what the code did (see ``worker.Observer``):
+holding B copies of the layer. The workers record what the code did (see ``runtime.observer``):
 the arguments of Flax's lifted transforms and the variables ``init`` returned. This module
 compares the learner's record with the reference's, case by case, and words the differences.
 Pure data in, Diagnostics out; it knows Flax's concepts, never a particular exercise.
+
+Long because it holds every structural check, the cleaning of what the workers record, and the
+registry in one place: adding a structural pitfall touches this file and the worker's
+``runtime/observer.py``, nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .problem import RubricItem, Tolerance
 from .result import Diagnostic, Severity
-from .worker import decode_array
+from .runtime.wire import decode_array
+
+if TYPE_CHECKING:  # problem.py validates rubric checks against this module's registry
+    from .problem import RubricItem, Tolerance
 
 Event = dict[str, Any]
 
@@ -127,41 +133,44 @@ def _mapped_only_in(axes: Any, other: Any) -> list[str]:
     )
 
 
+def _variable_axes_diagnostic(said: str, got: Any, want: Any, evidence: dict) -> Diagnostic:
+    batched = _mapped_only_in(got, want)
+    if batched:
+        names = ", ".join(repr(k) for k in batched)
+        return Diagnostic(
+            "ensemble_params",
+            Severity.ERROR,
+            f"{said}. An axis on {names} gives every example its own copy of the layer: "
+            "an ensemble of B layers, not one layer shared by the batch.",
+            f"Use variable_axes={_show(want)} so that one set of variables serves the whole batch.",
+            evidence,
+        )
+    shared = _mapped_only_in(want, got)
+    if shared:
+        names = ", ".join(repr(k) for k in shared)
+        return Diagnostic(
+            "shared_params",
+            Severity.ERROR,
+            f"{said}. Without an axis on {names}, one layer is shared by the whole batch, "
+            "where each example should have a layer of its own.",
+            f"Use variable_axes={_show(want)} so that each example gets its own variables.",
+            evidence,
+        )
+    return Diagnostic(
+        "wrong_variable_axes",
+        Severity.ERROR,
+        said + ".",
+        f"Use variable_axes={_show(want)}.",
+        evidence,
+    )
+
+
 def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic:
     short = _short(api)
     evidence = {"api": api, "argument": name, "got": got, "reference": want}
     said = f"{short} got {name}={_show(got)}; the reference uses {name}={_show(want)}"
     if name == "variable_axes":
-        batched = _mapped_only_in(got, want)
-        if batched:
-            names = ", ".join(repr(k) for k in batched)
-            return Diagnostic(
-                "ensemble_params",
-                Severity.ERROR,
-                f"{said}. An axis on {names} gives every example its own copy of the layer: "
-                "an ensemble of B layers, not one layer shared by the batch.",
-                f"Use variable_axes={_show(want)} so that one set of variables serves the "
-                "whole batch.",
-                evidence,
-            )
-        shared = _mapped_only_in(want, got)
-        if shared:
-            names = ", ".join(repr(k) for k in shared)
-            return Diagnostic(
-                "shared_params",
-                Severity.ERROR,
-                f"{said}. Without an axis on {names}, one layer is shared by the whole batch, "
-                "where each example should have a layer of its own.",
-                f"Use variable_axes={_show(want)} so that each example gets its own variables.",
-                evidence,
-            )
-        return Diagnostic(
-            "wrong_variable_axes",
-            Severity.ERROR,
-            said + ".",
-            f"Use variable_axes={_show(want)}.",
-            evidence,
-        )
+        return _variable_axes_diagnostic(said, got, want, evidence)
     if name == "split_rngs":
         splits = isinstance(got, dict) and any(v is True for v in got.values())
         effect = (
@@ -282,6 +291,42 @@ def check_variable_paths(
     ]
 
 
+def _shape_diagnostic(
+    item: RubricItem, path: str, shape: list[int], ref_shape: list[int], evidence: dict
+) -> Diagnostic:
+    """A variable of another shape: a missing batch axis, an extra one, or another size."""
+    if len(ref_shape) == len(shape) + 1 and ref_shape[1:] == shape:
+        return Diagnostic(
+            "shared_params",
+            Severity.ERROR,
+            f"your {_leaf_name(path)} has shape {tuple(shape)} where the "
+            f"reference's is {tuple(ref_shape)}: without the leading axis of size "
+            f"{ref_shape[0]}, all examples share one layer instead of one each.",
+            "Give each example its own variables: variable_axes={'"
+            f"{item.collection}': 0}} in nn.vmap.",
+            evidence,
+        )
+    if len(shape) == len(ref_shape) + 1 and shape[1:] == ref_shape:
+        return Diagnostic(
+            "ensemble_params",
+            Severity.ERROR,
+            f"your {_leaf_name(path)} has shape {tuple(shape)} where the "
+            f"reference's is {tuple(ref_shape)}: a leading axis of size {shape[0]} "
+            f"means each example got its own layer (an ensemble of {shape[0]}), "
+            "not one shared layer.",
+            "Share the variables across the batch: variable_axes={'"
+            f"{item.collection}': None}} in nn.vmap.",
+            evidence,
+        )
+    return Diagnostic(
+        "param_tree_mismatch",
+        Severity.ERROR,
+        f"your {path} has shape {tuple(shape)}; the reference's is {tuple(ref_shape)}.",
+        "Check the layer's size arguments (features) and the input it is initialised with.",
+        evidence,
+    )
+
+
 def check_variable_shapes(
     item: RubricItem,
     learner: list[dict[str, Any]] | None,
@@ -298,45 +343,7 @@ def check_variable_shapes(
         shape, ref_shape = list(got[path].get("shape", [])), list(want[path].get("shape", []))
         evidence = {"path": path, "shape": shape, "reference_shape": ref_shape, "case": where}
         if shape != ref_shape:
-            if len(ref_shape) == len(shape) + 1 and ref_shape[1:] == shape:
-                found.append(
-                    Diagnostic(
-                        "shared_params",
-                        Severity.ERROR,
-                        f"your {_leaf_name(path)} has shape {tuple(shape)} where the "
-                        f"reference's is {tuple(ref_shape)}: without the leading axis of size "
-                        f"{ref_shape[0]}, all examples share one layer instead of one each.",
-                        "Give each example its own variables: variable_axes={'"
-                        f"{item.collection}': 0}} in nn.vmap.",
-                        evidence,
-                    )
-                )
-            elif len(shape) == len(ref_shape) + 1 and shape[1:] == ref_shape:
-                found.append(
-                    Diagnostic(
-                        "ensemble_params",
-                        Severity.ERROR,
-                        f"your {_leaf_name(path)} has shape {tuple(shape)} where the "
-                        f"reference's is {tuple(ref_shape)}: a leading axis of size {shape[0]} "
-                        f"means each example got its own layer (an ensemble of {shape[0]}), "
-                        "not one shared layer.",
-                        "Share the variables across the batch: variable_axes={'"
-                        f"{item.collection}': None}} in nn.vmap.",
-                        evidence,
-                    )
-                )
-            else:
-                found.append(
-                    Diagnostic(
-                        "param_tree_mismatch",
-                        Severity.ERROR,
-                        f"your {path} has shape {tuple(shape)}; the reference's is "
-                        f"{tuple(ref_shape)}.",
-                        "Check the layer's size arguments (features) and the input it is "
-                        "initialised with.",
-                        evidence,
-                    )
-                )
+            found.append(_shape_diagnostic(item, path, shape, ref_shape, evidence))
         elif got[path].get("dtype") != want[path].get("dtype"):
             found.append(
                 Diagnostic(
@@ -418,3 +425,54 @@ def _first_per_code(found: list[Diagnostic]) -> list[Diagnostic]:
         else:
             out[diagnostic.code] = diagnostic
     return list(out.values())
+
+
+# --- the registry ------------------------------------------------------------------------------
+# Adding a structural pitfall: a check (or a new code from an existing one) here, and, when it
+# needs a fact not yet recorded, the worker's ``runtime/observer.py``. Nothing else in the
+# engine names a check or a structural code.
+
+Variables = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StructureCheck:
+    """A rubric check on how the code is built.
+
+    ``per_case`` checks compare the variables ``init`` made on one case (the learner's, or None
+    when none was seen, and the reference's) and are tried on each observed case until one
+    finds a difference; the others compare the whole record.
+    """
+
+    per_case: bool
+    whole: Callable[[RubricItem, Observations, Observations], list[Diagnostic]] | None = None
+    case: Callable[[RubricItem, Variables | None, Variables, str], list[Diagnostic]] | None = None
+
+
+RUBRIC_CHECKS: dict[str, StructureCheck] = {
+    "transform": StructureCheck(per_case=False, whole=check_transform),
+    "variable_paths": StructureCheck(per_case=True, case=check_variable_paths),
+    "variable_shapes": StructureCheck(per_case=True, case=check_variable_shapes),
+}
+
+# Codes that name how the code is built (observed, not inferred from values): when one is
+# present, it is the root cause. ``no_nn_<transform>`` codes are structural too.
+STRUCTURAL_CODES = (
+    "ensemble_params",
+    "shared_params",
+    "split_rngs",
+    "wrong_in_axes",
+    "wrong_out_axes",
+    "wrong_variable_axes",
+    "missing_bias",
+    "param_tree_mismatch",
+    "wrong_param_dtype",
+)
+STRUCTURAL_PREFIXES = ("no_nn_",)
+# Every code this module can emit, for validating a problem's ``hints:`` keys.
+# (``no_nn_<transform>`` codes are matched by their prefix.)
+CODES = (*STRUCTURAL_CODES, "wrong_param_values")
+
+
+def is_structural_code(code: str) -> bool:
+    return code in STRUCTURAL_CODES or code.startswith(STRUCTURAL_PREFIXES)

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .constants import SUFFIXES
 from .errors import SubmissionNotFound
 
-SUFFIXES = (".py", ".ipynb")
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 # Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")

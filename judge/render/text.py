@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from ..result import Report, Verdict
+from ..result import Diagnostic, FailingCase, Report, Verdict
 
 _STYLE = {
     Verdict.ACCEPTED: "bold green",
@@ -69,33 +69,31 @@ def _collapse(lines: list[str]) -> list[str]:
     return out
 
 
-def build(report: Report) -> list[Text]:
-    """The report as lines of styled text."""
-    lines: list[Text] = []
+def _head(report: Report) -> list[Text]:
     head = Text()
     head.append(str(report.verdict), style=_STYLE[report.verdict])
     head.append(f"  {report.problem} · {report.submission} · score {report.score:.2f}")
-    lines.append(head)
-    lines.append(Text(f"  {report.summary}", style="dim"))
+    return [head, Text(f"  {report.summary}", style="dim")]
 
-    failing = report.failing_case
-    if failing is not None:
-        lines.append(Text(""))
-        count = failing.shrink_steps
-        steps = f", shrunk in {count} step{'s' if count != 1 else ''}" if count else ""
-        lines.append(Text(f"  smallest failing case{steps}:", style="bold"))
-        for name, value in failing.inputs.items():
-            shown = _array_preview(value, 12) if isinstance(value, dict) else str(value)
-            lines.append(Text(f"    {name} = {shown}"))
-        if failing.mismatch:
-            for line in _mismatch_lines(failing.mismatch):
-                lines.append(Text(f"    {line}"))
-        lines.append(Text(f"    expected {_array_preview(failing.expected)}"))
-        lines.append(Text(f"    got      {_array_preview(failing.got)}"))
 
-    if report.diagnostics:
-        lines.append(Text(""))
-    for diagnostic in report.diagnostics:
+def _failing_lines(failing: FailingCase) -> list[Text]:
+    count = failing.shrink_steps
+    steps = f", shrunk in {count} step{'s' if count != 1 else ''}" if count else ""
+    lines = [Text(""), Text(f"  smallest failing case{steps}:", style="bold")]
+    for name, value in failing.inputs.items():
+        shown = _array_preview(value, 12) if isinstance(value, dict) else str(value)
+        lines.append(Text(f"    {name} = {shown}"))
+    if failing.mismatch:
+        for line in _mismatch_lines(failing.mismatch):
+            lines.append(Text(f"    {line}"))
+    lines.append(Text(f"    expected {_array_preview(failing.expected)}"))
+    lines.append(Text(f"    got      {_array_preview(failing.got)}"))
+    return lines
+
+
+def _diagnostic_lines(diagnostics: list[Diagnostic]) -> list[Text]:
+    lines = [Text("")] if diagnostics else []
+    for diagnostic in diagnostics:
         mark, colour = _MARK.get(str(diagnostic.severity), ("·", "cyan"))
         line = Text(f"  {mark} ", style=colour)
         line.append(diagnostic.code, style=f"bold {colour}")
@@ -107,27 +105,28 @@ def build(report: Report) -> list[Text]:
             lines.append(Text(f"      {diagnostic.evidence['text']}", style="dim"))
         if diagnostic.hint:
             lines.append(Text(f"    hint: {diagnostic.hint}", style="italic"))
+    return lines
 
-    if report.rubric:
-        lines.append(Text(""))
-        lines.append(Text("  rubric:", style="bold"))
-        width = max(len(str(item["title"])) for item in report.rubric)
-        for item in report.rubric:
-            mark, colour = ("✓", "green") if item["passed"] else ("✗", "red")
-            line = Text(f"    {mark} ", style=colour)
-            line.append(f"{item['title']:<{width}}  {item['score']:.2f} / {item['weight']:.2f}")
-            if item["required"] and not item["passed"]:
-                line.append("  required", style="bold red")
-            lines.append(line)
 
-    if failing is not None:
-        lines.append(Text(""))
-        lines.append(
-            Text("  reproduce: ", style="bold").append(failing.reproducer, style="not bold")
-        )
+def _rubric_lines(rubric: list[dict[str, Any]]) -> list[Text]:
+    if not rubric:
+        return []
+    lines = [Text(""), Text("  rubric:", style="bold")]
+    width = max(len(str(item["title"])) for item in rubric)
+    for item in rubric:
+        mark, colour = ("✓", "green") if item["passed"] else ("✗", "red")
+        line = Text(f"    {mark} ", style=colour)
+        line.append(f"{item['title']:<{width}}  {item['score']:.2f} / {item['weight']:.2f}")
+        if item["required"] and not item["passed"]:
+            line.append("  required", style="bold red")
+        lines.append(line)
+    return lines
 
+
+def _output_lines(output: dict[str, Any]) -> list[Text]:
+    lines: list[Text] = []
     for stream in ("stdout", "stderr"):
-        text = str(report.output.get(stream) or "").rstrip()
+        text = str(output.get(stream) or "").rstrip()
         if not text:
             continue
         kept = _collapse(text.splitlines())
@@ -135,12 +134,13 @@ def build(report: Report) -> list[Text]:
         lines.append(Text(f"  your code printed ({stream}):", style="bold"))
         for out_line in kept[:MAX_OUTPUT_LINES]:
             lines.append(Text(f"    | {out_line}", style="dim"))
-        if len(kept) > MAX_OUTPUT_LINES or report.output.get("truncated"):
+        if len(kept) > MAX_OUTPUT_LINES or output.get("truncated"):
             lines.append(Text("    | ... (cut)", style="dim"))
+    return lines
 
-    cases = report.cases
-    env = report.environment
-    lines.append(Text(""))
+
+def _footer(report: Report) -> list[Text]:
+    cases, env = report.cases, report.environment
     ran = (
         (
             f"{cases.get('passed', 0)} of {cases.get('run', 0)} cases passed "
@@ -149,14 +149,28 @@ def build(report: Report) -> list[Text]:
         if cases.get("run")
         else "no case ran"
     )
-    lines.append(
+    return [
+        Text(""),
         Text(
             f"  {ran}, case seed {cases.get('seed', 0)}; backend {env.get('backend', '?')}; "
             f"{report.timing.get('total_s', 0.0):.1f} s",
             style="dim",
-        )
-    )
-    return lines
+        ),
+    ]
+
+
+def build(report: Report) -> list[Text]:
+    """The report as lines of styled text."""
+    failing = report.failing_case
+    lines = _head(report)
+    if failing is not None:
+        lines += _failing_lines(failing)
+    lines += _diagnostic_lines(report.diagnostics)
+    lines += _rubric_lines(report.rubric)
+    if failing is not None:
+        reproduce = Text("  reproduce: ", style="bold").append(failing.reproducer, style="not bold")
+        lines += [Text(""), reproduce]
+    return lines + _output_lines(report.output) + _footer(report)
 
 
 def render(report: Report, color: bool = False, width: int = 100) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from batch_helpers import PROBLEMS, FakeGrade
 
-from judge import batch
+from judge.batch import student as batch_student
 from judge.problem import Problem, load_problem
 
 
@@ -17,5 +17,5 @@ def problem() -> Problem:
 @pytest.fixture
 def fake_grade(monkeypatch: pytest.MonkeyPatch) -> FakeGrade:
     fake = FakeGrade()
-    monkeypatch.setattr(batch, "grade", fake)
+    monkeypatch.setattr(batch_student, "grade", fake)
     return fake

@@ -23,7 +23,7 @@ from batch_helpers import EXAMPLES, ROOT
 
 from judge import cli
 from judge.batch import BatchResult, Shard, merge, read_records, run_batch
-from judge.grade import GradeOptions
+from judge.grading import GradeOptions
 from judge.problem import Problem
 
 pytestmark = pytest.mark.slow

@@ -33,8 +33,9 @@ from judge.batch import (
     run_batch,
     shard_of,
 )
+from judge.batch import student as batch_student
 from judge.errors import UsageError
-from judge.grade import GradeOptions
+from judge.grading import GradeOptions
 from judge.problem import Problem
 from judge.render import summary as summary_render
 from judge.result import Report, Verdict
@@ -409,7 +410,7 @@ def test_stopping_keeps_what_finished_and_a_rerun_finishes(
 ) -> None:
     stop = threading.Event()
     fake = FakeGrade(lambda name: stop.set() if name == "s02.py" else None)
-    monkeypatch.setattr(batch, "grade", fake)
+    monkeypatch.setattr(batch_student, "grade", fake)
     source, out = _class(tmp_path, 8), tmp_path / "out"
     result = run_batch(source, problem, out, jobs=1, stop=stop)
     assert result.interrupted and result.stopped_by == 0
@@ -435,7 +436,7 @@ def test_ctrl_c_through_the_cli_saves_and_exits_130(
             time.sleep(0.3)  # gradings take time: the handler runs meanwhile
 
     fake = FakeGrade(hook)
-    monkeypatch.setattr(batch, "grade", fake)
+    monkeypatch.setattr(batch_student, "grade", fake)
     source, out = _class(tmp_path, 8), tmp_path / "out"
     argv = ["batch", str(source), "--problem", "nn_vmap_forward", "--out", str(out), "--jobs", "1"]
     code = cli.main(argv)

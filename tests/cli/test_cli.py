@@ -206,11 +206,40 @@ def test_sandbox_bwrap_where_it_cannot_run_is_a_usage_error(
 ) -> None:
     from judge import sandbox
 
-    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap is not installed (test)")
+    monkeypatch.setattr(
+        sandbox.BwrapSandbox, "problem", staticmethod(lambda: "bubblewrap is not installed (test)")
+    )
     code, out, err = run(["grade", str(CANONICAL), "--sandbox", "bwrap"], capsys)
     assert code == 2
     assert out == ""
     assert err.strip().splitlines() == [
         "judge: error: --sandbox bwrap: bubblewrap is not installed (test)"
     ]
-    assert sandbox.resolve_sandbox("auto") == "none"  # auto falls back, and says so in reports
+
+
+def test_auto_never_falls_back_to_no_isolation(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no kernel sandbox works, grading refuses (exit 2, one line naming each reason)
+    unless --sandbox none says the code is trusted."""
+    from judge import sandbox
+
+    monkeypatch.setattr(
+        sandbox.BwrapSandbox, "problem", staticmethod(lambda: "no bubblewrap (test)")
+    )
+    monkeypatch.setattr(
+        sandbox.LandlockSandbox, "problem", staticmethod(lambda: "no Landlock (test)")
+    )
+    code, out, err = run(["grade", str(CANONICAL)], capsys)
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert "no Landlock (test)" in line and "no bubblewrap (test)" in line
+    assert "--sandbox none" in line
+
+
+def test_auto_picks_the_kernel_sandbox_when_it_works() -> None:
+    from judge import sandbox
+
+    if sandbox.landlock_problem() is not None:
+        pytest.skip(f"no Landlock here: {sandbox.landlock_problem()}")
+    assert sandbox.resolve_sandbox("auto").name == "landlock"

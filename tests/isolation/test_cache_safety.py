@@ -3,22 +3,24 @@ reach: it cannot read the stored reference outputs, nor write compiled code for 
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import pytest
 
 from judge import GradeOptions, Verdict, cache, grade
-from judge.sandbox import bwrap_problem
+from judge.grading import memo
+from judge.sandbox import bwrap_problem, landlock_problem
 
 pytestmark = pytest.mark.slow
 
-GRADING = importlib.import_module("judge.grade")  # the module; judge.grade is the function
 PROBLEM = "nn_vmap_forward"
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "submissions" / PROBLEM
 LEVELS = [
     "none",
+    pytest.param(
+        "landlock", marks=pytest.mark.skipif(landlock_problem() is not None, reason="no Landlock")
+    ),
     pytest.param(
         "bwrap", marks=pytest.mark.skipif(bwrap_problem() is not None, reason="no bubblewrap")
     ),
@@ -29,8 +31,7 @@ LEVELS = [
 def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("JUDGE_CACHE_DIR", str(tmp_path / "cache"))
     # this process's memory would answer before the disk is asked
-    for name in ("_REFERENCE_RESULTS", "_REFERENCE_LOADS", "_VARIANT_RESULTS", "_FROM_DISK"):
-        monkeypatch.setattr(GRADING, name, type(getattr(GRADING, name))())
+    memo.forget()
     return tmp_path / "cache"
 
 
@@ -46,8 +47,7 @@ def test_stored_reference_results_give_the_same_report(
     assert first.timing["reference_s"] > 0  # computed, then stored
     assert list((fresh_cache / "reference").iterdir())
     assert list((fresh_cache / "xla").iterdir())  # the reference's worker filled JAX's cache
-    for name in ("_REFERENCE_RESULTS", "_REFERENCE_LOADS", "_VARIANT_RESULTS", "_FROM_DISK"):
-        monkeypatch.setattr(GRADING, name, type(getattr(GRADING, name))())
+    memo.forget()
     second = grade(example, PROBLEM, options)
     assert second.timing["reference_s"] == 0  # a fresh process's view: all from the disk
     assert (second.verdict, second.score, second.cases) == (first.verdict, first.score, first.cases)

@@ -299,7 +299,7 @@ def test_case_identity_is_its_values() -> None:
     assert Case(base) != Case({**base, "x_batch": x.astype(np.float64)})
     assert Case(base) != Case({**base, "x_batch": x.reshape(2, 1)})
     assert Case(base) != "not a case"
-    changed = Case(base).replace(seed=9)
+    changed = Case(base).replace({"seed": 9})
     assert changed.origin == "shrunk" and changed.values["seed"] == 9
     assert changed.values["x_batch"] is x
     assert Case(base).describe(PROBLEM) == "seed 3, batch=1, in_dim=2, features=4"

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from judge.problem import RubricItem, Tolerance
+from judge.runtime.wire import encode_array
 from judge.structure import (
     Observations,
     check_transform,
@@ -17,7 +18,6 @@ from judge.structure import (
     check_variable_shapes,
     check_variable_values,
 )
-from judge.worker import encode_array
 
 VMAP = RubricItem(
     "vmap",
@@ -168,7 +168,7 @@ replies = st.dictionaries(
 @settings(max_examples=300, deadline=None)
 @given(reply=replies)
 def test_any_reply_is_cleaned_to_the_types_the_judge_reads(reply: dict) -> None:
-    from judge.grade import clean_reply
+    from judge.grading import clean_reply
 
     clean = clean_reply(reply)
     assert type(clean["ok"]) is bool and (clean["ok"] is (reply.get("ok") is True))

@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import judge.worker
-
-WORKER = Path(judge.worker.__file__).resolve()
+from judge.sandbox.base import RUNTIME_DIR
 
 
 def attempt(tmp_path: Path, hidden: Path, allowed: Path, action: str) -> dict:
@@ -23,8 +21,13 @@ def attempt(tmp_path: Path, hidden: Path, allowed: Path, action: str) -> dict:
     script = textwrap.dedent(
         f"""
         import json, os, sys
-        sys.path.insert(0, {str(WORKER.parent)!r})
-        from worker import install_guard
+        import importlib.util as u
+        d = {str(RUNTIME_DIR)!r}
+        s = u.spec_from_file_location("judge_runtime", d + "/__init__.py",
+                                      submodule_search_locations=[d])
+        m = u.module_from_spec(s); sys.modules["judge_runtime"] = m; s.loader.exec_module(m)
+        import judge_runtime.session  # as in a worker: numpy and the runtime loaded first
+        from judge_runtime.guard import install_guard
         os.chdir({str(home)!r})
         install_guard({str(home)!r}, [{str(hidden)!r}], [{str(allowed)!r}])
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from judge.worker import MessageReader, send_message
+from judge.runtime.wire import MessageReader, send_message
 
 
 def test_several_messages_in_one_read_are_all_delivered() -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from judge import Verdict, grade
 
-GRADING = importlib.import_module("judge.grade")
+GRADING = importlib.import_module("judge.grading")
+PAIR = importlib.import_module("judge.grading.pair")
 EXAMPLES = Path(__file__).resolve().parents[2] / "submissions" / "nn_vmap_forward"
 
 
@@ -19,7 +20,7 @@ def no_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a worker was started for a file that does not parse")
 
-    monkeypatch.setattr(GRADING, "Worker", refuse)
+    monkeypatch.setattr(PAIR, "Worker", refuse)
 
 
 def test_a_syntax_error_needs_no_worker(no_workers: None) -> None:
@@ -53,4 +54,4 @@ def test_future_imports_of_the_judge_do_not_leak_into_the_parse(tmp_path: Path) 
     path.write_text(
         "def nn_vmap_forward(seed, x_batch, features):\n    def f(x: (yield)):\n        pass\n"
     )
-    assert GRADING._parse_failure(GRADING.read_submission(path)) is None
+    assert GRADING.parse_failure(GRADING.read_submission(path)) is None

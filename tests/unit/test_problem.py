@@ -394,3 +394,27 @@ def test_bad_cpu_or_process_limits_name_their_field(
     field, message = only_error(path)
     assert field == f"limits.{key}"
     assert expected in message
+
+
+def test_a_hint_for_a_code_nothing_emits_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    def mutate(data: dict) -> None:
+        data["hints"]["ensemble_param"] = "Share the layer."
+
+    field, message = only_error(mutated(tmp_path, mutate))
+    assert field.endswith("hints.ensemble_param")
+    assert "did you mean 'ensemble_params'?" in message
+
+
+def test_hints_may_name_structural_fingerprint_and_generic_codes(tmp_path: Path) -> None:
+    def mutate(data: dict) -> None:
+        data["hints"].update(
+            {
+                "ensemble_params": "Share it.",
+                "no_nn_vmap": "Use nn.vmap.",
+                "wrong_flatten_order": "Row by row.",  # one of the problem's fingerprints
+                "exception_at_import": "Move it under main.",
+            }
+        )
+
+    problem = load_problem_file(mutated(tmp_path, mutate))
+    assert problem.hints["ensemble_params"] == "Share it."

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from judge.errors import ProblemNotFound
-from judge.grade import resolve_problem
+from judge.grading import resolve_problem
 from judge.submission import read_submission
 
 ROOT = Path(__file__).resolve().parents[2]

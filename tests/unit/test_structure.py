@@ -7,6 +7,7 @@ import numpy as np
 from judge import diagnose
 from judge.problem import RubricItem, Tolerance
 from judge.result import Diagnostic, Severity
+from judge.runtime.wire import encode_array
 from judge.structure import (
     Observations,
     check_transform,
@@ -14,7 +15,6 @@ from judge.structure import (
     check_variable_shapes,
     check_variable_values,
 )
-from judge.worker import encode_array
 
 VMAP = RubricItem(
     "vmap",

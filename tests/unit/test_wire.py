@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from judge.worker import (
+from judge.runtime.wire import (
     MAX_MESSAGE_BYTES,
     decode_array,
     encode_array,

@@ -1,0 +1,304 @@
+"""From a source to students: a folder of files, a folder of folders, or a .zip of either.
+
+Each student becomes one ``Entry``: the file to grade, or the reason there is none (no file, two
+candidates, an unreadable file), which then becomes that student's ``judge_error``. A zip is
+unpacked into a scratch folder first; nothing in it can land outside that folder.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import re
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..errors import SubmissionNotFound, UsageError
+from ..submission import MAX_SOURCE_BYTES, SUFFIXES, read_submission
+
+# Folders that archivers, editors and Python leave behind: never a student, never a submission.
+_JUNK = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
+MAX_FILES_PER_FOLDER = 100
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One student's submission as found in the source.
+
+    ``issue`` is a ``(code, message)`` pair when there is nothing gradable (no file, two
+    candidates, an unreadable file); the student then gets a ``judge_error`` saying so.
+    ``normalized`` hashes the code with comments and layout set aside, to find identical ones.
+    """
+
+    student: str
+    display: str
+    path: Path | None = None
+    sha256: str = ""
+    normalized: str | None = None
+    issue: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Collected:
+    """The entries of a source, and the names found there that are no submission at all."""
+
+    entries: list[Entry]
+    skipped: list[str] = field(default_factory=list)
+
+
+def collect(
+    source: Path, entry_point: str, scratch: Path, exclude: Path | None = None
+) -> Collected:
+    """Every student in ``source`` with the file to grade, or the reason there is none.
+
+    Args:
+        source: a folder of files (student id: the file's stem), a folder of folders (id: the
+            folder's name; the file inside that defines ``entry_point``), or a .zip of either.
+        entry_point: the function the problem asks for, to pick a folder's file.
+        scratch: where a zip is unpacked; must outlive the grading.
+        exclude: a folder inside ``source`` that is not a student (the output folder).
+
+    Raises:
+        UsageError: the source is missing, or is neither a folder nor a readable zip.
+    """
+    shown = str(source)
+    if source.is_dir():
+        try:
+            return _collect_folder(source, shown, entry_point, {}, exclude)
+        except OSError as exc:
+            raise UsageError(f"{source}: cannot be read ({exc.strerror or exc})") from None
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder")
+    if source.suffix.lower() != ".zip":
+        raise UsageError(f"{source}: expected a folder of submissions or a .zip of one")
+    broken = _extract(source, scratch)
+    root = _unwrap(scratch, source.stem)
+    if root != scratch:
+        shown = f"{shown}/{root.name}"
+    return _collect_folder(root, shown, entry_point, broken)
+
+
+def normalized_hash(source: str) -> str | None:
+    """A hash of the code that ignores comments, blank lines and layout; None if there is none.
+
+    Parsable code is compared by its syntax tree (``ast.dump``), so reformatting or recommenting
+    a file does not make it different; code that does not parse falls back to its lines without
+    comments and trailing whitespace. Empty code has no hash: two empty notebooks are not a
+    finding.
+    """
+    try:
+        tree = ast.parse(source)
+        if not tree.body:
+            return None
+        text = "ast:" + ast.dump(tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        lines = [re.sub(r"#.*", "", line).rstrip() for line in source.splitlines()]
+        kept = [line for line in lines if line.strip()]
+        if not kept:
+            return None
+        text = "text:" + "\n".join(kept)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --- a folder's students -----------------------------------------------------------------------
+
+
+def _junk(name: str) -> bool:
+    return name.startswith(".") or name in _JUNK
+
+
+def _collect_folder(
+    root: Path,
+    shown: str,
+    entry_point: str,
+    broken: dict[Path, str],
+    exclude: Path | None = None,
+) -> Collected:
+    found, skipped = _students(root, exclude)
+    entries = []
+    for student, paths in sorted(found.items()):
+        display = f"{shown}/{paths[0].name}"
+        if len(paths) > 1:
+            names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
+            message = f"{shown}: {student} has several submissions ({names}); keep one"
+            entries.append(
+                Entry(student, f"{shown}/{student}", issue=("ambiguous_submission", message))
+            )
+            continue
+        try:
+            if paths[0].is_dir():
+                entries.append(_from_folder(student, paths[0], display, entry_point, broken))
+            else:
+                entries.append(_from_file(student, paths[0], display, broken))
+        except OSError as exc:  # a folder that cannot be listed: this student's, not the batch's
+            entries.append(_unreadable(student, display, exc, paths[0]))
+    return Collected(entries, skipped)
+
+
+def _students(root: Path, exclude: Path | None) -> tuple[dict[str, list[Path]], list[str]]:
+    """Each student id with what the folder holds under it, and the names that are no student."""
+    found: dict[str, list[Path]] = {}
+    skipped: list[str] = []
+    for child in sorted(root.iterdir()):
+        if _junk(child.name) or (exclude is not None and child.resolve() == exclude):
+            continue
+        if child.is_dir():
+            student = child.name
+        elif child.suffix in SUFFIXES:  # a dangling link too: reported, not skipped
+            student = child.stem
+        else:
+            skipped.append(child.name)
+            continue
+        found.setdefault(student, []).append(child)
+    return found, skipped
+
+
+def _unreadable(student: str, display: str, exc: Exception, path: Path) -> Entry:
+    reason = str(exc).replace(str(path), display)
+    return Entry(student, display, issue=("unreadable_submission", reason))
+
+
+def _from_file(student: str, path: Path, display: str, broken: dict[Path, str]) -> Entry:
+    if path in broken:
+        return Entry(student, display, issue=("unreadable_submission", broken[path]))
+    try:
+        submission = read_submission(path)
+        data = path.read_bytes()
+    except (SubmissionNotFound, OSError) as exc:
+        return _unreadable(student, display, exc, path)
+    return Entry(
+        student,
+        display,
+        path,
+        hashlib.sha256(data).hexdigest(),
+        normalized_hash(submission.source),
+    )
+
+
+def _from_folder(
+    student: str, folder: Path, display: str, entry_point: str, broken: dict[Path, str]
+) -> Entry:
+    """The folder's file that defines the entry point, else its only file; else an issue."""
+    candidates = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix in SUFFIXES
+        and not any(_junk(part) for part in p.relative_to(folder).parts)
+        and not p.is_dir()
+    )
+    shown = {p: f"{display}/{p.relative_to(folder).as_posix()}" for p in candidates}
+    if not candidates:
+        return Entry(student, display, issue=("no_submission", f"{display}: no .py or .ipynb file"))
+    if len(candidates) > MAX_FILES_PER_FOLDER:
+        return Entry(
+            student,
+            display,
+            issue=(
+                "ambiguous_submission",
+                f"{display}: {len(candidates)} .py/.ipynb files (more than "
+                f"{MAX_FILES_PER_FOLDER}); submit the one that defines {entry_point}",
+            ),
+        )
+    defining, unreadable = _defining(candidates, shown, entry_point, broken)
+    if len(defining) == 1:
+        return _from_file(student, defining[0], shown[defining[0]], broken)
+    listing = ", ".join(p.relative_to(folder).as_posix() for p in (defining or candidates))
+    if len(defining) > 1:
+        message = f"{display}: {len(defining)} files define {entry_point} ({listing}); keep one"
+        return Entry(student, display, issue=("ambiguous_submission", message))
+    if len(candidates) == 1:  # graded as it is: its report says what the file lacks
+        return _from_file(student, candidates[0], shown[candidates[0]], broken)
+    if unreadable:
+        return Entry(student, display, issue=("unreadable_submission", "; ".join(unreadable)))
+    message = f"{display}: none of its {len(candidates)} files defines {entry_point} ({listing})"
+    return Entry(student, display, issue=("ambiguous_submission", message))
+
+
+def _defining(
+    candidates: list[Path], shown: dict[Path, str], entry_point: str, broken: dict[Path, str]
+) -> tuple[list[Path], list[str]]:
+    """The candidates that define the entry point, and why each unreadable one is."""
+    defining: list[Path] = []
+    unreadable: list[str] = []
+    for path in candidates:
+        if path in broken:
+            unreadable.append(broken[path])
+            continue
+        try:
+            names = read_submission(path).defined_names()
+        except SubmissionNotFound as exc:
+            unreadable.append(str(exc).replace(str(path), shown[path]))
+            continue
+        if entry_point in names:
+            defining.append(path)
+    return defining, unreadable
+
+
+# --- a zip -------------------------------------------------------------------------------------
+
+
+def _member_parts(name: str) -> tuple[str, ...] | None:
+    """A zip member's path as safe parts, or None for one that would land outside the folder."""
+    posix = PurePosixPath(name.replace("\\", "/"))
+    parts = tuple(p for p in posix.parts if p not in ("", "."))
+    if posix.is_absolute() or not parts or ".." in parts or ":" in parts[0]:
+        return None
+    return parts
+
+
+def _extract(archive: Path, into: Path) -> dict[Path, str]:
+    """Unpack the .py and .ipynb files of a zip (and its folders); returns members that failed.
+
+    Nothing leaves ``into`` (absolute names, ``..`` and links are skipped) and each file is cut
+    at one byte past the judge's size limit, so a zip bomb costs at most that per file and the
+    oversized file is still reported as too large.
+    """
+    broken: dict[Path, str] = {}
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                parts = _member_parts(info.filename)
+                if parts is None:
+                    continue
+                target = into.joinpath(*parts)
+                try:
+                    _extract_member(zf, info, target)
+                except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+                    # One bad member (encrypted, corrupt, a name clash) is that student's issue.
+                    with contextlib.suppress(OSError):
+                        target.touch()
+                    broken[target] = f"{archive}/{'/'.join(parts)}: cannot be unpacked ({exc})"
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UsageError(f"{archive}: not a readable zip file ({exc})") from None
+    return broken
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
+    """One member to ``target``: a folder, or a .py/.ipynb file cut past the size limit."""
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if stat.S_ISLNK(info.external_attr >> 16) or target.suffix not in SUFFIXES:
+        return
+    with zf.open(info) as source, target.open("wb") as sink:
+        sink.write(source.read(MAX_SOURCE_BYTES + 1))
+
+
+def _unwrap(root: Path, stem: str) -> Path:
+    """The folder inside a zip that holds the students, when the zip wraps them in one.
+
+    ``zip -r class.zip class/`` puts everything under ``class/``: a single top folder is
+    unwrapped when it has the zip's name, or when it holds only folders (a folder of folders).
+    """
+    children = [c for c in root.iterdir() if not _junk(c.name)]
+    if len(children) != 1 or not children[0].is_dir():
+        return root
+    inner = children[0]
+    inside = [c for c in inner.iterdir() if not _junk(c.name)]
+    if inner.name == stem or (inside and all(c.is_dir() for c in inside)):
+        return inner
+    return root

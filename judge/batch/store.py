@@ -1,0 +1,362 @@
+"""The output folder: ``reports.jsonl`` (the truth) and the files derived from it.
+
+Each result is one ``Record``: the ``judge.report/1`` object plus a ``"batch"`` key with the
+facts a rerun needs to decide whether to reuse it. ``Store`` appends and fsyncs one line per
+result, so a finished result survives any crash; everything else in the folder (gradebook,
+feedback, summary) is rewritten from the records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..grading import GradeOptions
+from ..render import feedback as feedback_render
+from ..render import gradebook as gradebook_render
+from ..render import summary as summary_render
+from ..result import Report, Verdict
+
+GRADEBOOK = "gradebook.csv"
+REPORTS = "reports.jsonl"
+FEEDBACK = "feedback"
+SUMMARY = "summary.html"
+# Read once, at import (one thread): mkstemp makes owner-only files, and a gradebook is to share.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+# Options that change where things are, not what a grading finds: they never block a reuse.
+_NOT_IN_KEY = ("hide",)
+
+
+def options_key(options: GradeOptions) -> str:
+    """A short hash of the grading options: results made with other options are not reused."""
+    values = {k: v for k, v in dataclasses.asdict(options).items() if k not in _NOT_IN_KEY}
+    text = json.dumps(values, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def feedback_name(student: str) -> str:
+    """A file name for a student's feedback, safe on every file system.
+
+    Ids that are not already plain lower-case names get a hash of the id appended, so two ids
+    never share a file (``Alice`` and ``alice`` on a case-insensitive disk, ``a b`` and ``a_b``).
+    """
+    safe = re.sub(r"[^a-z0-9._-]+", "_", student.lower()).strip("._-")[:80]
+    reserved = safe.split(".")[0] in {"con", "prn", "aux", "nul", "com1", "lpt1"}
+    if safe != student or reserved or not safe:
+        digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        safe = f"{safe}-{digest}" if safe else digest
+    return f"{safe}.md"
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Record:
+    """One student's result as stored: the report (``judge.report/1``) and the batch's facts."""
+
+    student: str
+    report: dict[str, Any]
+    sha256: str
+    normalized: str | None
+    problem_version: str
+    judge_version: str
+    options: str
+    finished_at: str
+    duration_s: float
+
+    @property
+    def verdict(self) -> str:
+        return str(self.report.get("verdict", ""))
+
+    @property
+    def problem(self) -> str:
+        return str(self.report.get("problem", ""))
+
+    @property
+    def score(self) -> float:
+        return float(self.report.get("score") or 0.0)
+
+    @property
+    def codes(self) -> list[str]:
+        return [str(d.get("code")) for d in self.report.get("diagnostics") or []]
+
+    @property
+    def feedback(self) -> str:
+        return f"{FEEDBACK}/{feedback_name(self.student)}"
+
+    def to_json(self) -> str:
+        facts = {
+            "student": self.student,
+            "sha256": self.sha256,
+            "normalized_sha256": self.normalized,
+            "problem_version": self.problem_version,
+            "judge_version": self.judge_version,
+            "options": self.options,
+            "finished_at": self.finished_at,
+            "duration_s": round(self.duration_s, 4),
+            "feedback": self.feedback,
+        }
+        return json.dumps({**self.report, "batch": facts}, ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, line: str | bytes) -> Record | None:
+        """The record on a line, or None for a torn or foreign line."""
+        try:
+            data = json.loads(line)
+            facts = data.pop("batch")
+            Verdict(data["verdict"])
+            return cls(
+                student=str(facts["student"]),
+                report=data,
+                sha256=str(facts.get("sha256") or ""),
+                normalized=facts.get("normalized_sha256"),
+                problem_version=str(facts.get("problem_version") or ""),
+                judge_version=str(facts.get("judge_version") or ""),
+                options=str(facts.get("options") or ""),
+                finished_at=str(facts.get("finished_at") or ""),
+                duration_s=float(facts.get("duration_s") or 0.0),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def gradebook_row(self) -> dict[str, str]:
+        """The record's row of the gradebook, a text for each of ``render.gradebook.COLUMNS``."""
+        return {
+            "student": self.student,
+            "verdict": self.verdict,
+            "score": f"{self.score:g}",
+            "codes": " ".join(self.codes),
+            "duration_s": f"{self.duration_s:.2f}",
+            "sha256": self.sha256,
+            "submission": str(self.report.get("submission", "")),
+            "summary": str(self.report.get("summary", "")),
+            "feedback": self.feedback,
+            "finished_at": self.finished_at,
+            "problem": self.problem,
+            "problem_version": self.problem_version,
+            "judge_version": self.judge_version,
+        }
+
+    def summary_row(self) -> summary_render.Row:
+        pitfalls = [
+            str(d.get("code"))
+            for d in self.report.get("diagnostics") or []
+            if d.get("severity") in ("error", "warning")
+        ]
+        return summary_render.Row(
+            student=self.student,
+            verdict=self.verdict,
+            score=self.score,
+            duration_s=self.duration_s,
+            codes=tuple(dict.fromkeys(pitfalls)),
+            root_cause=pitfalls[0] if pitfalls else None,
+            summary=str(self.report.get("summary", "")),
+            feedback=self.feedback,
+        )
+
+
+def read_records(path: Path) -> tuple[list[Record], int]:
+    """The records of a ``reports.jsonl`` in file order, and how many lines were unreadable.
+
+    A run killed while writing leaves a torn last line: it is skipped (and so that student is
+    graded again), never fatal.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], 0
+    records, bad = [], 0
+    for raw in data.split(b"\n"):
+        if not raw.strip():
+            continue
+        record = Record.from_json(raw)
+        if record is None:
+            bad += 1
+        else:
+            records.append(record)
+    return records, bad
+
+
+def latest(records: Iterable[Record]) -> dict[str, Record]:
+    """One record per student: the newest (ties: the later one)."""
+    kept: dict[str, Record] = {}
+    for record in records:
+        old = kept.get(record.student)
+        if old is None or record.finished_at >= old.finished_at:
+            kept[record.student] = record
+    return kept
+
+
+def identical_groups(records: Iterable[Record]) -> list[list[str]]:
+    """Students whose code is the same once normalised, in groups of two or more."""
+    by_hash: dict[str, list[str]] = {}
+    for record in records:
+        if record.normalized:
+            by_hash.setdefault(record.normalized, []).append(record.student)
+    groups = [sorted(g) for g in by_hash.values() if len(g) > 1]
+    return sorted(groups, key=lambda g: (-len(g), g))
+
+
+def common_notes(records: Sequence[Record], ignored_lines: int) -> list[str]:
+    """Lines for the instructor about any set of records: codes, look-alikes, judge errors."""
+    lines = []
+    codes = summary_render.code_counts([r.summary_row() for r in records])[:8]
+    if codes:
+        lines.append("students per code: " + ", ".join(f"{c} {n}" for c, n, _ in codes))
+    lines += [f"identical submissions: {', '.join(group)}" for group in identical_groups(records)]
+    errors = [r.student for r in records if r.verdict == str(Verdict.JUDGE_ERROR)]
+    if errors:
+        lines.append(f"judge_error (needs a look, retried on a rerun): {', '.join(errors)}")
+    if ignored_lines:
+        lines.append(
+            f"ignored {ignored_lines} unreadable line(s) of {REPORTS} (a write cut short); "
+            "those students are graded again"
+        )
+    return lines
+
+
+# --- the derived files -------------------------------------------------------------------------
+
+
+def gradebook_text(records: Iterable[Record]) -> str:
+    return gradebook_render.render(record.gradebook_row() for record in records)
+
+
+def feedback_text(record: Record) -> str:
+    """The learner's feedback: the text report in a fenced block under a short heading."""
+    return feedback_render.render(Report.from_dict(record.report), record.student)
+
+
+def summary_html(records: Sequence[Record], title: str | None = None) -> str:
+    """The summary page of the records, with the versions they were graded with.
+
+    Not in ``render.summary``: the facts and the groups are read from batch records, which that
+    renderer does not know.
+    """
+    problems = sorted({r.problem for r in records})
+    facts = [
+        ("problem", ", ".join(problems) or "-"),
+        ("problem version", ", ".join(sorted({r.problem_version for r in records})) or "-"),
+        ("judge", ", ".join(sorted({r.judge_version for r in records})) or "-"),
+        ("written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    return summary_render.render(
+        [r.summary_row() for r in sorted(records, key=lambda r: r.student)],
+        title=title or f"judge batch: {', '.join(problems) or 'no results'}",
+        groups=identical_groups(records),
+        facts=facts,
+    )
+
+
+def write_outputs(out: Path, records: Sequence[Record]) -> None:
+    """Everything from the records: reports.jsonl compacted, gradebook, feedback, summary."""
+    (out / FEEDBACK).mkdir(parents=True, exist_ok=True)
+    ordered = sorted(records, key=lambda r: r.student)
+    _write_atomic(out / REPORTS, _jsonl(ordered))
+    _write_atomic(out / GRADEBOOK, gradebook_text(ordered))
+    for record in ordered:
+        _write_atomic(out / record.feedback, feedback_text(record), sync=False)
+    _write_atomic(out / SUMMARY, summary_html(ordered), sync=False)
+
+
+def _jsonl(records: Iterable[Record]) -> str:
+    return "".join(r.to_json() + "\n" for r in records)
+
+
+# --- writing safely ----------------------------------------------------------------------------
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, text: str, sync: bool = True) -> None:
+    """Replace ``path`` with ``text`` so that a reader (or a crash) sees the old or the new.
+
+    ``sync=False`` for files derived from ``reports.jsonl`` and rewritten on every run anyway
+    (feedback, the summary): an fsync each costs seconds over a class on a network disk.
+    """
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            if sync:
+                os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    if sync:
+        _fsync_folder(path.parent)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
+class Store:
+    """The output folder while a run writes to it. Only the main thread calls it.
+
+    Opening compacts ``reports.jsonl`` (drops torn lines and older duplicates); ``add`` appends
+    one line and fsyncs before touching anything else, so the line is the commit point.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        try:
+            (out / FEEDBACK).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot create ({exc.strerror or exc})") from None
+        path = out / REPORTS
+        try:
+            found, self.ignored_lines = read_records(path)
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        self.records = latest(found)
+        # A last line cut just before its newline parses, but the next append would join it.
+        unterminated = path.is_file() and path.stat().st_size > 0 and not _ends_with_newline(path)
+        if self.ignored_lines or unterminated or len(self.records) != len(found):
+            _write_atomic(path, _jsonl(sorted(self.records.values(), key=lambda r: r.student)))
+        created = not path.exists()
+        self._handle = path.open("a", encoding="utf-8")
+        if created:  # the new file's name must reach the disk too, not only its lines
+            _fsync_folder(out)
+
+    def add(self, record: Record) -> None:
+        self._handle.write(record.to_json() + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self.records[record.student] = record
+        _write_atomic(self.out / record.feedback, feedback_text(record), sync=False)
+        _write_atomic(self.out / GRADEBOOK, gradebook_text(self.records.values()))
+
+    def close(self) -> None:
+        self._handle.close()
+        write_outputs(self.out, list(self.records.values()))

@@ -1,0 +1,67 @@
+"""Naming a known mistake: the problem's fingerprints (known-wrong variants of the reference)
+run on the failing case, and the one whose output equals the learner's names the mistake."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import wording
+from ..compare import compare
+from ..errors import WorkerError
+from ..result import Diagnostic, Severity
+from ..runtime.wire import decode_array
+from ..sandbox import WorkerDied, WorkerTimeout
+from . import memo
+from .evaluate import Evaluator, wire_value
+from .outcome import Outcome
+
+
+def identify(evaluator: Evaluator, shown: Outcome, first: Outcome) -> Diagnostic | None:
+    """Name the known mistake whose output equals the learner's, on the failing cases."""
+    if shown.failure != "mismatch" or not isinstance(shown.got, np.ndarray):
+        return None
+    problem = evaluator.problem
+    # Matching on the shrunk case and on the first failing one guards against a tiny case
+    # that two variants happen to agree on.
+    checked = [shown] + [first] * (first.case != shown.case and isinstance(first.got, np.ndarray))
+    for number, fingerprint in enumerate(problem.fingerprints):
+        if all(_matches(evaluator, f"fingerprint_{number}", o) for o in checked):
+            evidence = {"case": shown.case.describe(problem), "matched": "output"}
+            named = Diagnostic(
+                fingerprint.code, Severity.ERROR, fingerprint.message, fingerprint.hint, evidence
+            )
+            return wording.hinted(problem, named)
+    return None
+
+
+def _variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.ndarray | None:
+    """The variant's output on the outcome's case, from ``memo`` or its worker."""
+    rid, key = evaluator.pair.rid, outcome.case.key
+    if memo.has_variant(rid, slot, key):
+        return memo.variant(rid, slot, key)
+    args = [wire_value(v) for v in outcome.case.args(evaluator.problem)]
+    reference = evaluator.pair.ensure_reference()
+    reference.send({"op": "call", "slot": slot, "args": args})
+    try:
+        reply = reference.receive(max(evaluator.limits.call_s * 3, 60.0))
+    except (WorkerTimeout, WorkerDied) as exc:
+        raise WorkerError(f"the fingerprint {slot} failed: {exc}") from None
+    ok = reply.get("ok") and reply.get("kind") == "array"
+    variant = decode_array(reply["array"]) if ok else None
+    memo.remember_variant(rid, slot, key, variant)
+    evaluator.computed = True
+    return variant
+
+
+def _matches(evaluator: Evaluator, slot: str, outcome: Outcome) -> bool:
+    rid, key = evaluator.pair.rid, outcome.case.key
+    if not memo.has_variant(rid, slot, key) and time.monotonic() > evaluator.budget.deadline - 1.0:
+        return False
+    variant = _variant_output(evaluator, slot, outcome)
+    if variant is None:
+        return False
+    assert isinstance(outcome.got, np.ndarray) and outcome.expected is not None
+    tol = evaluator.tolerance(str(outcome.expected.dtype))
+    return variant.shape == outcome.got.shape and compare(variant, outcome.got, tol) is None

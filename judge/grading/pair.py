@@ -1,0 +1,176 @@
+"""The two workers of a grading: the learner's (limited, guarded, sandboxed) and the
+reference's (trusted; it also holds the problem's fingerprints, one slot each).
+
+The reference's worker starts only when a case or a fingerprint is not known yet
+(``memo``); when it is needed from the start, it starts beside the learner's so that their JAX
+start-ups overlap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import cache
+from ..constants import STARTUP_TIMEOUT_S
+from ..errors import BackendUnavailable, SandboxUnavailable, WorkerError
+from ..limits import Limits
+from ..problem import Problem
+from ..sandbox import Sandbox, Worker, WorkerDied, WorkerTimeout, probe_backends
+from ..submission import Submission
+from . import memo
+from .options import GradeOptions
+
+
+class WorkerPair:
+    """Starts, loads, restarts and closes the two workers; talks to the reference's."""
+
+    def __init__(
+        self,
+        submission: Submission,
+        problem: Problem,
+        options: GradeOptions,
+        limits: Limits,
+        sandbox: Sandbox,
+        hidden: list[str],
+        rid: memo.ReferenceId,
+    ) -> None:
+        self.submission = submission
+        self.problem = problem
+        self.options = options
+        self.limits = limits
+        self.sandbox = sandbox
+        self.hidden = hidden
+        self.rid = rid
+        self.learner: Worker | None = None
+        self.reference: Worker | None = None
+        self.reference_ready = False
+        self.earlier_output: list[dict[str, Any]] = []  # of learner workers restarted
+
+    def worker(self, role: str) -> Worker:
+        """A worker for ``role``. Only the learner's is limited, guarded and sandboxed: the
+        reference is trusted, and must see its own file."""
+        learner = role == "learner"
+        return Worker(
+            role=role,
+            backend=self.options.backend,
+            precision=self.problem.precision,
+            memory_mb=self.limits.memory_mb,
+            output_limit=self.limits.output_kb * 1024,
+            python=self.options.python,
+            observe=True,
+            cpu_s=self.limits.cpu_s if learner else None,
+            processes=self.limits.processes if learner else None,
+            sandbox=self.sandbox if learner else "none",
+            hide=self.hidden if learner else (),
+            guard=learner,
+            compile_cache=cache.xla_dir(),
+        )
+
+    def hello(self, worker: Worker) -> dict[str, Any]:
+        """The worker's first message; a backend it cannot start is the caller's usage error."""
+        try:
+            hello = worker.receive(STARTUP_TIMEOUT_S)
+        except (WorkerTimeout, WorkerDied) as exc:
+            detail = worker.output()["stderr"].strip().splitlines()[-1:]
+            raise WorkerError(
+                f"the {worker.role} worker did not start: {exc} {' '.join(detail)}".strip()
+            ) from None
+        if not hello.get("ok"):
+            if hello.get("error") == "backend_unavailable":
+                raise BackendUnavailable(
+                    self.options.backend,
+                    probe_backends(self.options.python),
+                    str(hello.get("message", ""))[:200],
+                )
+            if hello.get("error") == "sandbox_failed":
+                raise SandboxUnavailable(
+                    f"--sandbox {self.sandbox.name}: the worker could not confine itself: "
+                    f"{str(hello.get('message', ''))[:300]}"
+                )
+            raise WorkerError(f"the {worker.role} worker failed to start: {hello}")
+        return hello
+
+    def start_reference(self) -> None:
+        self.reference = self.worker("reference")
+        self.reference.start()
+
+    def ensure_reference(self) -> Worker:
+        """The reference's worker, started, with the reference and the fingerprints loaded."""
+        if self.reference is not None and self.reference_ready:
+            return self.reference
+        if self.reference is None:
+            self.start_reference()
+        assert self.reference is not None
+        self.hello(self.reference)
+        reply = self.reference.request(
+            self._load_request(self.problem.reference), STARTUP_TIMEOUT_S
+        )
+        if not reply.get("ok"):
+            raise WorkerError(
+                f"the reference {self.problem.reference} failed to load: "
+                f"{reply.get('code')}: {reply.get('message')}"
+            )
+        observed = reply.get("observations")
+        memo.remember_load(self.rid, observed if isinstance(observed, list) else [])
+        self._load_fingerprints(self.reference)
+        self.reference_ready = True
+        return self.reference
+
+    def _load_request(self, path: Path | str, slot: str | None = None) -> dict[str, Any]:
+        request: dict[str, Any] = {"op": "load"}
+        if slot is not None:
+            request["slot"] = slot
+        request.update(
+            {
+                "path": str(path),
+                "entry": self.problem.entry_point,
+                "parameters": list(self.problem.parameters),
+            }
+        )
+        return request
+
+    def _load_fingerprints(self, reference: Worker) -> None:
+        """Known-wrong variants go into the reference's worker, one slot each."""
+        for number, fingerprint in enumerate(self.problem.fingerprints):
+            reference.send(self._load_request(fingerprint.file, f"fingerprint_{number}"))
+        for fingerprint in self.problem.fingerprints:
+            reply = reference.receive(STARTUP_TIMEOUT_S)
+            if not reply.get("ok"):
+                raise WorkerError(
+                    f"the fingerprint {fingerprint.file} failed to load: "
+                    f"{reply.get('code')}: {reply.get('message')}"
+                )
+
+    def send_load(self) -> None:
+        """Write the learner's file into its worker's folder and ask the worker to load it."""
+        assert self.learner is not None
+        path = Path(self.learner.directory) / self.submission.module_filename
+        path.write_text(self.submission.source, encoding="utf-8")
+        self.learner.send(self._load_request(path))
+
+    def restart_learner(self) -> None:
+        """A candidate killed the learner's worker: start a fresh one to keep shrinking."""
+        assert self.learner is not None
+        self.learner.close()
+        self.earlier_output.append(self.learner.output())
+        self.learner = self.worker("learner")
+        self.learner.start()
+        self.hello(self.learner)
+        self.send_load()
+        self.learner.receive(STARTUP_TIMEOUT_S)
+
+    def learner_output(self) -> dict[str, Any]:
+        """What the learner's code printed, across every worker it ran in."""
+        parts = [*self.earlier_output, *([self.learner.output()] if self.learner else [])]
+        return {
+            "stdout": "".join(p["stdout"] for p in parts),
+            "stderr": "".join(p["stderr"] for p in parts),
+            "truncated": any(p["truncated"] for p in parts),
+            "bytes": {s: sum(p["bytes"][s] for p in parts) for s in ("stdout", "stderr")},
+        }
+
+    def close(self) -> None:
+        for worker in (self.reference, self.learner):
+            if worker is not None:
+                worker.close()

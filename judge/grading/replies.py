@@ -1,0 +1,49 @@
+"""Replies from the learner's worker, reduced to the fields the judge reads, each of its type.
+
+The learner's process wrote them and may have forged them: a string where a number belongs must
+not crash the judge, and nothing unexpected may reach a diagnostic. Arrays are checked when
+decoded, observations by ``structure.Observations``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_TEXT_FIELDS = {"kind": 40, "type": 200, "repr": 400, "message": 8000, "code": 60}
+
+
+def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
+    """A learner worker's reply with every field the judge reads of the type it expects."""
+    clean: dict[str, Any] = {"ok": reply.get("ok") is True}
+    for name, limit in _TEXT_FIELDS.items():
+        if name in reply:
+            clean[name] = str(reply[name])[:limit]
+    for name in ("elapsed_s", "load_s"):
+        value = reply.get(name)
+        number = (
+            float(value) if isinstance(value, int | float) and type(value) is not bool else -1.0
+        )
+        clean[name] = number if np.isfinite(number) and number >= 0 else 0.0
+    line = reply.get("line")
+    clean["line"] = line if type(line) is int else None
+    trace = reply.get("traceback")
+    clean["traceback"] = [str(t)[:500] for t in trace[:50]] if isinstance(trace, list) else []
+    if isinstance(reply.get("library_frames"), int):
+        clean["library_frames"] = reply["library_frames"]
+    if isinstance(reply.get("array"), dict):
+        clean["array"] = reply["array"]
+    if isinstance(reply.get("observations"), list):
+        clean["observations"] = reply["observations"]
+    evidence = reply.get("evidence")
+    if isinstance(evidence, dict):
+        clean["evidence"] = evidence
+    warnings = reply.get("warnings")
+    if isinstance(warnings, list):
+        clean["warnings"] = [
+            {k: str(w.get(k))[:300] for k in ("code", "signature", "expected")}
+            for w in warnings[:10]
+            if isinstance(w, dict)
+        ]
+    return clean

@@ -1,0 +1,270 @@
+"""One grading, start to end: start the workers, load the file, run the plan, decide.
+
+Verdict rules: the first failing case in plan order decides the verdict. A wrong answer or an
+exception lets the other cases run (for the score) and is then shrunk to a smaller failing case;
+a timeout, a dead process or the memory limit stops grading. ``accepted`` needs every case to
+pass, every required rubric item to pass, and at least ``cases.min_informative`` cases to be
+informative (an all-zero answer must fail them). The reference failing is the judge's fault:
+``judge_error``, never the learner's.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import diagnose
+from ..cases import Case
+from ..errors import WorkerError
+from ..problem import Problem
+from ..result import Diagnostic, Report, Verdict
+from ..sandbox import WorkerDied, WorkerTimeout, resolve_sandbox
+from ..submission import Submission
+from . import fingerprints, memo, report, rubric
+from .evaluate import Evaluator
+from .options import GradeOptions
+from .outcome import FATAL_FAILURES, Budget, Outcome
+from .pair import WorkerPair
+from .replies import clean_reply
+
+_VERDICTS = {
+    "mismatch": Verdict.WRONG_ANSWER,
+    "exception": Verdict.RUNTIME_ERROR,
+    "timeout": Verdict.TIME_LIMIT_EXCEEDED,
+    "died": Verdict.RUNTIME_ERROR,
+    "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
+    "too_large": Verdict.WRONG_ANSWER,
+}
+
+
+class Grading:
+    """State of one grading run; ``run`` returns the Report."""
+
+    def __init__(
+        self, submission: Submission, problem: Problem, options: GradeOptions, hidden: list[str]
+    ) -> None:
+        self.submission = submission
+        self.problem = problem
+        self.options = options
+        self.limits = options.limits_for(problem)
+        self.sandbox = resolve_sandbox(options.sandbox)
+        self.budget = Budget(self.limits.submission_s)
+        rid = memo.reference_id(problem, options.backend)
+        memo.read_from_disk(rid, options.python)
+        self.pair = WorkerPair(submission, problem, options, self.limits, self.sandbox, hidden, rid)
+        self.evaluator = Evaluator(self.pair, problem, self.limits, options.backend, self.budget)
+        self.diagnostics: list[Diagnostic] = []
+        self.environment: dict[str, Any] = {}
+        self.rubric: list[dict[str, Any]] = []
+
+    @property
+    def timing(self) -> dict[str, float]:
+        return self.budget.timing
+
+    def run(self) -> Report:
+        started = time.perf_counter()
+        plan = memo.plan(self.problem, self.options.seed)
+        self.timing["plan_s"] = time.perf_counter() - started
+        pair = self.pair
+        pair.learner = pair.worker("learner")
+        cold = not memo.complete(pair.rid, plan)
+        try:
+            if cold:  # start it now, so that its start-up overlaps the learner's
+                pair.start_reference()
+            pair.learner.start()
+            started = time.perf_counter()
+            hello = pair.hello(pair.learner)
+            self.environment = report.environment(
+                hello, self.options, self.problem, self.limits, self.sandbox, pair.learner
+            )
+            if cold:
+                pair.ensure_reference()
+            self.timing["startup_s"] = time.perf_counter() - started
+            self.evaluator.reference_seen.add(memo.loaded(pair.rid) or [])
+            pair.send_load()
+            started = time.perf_counter()
+            verdict, load_diag = self._receive_learner_load()
+            self.timing["load_s"] = time.perf_counter() - started
+            if verdict is not None:
+                assert load_diag is not None
+                return self._report(verdict, [load_diag], plan, [], None, 0)
+            return self._run_plan(plan)
+        finally:
+            pair.close()
+            if self.evaluator.computed:
+                memo.write_to_disk(pair.rid, self.options.python)
+
+    # --- loading the learner's file ---
+
+    def _receive_learner_load(self) -> tuple[Verdict | None, Diagnostic | None]:
+        learner = self.pair.learner
+        assert learner is not None
+        name = Path(self.submission.display).name
+        try:
+            reply = clean_reply(learner.receive(min(self.limits.call_s, self.budget.remaining())))
+        except WorkerTimeout:
+            learner.kill()
+            return Verdict.TIME_LIMIT_EXCEEDED, diagnose.timeout(
+                self.problem, None, None, self.limits.call_s, "call"
+            )
+        except WorkerDied as exc:
+            return self._died_loading(exc, name)
+        if reply.get("ok"):
+            self.evaluator.learner_seen.add(reply.get("observations"))
+            for warning in reply.get("warnings") or []:
+                if isinstance(warning, dict):
+                    self.diagnostics.append(diagnose.signature_warning(self.problem, warning))
+            return None, None
+        if reply.get("code") == "memory":
+            return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
+                self.problem, None, None, self.limits.memory_mb
+            )
+        found = diagnose.translate(self.problem, diagnose.load_failure(self.problem, name, reply))
+        return Verdict.COMPILE_ERROR, self._locate(found)
+
+    def _died_loading(self, exc: WorkerDied, name: str) -> tuple[Verdict, Diagnostic]:
+        failure, _ = self.evaluator.death(exc)
+        if failure == "timeout":
+            return Verdict.TIME_LIMIT_EXCEEDED, diagnose.timeout(
+                self.problem, None, None, self.limits.cpu_s, "cpu"
+            )
+        if failure == "memory":
+            return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
+                self.problem, None, None, self.limits.memory_mb
+            )
+        return Verdict.COMPILE_ERROR, diagnose.process_died(
+            self.problem, None, None, exc.returncode, f"while loading {name}"
+        )
+
+    def _locate(self, diagnostic: Diagnostic) -> Diagnostic:
+        line = diagnostic.evidence.get("line")
+        where = self.submission.cell_of_line(line if isinstance(line, int) else None)
+        return diagnose.locate_in_notebook(diagnostic, where)
+
+    # --- the plan ---
+
+    def _run_cases(self, plan: list[Case]) -> list[Outcome]:
+        """Evaluate the plan in order; stop after a fatal failure or at the deadline."""
+        results: list[Outcome] = []
+        for case in plan:
+            if self.budget.remaining() <= 0:
+                limit = {"limit_s": self.limits.submission_s, "which": "submission"}
+                results.append(Outcome(case, failure="timeout", reply=limit))
+                break
+            outcome = self.evaluator.evaluate(case)
+            results.append(outcome)
+            if outcome.failure in FATAL_FAILURES:
+                break
+        return results
+
+    def _structure(self, results: list[Outcome], planned: int) -> list[Diagnostic]:
+        """Score the rubric (into ``self.rubric``); the structural and dtype diagnostics."""
+        evaluator = self.evaluator
+        self.rubric, findings, observed = rubric.score(
+            self.problem, results, planned, evaluator.learner_seen, evaluator.reference_seen
+        )
+        if not all(o.passed for o in results):
+            values = rubric.initial_values(
+                self.problem, observed, evaluator.tolerance(self.problem.output_dtype)
+            )
+            if values is not None:
+                findings.append(values)
+        return findings + rubric.output_dtype(self.problem, results)
+
+    def _run_plan(self, plan: list[Case]) -> Report:
+        results = self._run_cases(plan)
+        first = next((o for o in results if not o.passed), None)
+        findings = self._structure(results, len(plan))
+        if first is None:
+            return self._all_passed(plan, results, findings)
+        index = plan.index(first.case)
+        shown, steps = first, 0
+        if self.options.shrink and first.failure in ("mismatch", "exception"):
+            # Start from the smallest case that failed the same way: fewer steps to take.
+            same = [o for o in results if o.signature == first.signature]
+            start = min(same, key=lambda o: (o.case.size(self.problem), plan.index(o.case)))
+            shown, steps = self.evaluator.shrink(start, self.options.shrink_s)
+        verdict = _VERDICTS[str(first.failure)]
+        explained = [self._explain(shown, index if shown.case == first.case else None)]
+        observed_cause = any(diagnose.is_structural(d) for d in findings)
+        if verdict is not Verdict.WRONG_ANSWER:
+            # A crash, a timeout or the memory limit stopped the code before it built what the
+            # structure checks look at: they still score the rubric, but only the failure is
+            # shown.
+            findings = []
+        # Fingerprints explain values when the structure looks right. When the recorded
+        # structure already names a cause, it wins: B identically initialised layers compute
+        # what one shared layer does, and only the structure can tell them apart.
+        named = None if observed_cause else fingerprints.identify(self.evaluator, shown, first)
+        if named is not None:
+            explained.insert(0, named)
+        return self._report(
+            verdict, diagnose.rank(explained + findings), plan, results, (shown, index), steps
+        )
+
+    def _all_passed(
+        self, plan: list[Case], results: list[Outcome], findings: list[Diagnostic]
+    ) -> Report:
+        informative = sum(o.informative for o in results)
+        if informative < self.problem.cases.min_informative:
+            raise WorkerError(
+                f"{self.problem.name}: only {informative} of {len(results)} cases could "
+                f"tell a wrong answer from a right one; the problem needs at least "
+                f"{self.problem.cases.min_informative}. Widen its input ranges."
+            )
+        failed = [r for r in self.rubric if r["required"] and not r["passed"]]
+        verdict = Verdict.WRONG_ANSWER if failed else Verdict.ACCEPTED
+        return self._report(verdict, diagnose.rank(findings), plan, results, None, 0)
+
+    def _explain(self, outcome: Outcome, index: int | None) -> Diagnostic:
+        problem, case, reply = self.problem, outcome.case, outcome.reply
+        if outcome.failure == "mismatch":
+            assert outcome.mismatch is not None
+            return diagnose.mismatch(problem, case, index, outcome.mismatch)
+        if outcome.failure == "exception":
+            found = diagnose.translate(problem, diagnose.exception(problem, case, index, reply))
+            return self._locate(found)
+        if outcome.failure == "timeout":
+            limit, which = float(reply.get("limit_s", 0)), str(reply.get("which", "call"))
+            return diagnose.timeout(problem, case, index, limit, which)
+        if outcome.failure == "memory":
+            return diagnose.memory_limit(problem, case, index, self.limits.memory_mb)
+        if outcome.failure == "too_large":
+            return diagnose.output_too_large(problem, case, index, str(reply.get("message")))
+        return diagnose.process_died(problem, case, index, reply.get("returncode"), "on")
+
+    def _report(
+        self,
+        verdict: Verdict,
+        diagnostics: list[Diagnostic],
+        plan: list[Case],
+        results: list[Outcome],
+        failing: tuple[Outcome, int] | None,
+        steps: int,
+    ) -> Report:
+        all_diagnostics = diagnostics + self.diagnostics
+        report.claim_output_codes(self.rubric, all_diagnostics)
+        return Report(
+            problem=self.problem.name,
+            submission=self.submission.display,
+            verdict=verdict,
+            score=report.score(verdict, self.rubric, results, len(plan)),
+            summary=report.summary(verdict, self.problem, plan, results, failing, all_diagnostics),
+            cases={
+                "run": len(results),
+                "passed": sum(o.passed for o in results),
+                "seed": self.options.seed,
+                "planned": len(plan),
+                "informative": sum(o.informative for o in results),
+            },
+            failing_case=(
+                report.failing_case(self.problem, failing[0], failing[1], steps)
+                if failing is not None
+                else None
+            ),
+            diagnostics=all_diagnostics,
+            rubric=list(self.rubric),
+            environment=self.environment,
+            timing=dict(self.timing),
+        )

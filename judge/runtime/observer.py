@@ -1,0 +1,189 @@
+"""How loaded code uses Flax and JAX, recorded for diagnostics only; never changes results.
+
+Adding a structural pitfall that needs a new fact starts here (what to record) and ends in
+``judge/structure.py`` (how to compare it with the reference's record).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import reprlib
+import sys
+from typing import Any
+
+import numpy as np
+
+from .wire import encode_array
+
+_short_repr = reprlib.Repr()
+_short_repr.maxstring = 120
+_short_repr.maxother = 120
+_short_repr.maxlist = 8
+
+
+def safe_repr(value: Any) -> str:
+    """A short repr that survives a learner's ``__repr__`` raising anything."""
+    try:
+        return _short_repr.repr(value)
+    except BaseException:
+        return f"<{type(value).__name__} object>"
+
+
+def type_name(value: Any) -> str:
+    """``jax.Array``, ``list``, ``numpy.ndarray``: the type as a learner would write it."""
+    kind = type(value)
+    module = kind.__module__ or ""
+    if module.startswith(("jax", "jaxlib")) and hasattr(value, "addressable_shards"):
+        return "jax.Array"
+    return kind.__name__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+# Flax's lifted transforms whose arguments are recorded: they decide how variables are shared.
+LIFTED_TRANSFORMS = ("vmap", "scan", "jit", "remat", "map_variables")
+MAX_OBSERVED_VALUES = 4096
+MAX_EVENTS_PER_MESSAGE = 200
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """An argument as plain JSON: mappings, sequences and scalars kept, classes by name."""
+    if depth > 6:
+        return safe_repr(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        module = getattr(value, "__module__", "") or ""
+        return {"__class__": f"{module}.{value.__qualname__}".lstrip(".")}
+    if hasattr(value, "items"):
+        try:
+            return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+        except Exception:
+            return safe_repr(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v, depth + 1) for v in value]
+    return safe_repr(value)
+
+
+class Observer:
+    """Records the arguments of every call to a Flax lifted transform (``nn.vmap`` and
+    friends), whatever the import style, since the module attributes are wrapped before any
+    submission is imported; the variables each outermost ``Module.init`` returns (paths, shapes,
+    dtypes, and values when concrete: under ``jax.jit`` they are tracers); and calls of
+    ``jax.vmap`` made from the submission's own file (Flax calls it internally too).
+    """
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.filename = ""
+        self._in_init = False
+
+    def take(self) -> list[dict[str, Any]]:
+        events, self.events = self.events, []
+        return events
+
+    def record(self, event: dict[str, Any]) -> None:
+        if len(self.events) < MAX_EVENTS_PER_MESSAGE:
+            self.events.append(event)
+
+    def install(self) -> None:
+        """Wrap Flax's lifted transforms, ``Module.init`` and ``jax.vmap``."""
+        import flax.linen as nn
+        from flax.linen import transforms
+
+        for name in LIFTED_TRANSFORMS:
+            original = getattr(transforms, name, None)
+            if original is None:
+                continue
+            lifted = self._wrap_lifted(name, original)
+            setattr(transforms, name, lifted)
+            if getattr(nn, name, None) is original:
+                setattr(nn, name, lifted)
+        nn.Module.init = self._wrap_init(nn.Module.init)  # type: ignore[method-assign]
+        self._wrap_jax_vmap()
+
+    def _wrap_lifted(self, name: str, original: Any) -> Any:
+        try:
+            signature: inspect.Signature | None = inspect.signature(original)
+        except (TypeError, ValueError):
+            signature = None
+
+        def lifted(*args: Any, **kwargs: Any) -> Any:
+            try:
+                if signature is not None:
+                    bound = signature.bind(*args, **kwargs)
+                    bound.apply_defaults()
+                    arguments = dict(bound.arguments)
+                else:
+                    arguments = {"args": list(args), **kwargs}
+                self.record(
+                    {
+                        "kind": "lifted",
+                        "api": f"flax.linen.{name}",
+                        "arguments": _jsonable(arguments),
+                    }
+                )
+            except Exception:
+                pass  # arguments Flax itself will reject: let Flax say so
+            return original(*args, **kwargs)
+
+        return functools.update_wrapper(lifted, original)
+
+    def _wrap_init(self, original_init: Any) -> Any:
+        import jax
+
+        def init(module: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._in_init:
+                return original_init(module, *args, **kwargs)
+            self._in_init = True
+            try:
+                variables = original_init(module, *args, **kwargs)
+            finally:
+                self._in_init = False
+            try:
+                self.record(
+                    {
+                        "kind": "init",
+                        "module": type(module).__name__,
+                        "variables": _variables(jax, variables),
+                    }
+                )
+            except Exception:
+                pass
+            return variables
+
+        return functools.update_wrapper(init, original_init)
+
+    def _wrap_jax_vmap(self) -> None:
+        import jax
+
+        original_vmap = jax.vmap
+
+        def vmap(*args: Any, **kwargs: Any) -> Any:
+            try:
+                caller = sys._getframe(1).f_code.co_filename
+                if caller == self.filename:
+                    self.record({"kind": "jax_vmap", "arguments": _jsonable(kwargs)})
+            except Exception:
+                pass
+            return original_vmap(*args, **kwargs)
+
+        functools.update_wrapper(vmap, original_vmap)
+        jax.vmap = vmap
+
+
+def _variables(jax: Any, tree: Any) -> list[dict[str, Any]]:
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    out = []
+    for path, leaf in leaves:
+        keys = [str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k)))) for k in path]
+        entry: dict[str, Any] = {
+            "path": "/".join(keys),
+            "shape": list(getattr(leaf, "shape", ())),
+            "dtype": str(getattr(leaf, "dtype", type(leaf).__name__)),
+        }
+        concrete = not isinstance(leaf, jax.core.Tracer)
+        entry["concrete"] = concrete
+        if concrete and int(np.prod(entry["shape"] or [1])) <= MAX_OBSERVED_VALUES:
+            entry["value"] = encode_array(np.asarray(leaf))
+        out.append(entry)
+    return out

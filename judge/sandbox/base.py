@@ -1,0 +1,104 @@
+"""The sandbox interface: how a worker's command line is wrapped, and what that enforces.
+
+A sandbox is chosen by name (``--sandbox``); ``judge.sandbox`` keeps the registry. Adding one
+is one module with a ``Sandbox`` subclass plus its line in the registry.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import site
+import sys
+import sysconfig
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import judge.runtime
+
+RUNTIME_DIR = Path(judge.runtime.__file__).resolve().parent
+
+# Imports the runtime folder as the top-level package ``judge_runtime`` (whatever folder it is
+# mounted at) and runs its entry point; argv: RUNTIME_DIR REQ RESP CONFIG.
+BOOTSTRAP = (
+    "import importlib.util as u,sys\n"
+    "d=sys.argv.pop(1)\n"
+    "s=u.spec_from_file_location('judge_runtime',d+'/__init__.py',submodule_search_locations=[d])\n"
+    "m=u.module_from_spec(s);sys.modules['judge_runtime']=m;s.loader.exec_module(m)\n"
+    "from judge_runtime.main import main\n"
+    "sys.exit(main(sys.argv))\n"
+)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What a worker needs, before any sandbox wraps it."""
+
+    python: str
+    workdir: str
+    backend: str
+    fds: tuple[int, int]  # the request pipe's read end, the reply pipe's write end
+    config: dict[str, Any]  # the WorkerConfig, before the sandbox adds to it
+    hide: Sequence[str] = ()  # folders the learner must not see
+    read_only: Sequence[str] = field(default_factory=tuple)  # extra folders it may read
+
+
+class Sandbox(ABC):
+    """One way of running a worker. Instances hold no state: one serves every worker."""
+
+    name: str  # the --sandbox value
+    label: str  # the report's environment.sandbox
+
+    @classmethod
+    @abstractmethod
+    def problem(cls) -> str | None:
+        """Why this sandbox cannot be used on this machine; None when it can."""
+
+    @abstractmethod
+    def command(self, launch: Launch) -> list[str]:
+        """The full command line of a worker run under this sandbox."""
+
+    def confinement(self, launch: Launch) -> dict[str, Any] | None:
+        """What the worker must confine itself to, first thing (``runtime.confine``); None for
+        a sandbox that needs no in-process confinement."""
+        return None
+
+    def exit_code(self, code: int | None) -> int | None:
+        """The worker's own exit status, as ``subprocess`` reports it (negative: a signal)."""
+        return code
+
+    @staticmethod
+    def python_command(launch: Launch, runtime_dir: str | Path = RUNTIME_DIR) -> list[str]:
+        """``python -I -B -c BOOTSTRAP RUNTIME REQ RESP CONFIG``: no project tree, no user
+        site-packages, no bytecode written."""
+        return [
+            launch.python,
+            "-I",
+            "-B",
+            "-c",
+            BOOTSTRAP,
+            str(runtime_dir),
+            str(launch.fds[0]),
+            str(launch.fds[1]),
+            json.dumps(launch.config),
+        ]
+
+
+@functools.cache
+def python_paths(python: str) -> list[str]:
+    """Folders the worker's Python needs to see: its installation and its site-packages.
+    Computed once per interpreter: callers must not change the list."""
+    found = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        os.path.dirname(os.path.dirname(os.path.realpath(python))),
+        *site.getsitepackages(),
+        *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+    }
+    paths = sorted(os.path.realpath(p) for p in found if p and p != "/" and os.path.isdir(p))
+    return [p for p in paths if not any(p.startswith(q + os.sep) for q in paths if q != p)]

@@ -1,0 +1,67 @@
+"""``--sandbox landlock``: the kernel's allowlist around the worker, with no package and no root.
+
+The worker confines itself first thing, before numpy or JAX start a thread
+(``runtime.confine``): no capabilities (as root), Landlock (the Python installation, the
+runtime and the compilation cache read-only, its own folder read-write, a few system files;
+no TCP; no signals or abstract sockets outside its domain) and seccomp (no process start, no
+namespaces, no ptrace-like access, no sockets, no memfd or SysV shared memory, nothing done to
+another process). Needs Linux with Landlock (5.13+) and seccomp; ABI 6+ (6.12) for the signal
+scope and ABI 4+ for the TCP rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+from typing import Any
+
+from ..runtime import confine
+from .base import RUNTIME_DIR, Launch, Sandbox, python_paths
+
+# Files the learner may create are bounded one by one (RLIMIT_FSIZE).
+FILE_SIZE_MB = 64
+
+
+@functools.cache
+def landlock_problem() -> str | None:
+    """Why this kernel cannot confine a worker with Landlock and seccomp; None when it can."""
+    try:
+        found = confine.probe()
+    except OSError as exc:
+        return f"the kernel could not be asked: {exc}"
+    if not found.get("landlock"):
+        return "the kernel has no Landlock (Linux 5.13+ with Landlock enabled at boot)"
+    if not found.get("seccomp"):
+        return "the kernel has no seccomp filters"
+    if found.get("arch") not in ("x86_64", "aarch64"):
+        return f"unsupported architecture {found.get('arch')}"
+    return None
+
+
+class LandlockSandbox(Sandbox):
+    name = "landlock"
+    label = "landlock"
+
+    @classmethod
+    def problem(cls) -> str | None:
+        return landlock_problem()
+
+    def command(self, launch: Launch) -> list[str]:
+        return self.python_command(launch)
+
+    def confinement(self, launch: Launch) -> dict[str, Any]:
+        read = [*python_paths(launch.python), str(RUNTIME_DIR), *launch.read_only]
+        # GPUs and TPUs need their device files (unverified here: no accelerator was lent).
+        devices = (
+            []
+            if launch.backend == "cpu"
+            else sorted(
+                glob.glob("/dev/nvidia*") + glob.glob("/dev/accel*") + glob.glob("/dev/dri/*")
+            )
+        )
+        return {
+            "read": sorted(set(read)),
+            "write": [launch.workdir],
+            "devices_extra": devices,
+            "file_size_mb": FILE_SIZE_MB,
+        }

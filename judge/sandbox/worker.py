@@ -1,0 +1,426 @@
+"""Starting, talking to and stopping one worker process.
+
+A worker runs in its own session, in a fresh temporary directory, with a minimal environment
+and ``python -I`` (no project tree, no user site-packages on ``sys.path``), under the sandbox
+chosen by name. Its stdout and stderr are drained by threads that keep the first
+``output_limit`` bytes and discard the rest, so a flood neither fills the judge's memory nor
+blocks the worker. Replies come over a dedicated pipe that the learner's prints cannot reach,
+and each must carry the id of the request it answers.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..runtime import wire
+from ..runtime.shared import OUT_OF_MEMORY_IN_STDERR, THREADS_PER_CPU
+from .base import Launch, Sandbox, python_paths
+from .cgroup import PidsCgroup
+from .reaper import LIVE_LOCK, LIVE_WORKERS, become_subreaper, sweep_strays
+
+# Variables a worker may inherit: what the platform needs to find Python, CUDA and TPUs.
+_PASSTHROUGH = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LD_LIBRARY_PATH",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "TPU_VISIBLE_CHIPS",
+    "XLA_FLAGS",
+    "SYSTEMROOT",
+)
+
+
+class WorkerTimeout(Exception):
+    """The worker did not answer within the time given."""
+
+
+class WorkerDied(Exception):
+    """The worker exited or broke the protocol. ``returncode`` is negative for a signal."""
+
+    def __init__(self, message: str, returncode: int | None) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+
+
+_TAIL_BYTES = 4096
+
+
+@dataclass
+class _Capture:
+    """The first ``limit`` bytes of a stream, and how many bytes it carried in all."""
+
+    limit: int
+    data: bytearray
+    total: int = 0
+    tail: bytes = b""  # the last bytes too: a crash explains itself at the end
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit - len(self.data)
+        if room > 0:
+            self.data.extend(chunk[:room])
+        self.total += len(chunk)
+        self.tail = (self.tail + chunk[-_TAIL_BYTES:])[-_TAIL_BYTES:]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.data)
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+def worker_environment(backend: str, home: str) -> dict[str, str]:
+    """The environment a worker starts with: pass-through variables plus JAX's settings."""
+    env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+    env.update(
+        {
+            "HOME": home,
+            "TMPDIR": home,
+            "JAX_PLATFORMS": backend,
+            # Two processes (reference and learner) share a GPU: neither may take 75% of it.
+            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONIOENCODING": "utf-8",
+        }
+    )
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+class Worker:
+    """One worker process and the channel to it. Use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        role: str,
+        backend: str,
+        precision: str,
+        memory_mb: int | None,
+        output_limit: int,
+        python: str | None = None,
+        observe: bool = False,
+        cpu_s: float | None = None,
+        processes: int | None = None,
+        sandbox: str | Sandbox = "none",
+        hide: Iterable[str | Path] = (),
+        guard: bool = False,
+        compile_cache: str | Path | None = None,
+    ) -> None:
+        from . import get_sandbox
+
+        self.role = role
+        self.backend = backend
+        self.output_limit = output_limit
+        self.sandbox = get_sandbox(sandbox) if isinstance(sandbox, str) else sandbox
+        self.hide = [str(p) for p in hide]
+        self.python = python or sys.executable
+        self.config: wire.WorkerConfig = {
+            "role": role,
+            "precision": precision,
+            "memory_mb": memory_mb,
+            "cpu_s": cpu_s,
+            "processes": processes,
+            "observe": observe,
+            "guard": guard,
+            "protect": self.hide,
+            "allow": list(python_paths(self.python)),  # extended below
+        }
+        # JAX's persistent compilation cache: written by the reference's worker only; the
+        # learner's reads it (see judge/cache.py).
+        self.cgroup: PidsCgroup | None = None
+        self.compile_cache = str(compile_cache) if compile_cache else None
+        if self.compile_cache:
+            self.config["compile_cache"] = {"dir": self.compile_cache, "write": role != "learner"}
+            self.config["allow"].append(self.compile_cache)
+        self.directory = ""
+        self.process: subprocess.Popen[bytes] | None = None
+        self._request_fd = -1
+        self._reply_fd = -1
+        self._buffer = bytearray()
+        self._captures = {
+            "stdout": _Capture(output_limit, bytearray()),
+            "stderr": _Capture(output_limit, bytearray()),
+        }
+        self._drains: list[threading.Thread] = []
+        self._next_id = 0
+        self._pending: collections.deque[int] = collections.deque()
+        self._cpu_s = 0.0
+        self.started_at = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def _command(self, fds: tuple[int, int]) -> list[str]:
+        """The sandboxed command line, entered into a pids cgroup when one bounds processes."""
+        launch = Launch(
+            python=self.python,
+            workdir=self.directory,
+            backend=self.backend,
+            fds=fds,
+            config=dict(self.config),
+            hide=tuple(self.hide),
+            read_only=(self.compile_cache,) if self.compile_cache else (),
+        )
+        confinement = self.sandbox.confinement(launch)
+        if confinement is not None:
+            launch.config["confine"] = confinement
+        argv = self.sandbox.command(launch)
+        processes = self.config.get("processes")
+        if processes:  # room for JAX's own threads, as for RLIMIT_NPROC in the worker
+            bound = int(processes) + THREADS_PER_CPU * (os.cpu_count() or 1) + 64
+            self.cgroup = PidsCgroup.create(bound)
+            if self.cgroup is not None:
+                argv = self.cgroup.wrap(argv)
+        return argv
+
+    def start(self) -> None:
+        become_subreaper()
+        self.directory = tempfile.mkdtemp(prefix=f"judge-{self.role}-")
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        try:
+            argv = self._command((request_read, reply_write))
+            with LIVE_LOCK:  # a sweep in another thread must not take it for a stray
+                self.process = subprocess.Popen(
+                    argv,
+                    cwd=self.directory,
+                    env=worker_environment(self.backend, self.directory),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    pass_fds=(request_read, reply_write),
+                    start_new_session=True,
+                    close_fds=True,
+                )
+                LIVE_WORKERS.add(self.process.pid)
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
+        self._request_fd = request_write
+        self._reply_fd = reply_read
+        self.started_at = time.monotonic()
+        for name in ("stdout", "stderr"):
+            thread = threading.Thread(
+                target=self._drain,
+                args=(getattr(self.process, name), self._captures[name]),
+                name=f"judge-{self.role}-{name}",
+                daemon=True,
+            )
+            thread.start()
+            self._drains.append(thread)
+
+    @staticmethod
+    def _drain(stream: Any, capture: _Capture) -> None:
+        fd = stream.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            capture.feed(chunk)
+        stream.close()
+
+    def kill(self) -> None:
+        """Kill the worker, everything in its process group and every stray it left, and reap
+        them all (see ``sweep_strays``)."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._reap(10.0)
+        with LIVE_LOCK:
+            LIVE_WORKERS.discard(self.process.pid)
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        sweep_strays()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+    def close(self) -> None:
+        """Ask the worker to exit, kill what remains of its session, remove its directory."""
+        if self.process is not None:
+            if self._reap(0.0) is None:
+                try:
+                    wire.send_message(self._request_fd, {"op": "exit"})
+                except OSError:
+                    pass
+                self._reap(2.0)
+            self.kill()  # also reaches children the learner left behind in its session
+        for fd in (self._request_fd, self._reply_fd):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._request_fd = self._reply_fd = -1
+        for thread in self._drains:
+            thread.join(timeout=2)
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = ""
+
+    def __enter__(self) -> Worker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self._reap(0.0) is None and self.process.poll() is None
+
+    # --- messages ----------------------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> int:
+        """Send a request; returns its id. A dead worker shows up on the next ``receive``."""
+        self._next_id += 1
+        message = {**message, "id": self._next_id}
+        self._pending.append(self._next_id)
+        try:
+            wire.send_message(self._request_fd, message)
+        except OSError:
+            pass
+        return self._next_id
+
+    def receive(self, timeout: float) -> dict[str, Any]:
+        """The next reply, within ``timeout`` seconds.
+
+        Raises WorkerTimeout when none came in time (the worker is left running: the caller
+        decides whether to kill it), WorkerDied when the worker exited or sent garbage.
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            try:
+                message = wire.parse_frame(self._buffer)
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.kill()
+                raise WorkerDied(f"protocol violation: {exc}", self._returncode()) from None
+            if message is not None:
+                # Replies come in request order; one that answers another id was forged.
+                if self._pending and message.get("id") != self._pending.popleft():
+                    self.kill()
+                    raise WorkerDied(
+                        "protocol violation: a reply that answers no request", self._returncode()
+                    )
+                return message
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerTimeout(f"no reply from the {self.role} worker in {timeout:.1f} s")
+            ready, _, _ = select.select([self._reply_fd], [], [], remaining)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self._reply_fd, 1 << 20)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                code = self._returncode(wait=True)
+                raise WorkerDied(f"the {self.role} worker exited (status {code})", code)
+            self._buffer.extend(chunk)
+
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        self.send(message)
+        return self.receive(timeout)
+
+    def _returncode(self, wait: bool = False) -> int | None:
+        if self.process is None:
+            return None
+        if wait and self._reap(5.0) is None:
+            self.kill()
+        return self._reap(0.0)
+
+    def _reap(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` s for the worker to end; its return code, negative for a
+        signal (bubblewrap's 128 + N is read as signal N). Reaped with ``wait4`` so that the
+        CPU time it used is known (``cpu_seconds``)."""
+        process = self.process
+        if process is None:
+            return None
+        deadline = time.monotonic() + timeout
+        while process.returncode is None:
+            try:
+                pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (Popen.poll): no usage to be had
+                process.poll()
+                break
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(status)
+                self._cpu_s = usage.ru_utime + usage.ru_stime
+                break
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
+        return self.sandbox.exit_code(process.returncode)
+
+    def process_limit(self) -> str | None:
+        """How the kernel bounds this worker's tasks when a cgroup does; None otherwise."""
+        cgroup, process = self.cgroup, self.process
+        if cgroup is not None and process is not None and cgroup.holds(process.pid):
+            return f"pids cgroup: at most {cgroup.limit} tasks, JAX's threads included"
+        return None
+
+    def cpu_seconds(self) -> float:
+        """CPU time the ended worker used, children it waited for included; 0 if unknown."""
+        return self._cpu_s
+
+    # --- captured output ---------------------------------------------------------------------
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the end of stderr says an allocation failed: XLA aborts the process when it
+        cannot allocate under the address-space limit, rather than raising MemoryError."""
+        tail = self._captures["stderr"].tail.decode("utf-8", errors="replace")
+        return any(marker in tail for marker in OUT_OF_MEMORY_IN_STDERR)
+
+    def output(self) -> dict[str, Any]:
+        """What the process printed, bounded; call after ``close`` for all of it."""
+        out, err = self._captures["stdout"], self._captures["stderr"]
+        return {
+            "stdout": out.text(),
+            "stderr": err.text(),
+            "truncated": out.truncated or err.truncated,
+            "bytes": {"stdout": out.total, "stderr": err.total},
+        }
+
+
+def probe_backends(python: str | None = None, timeout: float = 60.0) -> list[str]:
+    """Which of cpu, gpu and tpu JAX can start here, asked of a fresh process."""
+    code = (
+        "import jax\nfound=[]\nfor p in ('cpu','gpu','tpu'):\n  try:\n    jax.devices(p)\n"
+        "    found.append(p)\n  except Exception:\n    pass\nprint(','.join(found))"
+    )
+    with tempfile.TemporaryDirectory(prefix="judge-probe-") as home:
+        env = worker_environment("", home)
+        try:
+            done = subprocess.run(
+                [python or sys.executable, "-I", "-c", code],
+                env=env,
+                cwd=home,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                start_new_session=True,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+    lines = done.stdout.strip().splitlines()
+    return [p for p in lines[-1].split(",") if p] if lines else []

@@ -1,0 +1,97 @@
+"""One place where every diagnostic gets its hint: the generic ones, and a problem's own.
+
+A problem package may replace the hint of any code (``hints:`` in its YAML), structural and
+fingerprint codes included; a key that names no code the judge or the package can emit is an
+error in the package (``judge check`` lists it), never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .problem import Problem
+    from .result import Diagnostic
+
+GENERIC_HINTS = {
+    "syntax_error": "Fix the line shown; `python -m py_compile FILE` checks a file without "
+    "running it.",
+    "import_error": "Import only what the grader has: the standard library, numpy, jax and "
+    "flax. Remove the import or replace what it provided.",
+    "exception_at_import": "Code at the top level runs when your file is loaded. Move tests and "
+    'experiments under `if __name__ == "__main__":`.',
+    "entry_point_missing": "Define the function at the top level of the file, with exactly "
+    "this name (not inside a class or an `if` block).",
+    "entry_point_not_callable": "The name must refer to a function defined with `def`.",
+    "signature_mismatch": "Give the function the parameters the statement lists, in order.",
+    "notebook_invalid": "Download the notebook again from Jupyter (File > Download) or submit "
+    "a .py file.",
+    "no_code": "Put your function in a code cell (not a markdown cell) and save the notebook.",
+    "exception": "Paste the reproducer into Python where your function is defined to see the "
+    "error happen, then fix the line the traceback points to.",
+    "process_died": "Something ended the whole process: os._exit, a signal, or a crash in "
+    "native code. Do not exit or kill the process from your function.",
+    "timeout": "Look for a loop that never ends, a sleep, or work that grows much faster "
+    "than the input.",
+    "memory_limit": "Look for arrays far larger than the inputs, or a list that keeps growing.",
+    "output_too_large": "Return only the requested output.",
+    "wrong_return_type": "Return an array (a jax or numpy array), not a tuple, dict or None.",
+    "wrong_output_shape": "Compare the shape you return with the one the statement asks for.",
+    "not_flattened": "Flatten the result before returning it: `out.reshape(-1)`.",
+    "non_finite_output": "Look for a division by zero, a log of zero or an overflow.",
+    "values_mismatch": "The shape is right but the values are not: run the reproducer and "
+    "compare each step with the statement.",
+}
+
+
+# Codes with no generic hint (each diagnostic words its own), that a problem may still hint.
+_OTHER_CODES = (
+    "wrong_output_dtype",
+    "forbidden_operation",
+    "split_rngs",
+    "prng_key_array",
+    "invalid_rng",
+    "param_shape_error",
+    "non_integer_shape",
+    "unbound_module",
+    "dense_shape_error",
+)
+
+
+def hint(problem: Problem | None, key: str) -> str:
+    """The problem's hint for ``key``, else the generic one, else none."""
+    return (problem.hints.get(key) if problem else None) or GENERIC_HINTS.get(key, "")
+
+
+def hinted(problem: Problem | None, diagnostic: Diagnostic) -> Diagnostic:
+    """The diagnostic with the problem's hint for its code, when the problem has one."""
+    override = problem.hints.get(diagnostic.code) if problem else None
+    return dataclasses.replace(diagnostic, hint=override) if override else diagnostic
+
+
+def unknown_hint_keys(keys: list[str], own_codes: list[str]) -> list[str]:
+    """The keys of a problem's ``hints:`` that name no code it can meet (the engine's, or its
+    own fingerprints' and known errors')."""
+    from .diagnose import ENGINE_KNOWN_ERRORS
+    from .structure import CODES as STRUCTURE_CODES
+    from .structure import is_structural_code
+
+    known = {
+        *GENERIC_HINTS,
+        *_OTHER_CODES,
+        *STRUCTURE_CODES,
+        *(k.code for k in ENGINE_KNOWN_ERRORS),
+        *own_codes,
+    }
+    return [k for k in keys if k not in known and not is_structural_code(k)]
+
+
+def known_codes() -> list[str]:
+    """Every code the engine itself can emit a hint for, sorted (for did-you-mean)."""
+    from .diagnose import ENGINE_KNOWN_ERRORS
+    from .structure import CODES as STRUCTURE_CODES
+
+    return sorted(
+        {*GENERIC_HINTS, *_OTHER_CODES, *STRUCTURE_CODES, *(k.code for k in ENGINE_KNOWN_ERRORS)}
+    )

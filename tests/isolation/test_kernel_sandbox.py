@@ -1,0 +1,161 @@
+# ruff: noqa: E501  (the attack file is data, one attempt per line)
+"""The default sandbox holds by the kernel alone: with the guard OFF, code in a Landlock +
+seccomp worker tries every route out, and each is refused.
+
+One worker loads an attack file that records, for each attempt, what happened; the test then
+checks the records and the world outside (files not written, processes alive and unsignalled).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from judge.sandbox import Worker, landlock_problem
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(landlock_problem() is not None, reason=f"no Landlock: {landlock_problem()}"),
+]
+ROOT = Path(__file__).resolve().parents[2]
+
+ATTACKS = r"""
+import ctypes, json, os, signal, socket, sys
+R = {}
+def attempt(name, action):
+    try:
+        got = action()
+        R[name] = "allowed: " + repr(got)[:80]
+    except BaseException as exc:
+        R[name] = "denied: " + type(exc).__name__
+
+class Flip:  # a path that answers differently on its second call
+    calls = 0
+    def __fspath__(self):
+        Flip.calls += 1
+        return "ok.txt" if Flip.calls == 1 else REFERENCE
+
+def read(path):
+    with open(path, "rb") as handle:
+        return handle.read(10)
+
+root_fd = lambda: os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+libc = ctypes.CDLL(None, use_errno=True)
+attempt("reference", lambda: read(REFERENCE))
+attempt("reference_dir_fd", lambda: os.read(os.open(REFERENCE.lstrip("/"), os.O_RDONLY, dir_fd=root_fd()), 10))
+attempt("reference_fspath", lambda: read(Flip()))
+attempt("etc_shadow", lambda: read("/etc/shadow"))
+attempt("home", lambda: os.listdir(os.path.expanduser("~root")))
+attempt("parent_environ", lambda: read(f"/proc/{os.getppid()}/environ"))
+attempt("proc_listing", lambda: os.listdir("/proc"))
+attempt("write_tmp", lambda: open(OUTSIDE, "w").write("x"))
+attempt("symlink_then_read", lambda: (os.symlink("/etc/shadow", "link"), read("link")))
+attempt("mkfifo_outside", lambda: os.mkfifo(OUTSIDE + ".fifo"))
+attempt("fork", lambda: os.fork())
+attempt("posix_spawn", lambda: os.posix_spawn("/bin/true", ["true"], {}))
+attempt("libc_system", lambda: (_ for _ in ()).throw(OSError()) if libc.system(b"touch " + OUTSIDE.encode() + b".sys") else "ran")
+attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
+attempt("signal_sibling", lambda: os.kill(SIBLING, signal.SIGTERM))
+attempt("pidfd_signal", lambda: signal.pidfd_send_signal(os.pidfd_open(SIBLING), signal.SIGTERM))
+attempt("prlimit_parent", lambda: __import__("resource").prlimit(os.getppid(), __import__("resource").RLIMIT_NOFILE, (1, 1)))
+attempt("tcp_connect", lambda: socket.create_connection(("127.0.0.1", PORT), 2))
+attempt("listen_unbound", lambda: socket.socket().listen())
+attempt("memfd", lambda: os.memfd_create("big"))
+attempt("dev_shm", lambda: open("/dev/shm/judge-" + str(os.getpid()), "w"))
+attempt("cgroup_move", lambda: open("/sys/fs/cgroup/pids/cgroup.procs", "w").write(str(os.getpid())))
+attempt("unshare", lambda: os.unshare(os.CLONE_NEWUSER))
+attempt("own_folder", lambda: open("ok.txt", "w").write("fine"))
+with open("results.json", "w") as handle:
+    json.dump(R, handle)
+
+def nn_vmap_forward(seed, x_batch, features):
+    return None
+"""
+
+MUST_BE_DENIED = [
+    "reference",
+    "reference_dir_fd",
+    "reference_fspath",
+    "etc_shadow",
+    "home",
+    "parent_environ",
+    "proc_listing",
+    "write_tmp",
+    "symlink_then_read",
+    "mkfifo_outside",
+    "fork",
+    "posix_spawn",
+    "libc_system",
+    "signal_parent",
+    "signal_sibling",
+    "pidfd_signal",
+    "prlimit_parent",
+    "tcp_connect",
+    "listen_unbound",
+    "memfd",
+    "dev_shm",
+    "cgroup_move",
+    "unshare",
+]
+
+
+def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(tmp_path: Path) -> None:
+    outside = f"/tmp/judge-escape-{uuid.uuid4().hex}"
+    sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    reference = str(ROOT / "reference" / "nn_vmap_forward.py")
+    try:
+        with Worker(
+            role="learner",
+            backend="cpu",
+            precision="highest",
+            memory_mb=None,
+            output_limit=65536,
+            sandbox="landlock",
+            guard=False,
+        ) as worker:
+            hello = worker.receive(120)
+            assert hello["ok"] and hello["confined"]["fs"] == "allowlist", hello
+            source = (
+                f"REFERENCE = {reference!r}\nOUTSIDE = {outside!r}\n"
+                f"SIBLING = {sibling.pid}\nPORT = {listener.getsockname()[1]}\n"
+            ) + textwrap.dedent(ATTACKS)
+            target = Path(worker.directory) / "attacks.py"
+            target.write_text(source)
+            loaded = worker.request(
+                {
+                    "op": "load",
+                    "path": str(target),
+                    "entry": "nn_vmap_forward",
+                    "parameters": ["seed", "x_batch", "features"],
+                },
+                60,
+            )
+            assert loaded["ok"], loaded
+            results = json.loads((Path(worker.directory) / "results.json").read_text())
+        allowed = {
+            k: v for k, v in results.items() if k in MUST_BE_DENIED and v.startswith("allowed")
+        }
+        assert allowed == {}, allowed
+        assert results["own_folder"].startswith("allowed"), results
+        assert not any(Path(p).exists() for p in (outside, outside + ".fifo", outside + ".sys"))
+        assert sibling.poll() is None  # not signalled
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody connected
+    finally:
+        sibling.send_signal(signal.SIGKILL)
+        sibling.wait()
+        listener.close()
+        for suffix in ("", ".fifo", ".sys"):
+            if os.path.exists(outside + suffix):
+                os.remove(outside + suffix)
