@@ -7,8 +7,11 @@ order, with IPython lines (``!pip ...``, ``%matplotlib``) and cell-magic cells l
 from __future__ import annotations
 
 import ast
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +100,25 @@ def notebook_source(text: str) -> tuple[str | None, str | None]:
     return "\n\n".join(chunks) + "\n" if chunks else "", None
 
 
+def _read_no_follow(path: Path) -> bytes:
+    """At most MAX_SOURCE_BYTES + 1 bytes of a regular file, never through a link (a link
+    swapped in after the check above fails with ELOOP)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks, left = [], MAX_SOURCE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_submission(path: str | Path) -> Submission:
     """Read a ``.py`` or ``.ipynb`` file. Raises SubmissionNotFound if it cannot be read."""
     given = str(path)
@@ -107,11 +129,14 @@ def read_submission(path: str | Path) -> Submission:
         raise SubmissionNotFound(f"{given}: is a folder; give the .py or .ipynb file inside it")
     if path.suffix not in SUFFIXES:
         raise SubmissionNotFound(f"{given}: expected a .py or .ipynb file")
+    if path.is_symlink():
+        # The judge's own process reads it: a link could show it the reference or a secret.
+        raise SubmissionNotFound(f"{given}: is a symbolic link; submit the file itself")
     try:
-        size = path.stat().st_size
-        data = path.read_bytes() if size <= MAX_SOURCE_BYTES else b""
+        data = _read_no_follow(path)
     except OSError as exc:
         raise SubmissionNotFound(f"{given}: cannot read ({exc.strerror})") from None
+    size = len(data)
     if size > MAX_SOURCE_BYTES:
         raise SubmissionNotFound(f"{given}: larger than {MAX_SOURCE_BYTES // 1024} KiB")
     # utf-8-sig: editors such as Notepad save a byte-order mark that compile() would reject.

@@ -251,6 +251,7 @@ def summary_html(records: Sequence[Record], title: str | None = None) -> str:
         ("problem", ", ".join(problems) or "-"),
         ("problem version", ", ".join(sorted({r.problem_version for r in records})) or "-"),
         ("judge", ", ".join(sorted({r.judge_version for r in records})) or "-"),
+        ("isolation", ", ".join(sorted({_sandbox_of(r) for r in records})) or "-"),
         ("written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
     ]
     return summary_render.render(
@@ -360,3 +361,10 @@ class Store:
     def close(self) -> None:
         self._handle.close()
         write_outputs(self.out, list(self.records.values()))
+
+
+def _sandbox_of(record: Record) -> str:
+    """The sandbox a student's code ran under, as its report says (``-`` if it never ran)."""
+    environment = record.report.get("environment")
+    sandbox = environment.get("sandbox") if isinstance(environment, dict) else None
+    return str(sandbox) if sandbox else "-"

@@ -14,6 +14,48 @@ import numpy as np
 _TEXT_FIELDS = {"kind": 40, "type": 200, "repr": 400, "message": 8000, "code": 60}
 
 
+MAX_DEPTH = 6
+MAX_ITEMS = 50
+MAX_TEXT = 8000
+
+
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """Any value as plain, bounded JSON: finite numbers, short strings, shallow containers.
+    What ``json.dumps(allow_nan=False)`` and every renderer can take."""
+    if value is None or isinstance(value, bool | str):
+        return value[:MAX_TEXT] if isinstance(value, str) else value
+    if isinstance(value, int):
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, float):
+        return value if np.isfinite(value) else str(value)
+    if depth >= MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        items = list(value.items())[:MAX_ITEMS]
+        return {str(k)[:200]: json_safe(v, depth + 1) for k, v in items}
+    if isinstance(value, list):
+        return [json_safe(v, depth + 1) for v in value[:MAX_ITEMS]]
+    return str(value)[:200]
+
+
+def clean_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """A load failure's evidence: bounded JSON, with the fields renderers read of their type."""
+    clean: dict[str, Any] = json_safe(evidence)
+    if "traceback" in clean:
+        trace = clean["traceback"]
+        clean["traceback"] = [str(t)[:500] for t in trace] if isinstance(trace, list) else []
+    for name in ("line", "offset", "library_frames"):
+        if name in clean and type(clean[name]) is not int:
+            clean[name] = None
+    for name in ("message", "type", "text", "module", "did_you_mean", "signature", "expected"):
+        if name in clean and clean[name] is not None and not isinstance(clean[name], str):
+            clean[name] = str(clean[name])
+    if "defined" in clean:
+        defined = clean["defined"]
+        clean["defined"] = [str(d) for d in defined] if isinstance(defined, list) else []
+    return clean
+
+
 def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
     """A learner worker's reply with every field the judge reads of the type it expects."""
     clean: dict[str, Any] = {"ok": reply.get("ok") is True}
@@ -38,7 +80,7 @@ def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
         clean["observations"] = reply["observations"]
     evidence = reply.get("evidence")
     if isinstance(evidence, dict):
-        clean["evidence"] = evidence
+        clean["evidence"] = clean_evidence(evidence)
     warnings = reply.get("warnings")
     if isinstance(warnings, list):
         clean["warnings"] = [

@@ -29,13 +29,18 @@ def render(rows: Iterable[Mapping[str, str]]) -> str:
     Each row maps every column to its text; a column missing from a row is left empty.
     """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writeheader()
     for row in sorted(rows, key=lambda r: r["student"]):
         writer.writerow({k: _cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|", "%")
+
+
 def _cell(value: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet; file names are learners'.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """A cell a spreadsheet shows as text. File names are learners': a line break in one must
+    not start a new row, and a cell starting (after blanks) with = + - @ is a formula."""
+    flat = "".join(c if c.isprintable() else " " for c in value)
+    return "'" + flat if flat.lstrip()[:1] in _FORMULA_STARTS else flat

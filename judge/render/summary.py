@@ -190,8 +190,6 @@ def render(
         facts: ``(label, value)`` lines shown under the heading (versions, when, where).
     """
     e = html.escape
-    students = len(rows)
-    by_student = {row.student: row for row in rows}
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -201,8 +199,21 @@ def render(
     ]
     if facts:
         out.append('<p class="muted">' + " · ".join(f"{e(k)}: {e(v)}" for k, v in facts) + "</p>")
+    out += _verdicts_section(rows)
+    out.append("<h2>Pitfalls: students per diagnostic code</h2>")
+    out.append(codes_chart(code_counts(rows), len(rows)))
+    out.append("<h2>Scores</h2>")
+    out.append(histogram_chart(score_histogram(rows)))
+    out += _slowest_section(rows)
+    out += _identical_section(rows, groups)
+    out += _attention_section(rows)
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
 
-    out.append(f"<h2>Verdicts ({students} students)</h2><table><tr><th>verdict</th>")
+
+def _verdicts_section(rows: Sequence[Row]) -> list[str]:
+    students = len(rows)
+    out = [f"<h2>Verdicts ({students} students)</h2><table><tr><th>verdict</th>"]
     out.append('<th class="num">students</th><th class="num">share</th><th></th></tr>')
     for verdict, n in verdict_counts(rows).items():
         share = n / students if students else 0.0
@@ -213,54 +224,56 @@ def render(
             f"style='width:{round(240 * share)}px;background:{colour}'></span></td></tr>"
         )
     out.append("</table>")
-
     scores = [row.score for row in rows]
     if scores:
         mean = sum(scores) / len(scores)
         middle = sorted(scores)[len(scores) // 2]
         out.append(f"<p>mean score {mean:.2f}, median {middle:.2f}</p>")
+    return out
 
-    out.append("<h2>Pitfalls: students per diagnostic code</h2>")
-    out.append(codes_chart(code_counts(rows), students))
-    out.append("<h2>Scores</h2>")
-    out.append(histogram_chart(score_histogram(rows)))
 
-    out.append(f"<h2>Slowest submissions (top {SLOWEST})</h2><table><tr><th>student</th>")
+def _slowest_section(rows: Sequence[Row]) -> list[str]:
+    out = [f"<h2>Slowest submissions (top {SLOWEST})</h2><table><tr><th>student</th>"]
     out.append('<th>verdict</th><th class="num">seconds</th><th>summary</th></tr>')
     for row in sorted(rows, key=lambda r: (-r.duration_s, r.student))[:SLOWEST]:
         out.append(
             f"<tr><td>{_student_link(row)}</td><td>{_verdict_cell(row.verdict)}</td>"
-            f"<td class='num'>{row.duration_s:.1f}</td><td>{e(row.summary[:160])}</td></tr>"
+            f"<td class='num'>{row.duration_s:.1f}</td>"
+            f"<td>{html.escape(row.summary[:160])}</td></tr>"
         )
     out.append("</table>")
+    return out
 
-    out.append("<h2>Identical submissions</h2>")
-    if groups:
-        out.append(
-            "<p>Same code once comments, blank lines and layout are set aside (the same "
-            "syntax tree). Worth a look, not proof of anything: a starter file left unchanged "
-            "shows up here too.</p><table><tr><th>group</th><th>students</th></tr>"
+
+def _identical_section(rows: Sequence[Row], groups: Sequence[Sequence[str]]) -> list[str]:
+    out = ["<h2>Identical submissions</h2>"]
+    if not groups:
+        return [*out, '<p class="muted">None found.</p>']
+    by_student = {row.student: row for row in rows}
+    out.append(
+        "<p>Same code once comments, blank lines and layout are set aside (the same "
+        "syntax tree). Worth a look, not proof of anything: a starter file left unchanged "
+        "shows up here too.</p><table><tr><th>group</th><th>students</th></tr>"
+    )
+    for number, group in enumerate(groups, start=1):
+        names = ", ".join(
+            f"{_student_link(by_student[s]) if s in by_student else html.escape(s)}" for s in group
         )
-        for number, group in enumerate(groups, start=1):
-            names = ", ".join(
-                f"{_student_link(by_student[s]) if s in by_student else e(s)}" for s in group
-            )
-            out.append(f"<tr><td class='num'>{number}</td><td>{names}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append('<p class="muted">None found.</p>')
+        out.append(f"<tr><td class='num'>{number}</td><td>{names}</td></tr>")
+    out.append("</table>")
+    return out
 
+
+def _attention_section(rows: Sequence[Row]) -> list[str]:
     attention = [row for row in rows if row.verdict == str(Verdict.JUDGE_ERROR)]
-    out.append("<h2>Needs a look: judge errors</h2>")
-    if attention:
-        out.append("<table><tr><th>student</th><th>why</th></tr>")
-        for row in attention:
-            out.append(f"<tr><td>{_student_link(row)}</td><td>{e(row.summary)}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append('<p class="muted">None.</p>')
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    out = ["<h2>Needs a look: judge errors</h2>"]
+    if not attention:
+        return [*out, '<p class="muted">None.</p>']
+    out.append("<table><tr><th>student</th><th>why</th></tr>")
+    for row in attention:
+        out.append(f"<tr><td>{_student_link(row)}</td><td>{html.escape(row.summary)}</td></tr>")
+    out.append("</table>")
+    return out
 
 
 def _student_link(row: Row) -> str:

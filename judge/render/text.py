@@ -69,6 +69,17 @@ def _collapse(lines: list[str]) -> list[str]:
     return out
 
 
+def visible(text: str) -> str:
+    """Learner text with control characters shown as escapes (``\\x1b``), so that no escape
+    sequence of theirs can clear the screen or paint a fake verdict; tabs and newlines kept."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() or c in "\t\n" else c.encode("unicode_escape").decode("ascii")
+        for c in text
+    )
+
+
 def _head(report: Report) -> list[Text]:
     head = Text()
     head.append(str(report.verdict), style=_STYLE[report.verdict])
@@ -97,12 +108,13 @@ def _diagnostic_lines(diagnostics: list[Diagnostic]) -> list[Text]:
         mark, colour = _MARK.get(str(diagnostic.severity), ("·", "cyan"))
         line = Text(f"  {mark} ", style=colour)
         line.append(diagnostic.code, style=f"bold {colour}")
-        line.append(f": {diagnostic.message}")
+        line.append(f": {visible(diagnostic.message)}")
         lines.append(line)
-        for tb in diagnostic.evidence.get("traceback") or []:
-            lines.append(Text(f"      {tb}", style="dim"))
+        trace = diagnostic.evidence.get("traceback")
+        for tb in trace if isinstance(trace, list) else []:
+            lines.append(Text(f"      {visible(str(tb))}", style="dim"))
         if diagnostic.evidence.get("text") and diagnostic.code == "syntax_error":
-            lines.append(Text(f"      {diagnostic.evidence['text']}", style="dim"))
+            lines.append(Text(f"      {visible(str(diagnostic.evidence['text']))}", style="dim"))
         if diagnostic.hint:
             lines.append(Text(f"    hint: {diagnostic.hint}", style="italic"))
     return lines
@@ -133,7 +145,7 @@ def _output_lines(output: dict[str, Any]) -> list[Text]:
         lines.append(Text(""))
         lines.append(Text(f"  your code printed ({stream}):", style="bold"))
         for out_line in kept[:MAX_OUTPUT_LINES]:
-            lines.append(Text(f"    | {out_line}", style="dim"))
+            lines.append(Text(f"    | {visible(out_line)}", style="dim"))
         if len(kept) > MAX_OUTPUT_LINES or output.get("truncated"):
             lines.append(Text("    | ... (cut)", style="dim"))
     return lines

@@ -20,8 +20,8 @@ from .worker import Worker, WorkerDied, WorkerTimeout, probe_backends, worker_en
 # Strongest first: ``auto`` takes the first kernel sandbox that works here, and never falls back
 # to ``none`` by itself (that is for trusted code, and must be asked for).
 REGISTRY: dict[str, type[Sandbox]] = {
-    LandlockSandbox.name: LandlockSandbox,
-    BwrapSandbox.name: BwrapSandbox,
+    BwrapSandbox.name: BwrapSandbox,  # mounts allowlist + namespaces, and Landlock inside
+    LandlockSandbox.name: LandlockSandbox,  # Landlock + seccomp: no package, no root
     ProcessSandbox.name: ProcessSandbox,
 }
 SANDBOXES = ("auto", *REGISTRY)

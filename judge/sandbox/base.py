@@ -62,6 +62,11 @@ class Sandbox(ABC):
     def command(self, launch: Launch) -> list[str]:
         """The full command line of a worker run under this sandbox."""
 
+    def prepare(self, workdir: str) -> None:
+        """Make the worker's new folder ready for this sandbox (its owner, say); nothing to do
+        by default."""
+        return None
+
     def confinement(self, launch: Launch) -> dict[str, Any] | None:
         """What the worker must confine itself to, first thing (``runtime.confine``); None for
         a sandbox that needs no in-process confinement."""

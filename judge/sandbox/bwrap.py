@@ -1,8 +1,12 @@
-"""``--sandbox bwrap``: the worker inside bubblewrap.
+"""``--sandbox bwrap``: the worker inside bubblewrap, with an allowlist of mounts.
 
-A PID namespace (killing the sandbox kills everything in it), no network, a read-only system, a
-private /tmp, and the problem, the reference, the project and the judge's working folder
-replaced by empty folders.
+Nothing of the host is visible but what the worker needs: the system's libraries (``/usr``
+and the few files of ``/etc`` the dynamic loader, time and OpenSSL read), the Python
+installation, the runtime package and the compilation cache, read-only; its own folder,
+read-write; a private /tmp, /proc and /dev. Every namespace is new (a PID namespace: killing
+the sandbox kills everything in it; no network), no capability is left, and the worker runs as
+``nobody`` (uid 65534) inside its user namespace. Where the kernel has Landlock and seccomp,
+the worker also confines itself inside (``runtime.confine``), as with ``--sandbox landlock``.
 """
 
 from __future__ import annotations
@@ -11,17 +15,39 @@ import functools
 import os
 import shutil
 import subprocess
+from typing import Any
 
-from .base import Launch, Sandbox, python_paths
+from ..runtime import confine
+from .base import RUNTIME_DIR, Launch, Sandbox, python_paths
+from .landlock import FILE_SIZE_MB, device_files, landlock_problem
 
 # Where the runtime package is mounted inside the sandbox (a private /tmp).
 RUNTIME_INSIDE = "/tmp/.judge/judge_runtime"
+NOBODY = 65534
 
 
 def _namespaces() -> list[str]:
-    # Every namespace, and no capability left inside (root included): nothing in the sandbox
-    # may mount, unmount (to uncover a hidden folder) or trace.
+    # Every namespace, and no capability left inside: nothing in the sandbox may mount,
+    # unmount (to uncover a hidden folder) or trace.
     return ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+
+
+def _inside_uid() -> list[str]:
+    """``nobody`` inside the sandbox's user namespace. Outside, that namespace maps to the
+    judge's own uid (bubblewrap can map no other), so when the judge is root the allowlist of
+    mounts, the dropped capabilities and Landlock are what keep the host out of reach."""
+    return ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY)]
+
+
+def _system_mounts() -> list[str]:
+    """The system, read-only: links kept as links (a merged /usr), the rest bound."""
+    argv: list[str] = []
+    for path in confine.SYSTEM_READ:
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    return argv
 
 
 @functools.cache
@@ -30,13 +56,9 @@ def bwrap_problem() -> str | None:
     path = shutil.which("bwrap")
     if path is None:
         return "bubblewrap is not installed (apt-get install bubblewrap)"
+    argv = [path, *_namespaces(), *_inside_uid(), *_system_mounts(), "--proc", "/proc", "true"]
     try:
-        done = subprocess.run(
-            [path, *_namespaces(), "--ro-bind", "/", "/", "--proc", "/proc", "true"],
-            capture_output=True,
-            timeout=20,
-            stdin=subprocess.DEVNULL,
-        )
+        done = subprocess.run(argv, capture_output=True, timeout=20, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap did not run: {exc}"
     if done.returncode != 0:
@@ -54,20 +76,11 @@ class BwrapSandbox(Sandbox):
         return bwrap_problem()
 
     def command(self, launch: Launch) -> list[str]:
-        """Order matters: the system read-only first, then empty folders over what must stay
-        hidden, then the Python installation and ``read_only`` folders again (they may live
-        under a hidden folder, e.g. a project's .venv), then the worker's own folder, the only
-        writable one."""
-        from .base import RUNTIME_DIR
-
         bwrap = shutil.which("bwrap") or "bwrap"
-        argv = [bwrap, *_namespaces(), "--ro-bind", "/", "/"]
+        argv = [bwrap, *_namespaces(), *_inside_uid(), *_system_mounts()]
         # CPU needs no device; GPUs and TPUs need theirs.
         argv += ["--dev", "/dev"] if launch.backend == "cpu" else ["--dev-bind", "/dev", "/dev"]
-        argv += ["--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run"]
-        for path in sorted({os.path.realpath(p) for p in launch.hide}):
-            if path != "/" and os.path.isdir(path):
-                argv += ["--tmpfs", path]
+        argv += ["--proc", "/proc", "--tmpfs", "/tmp"]
         for path in [*python_paths(launch.python), *launch.read_only]:
             if os.path.isdir(path):
                 argv += ["--ro-bind", path, path]
@@ -75,6 +88,16 @@ class BwrapSandbox(Sandbox):
         argv += ["--bind", workdir, workdir, "--ro-bind", str(RUNTIME_DIR), RUNTIME_INSIDE]
         argv += ["--chdir", workdir]
         return argv + self.python_command(launch, RUNTIME_INSIDE)
+
+    def confinement(self, launch: Launch) -> dict[str, Any] | None:
+        if landlock_problem() is not None:
+            return None
+        return {
+            "read": sorted({*python_paths(launch.python), RUNTIME_INSIDE, *launch.read_only}),
+            "write": [launch.workdir],
+            "devices_extra": device_files(launch.backend),
+            "file_size_mb": FILE_SIZE_MB,
+        }
 
     def exit_code(self, code: int | None) -> int | None:
         """bubblewrap reports a worker killed by signal N as 128 + N."""

@@ -22,6 +22,14 @@ from .base import RUNTIME_DIR, Launch, Sandbox, python_paths
 FILE_SIZE_MB = 64
 
 
+def device_files(backend: str) -> list[str]:
+    """The device files an accelerator's backend opens (unverified: no accelerator was lent
+    to the sessions that wrote this); none for the CPU."""
+    if backend == "cpu":
+        return []
+    return sorted(glob.glob("/dev/nvidia*") + glob.glob("/dev/accel*") + glob.glob("/dev/dri/*"))
+
+
 @functools.cache
 def landlock_problem() -> str | None:
     """Why this kernel cannot confine a worker with Landlock and seccomp; None when it can."""
@@ -51,17 +59,9 @@ class LandlockSandbox(Sandbox):
 
     def confinement(self, launch: Launch) -> dict[str, Any]:
         read = [*python_paths(launch.python), str(RUNTIME_DIR), *launch.read_only]
-        # GPUs and TPUs need their device files (unverified here: no accelerator was lent).
-        devices = (
-            []
-            if launch.backend == "cpu"
-            else sorted(
-                glob.glob("/dev/nvidia*") + glob.glob("/dev/accel*") + glob.glob("/dev/dri/*")
-            )
-        )
         return {
             "read": sorted(set(read)),
             "write": [launch.workdir],
-            "devices_extra": devices,
+            "devices_extra": device_files(launch.backend),
             "file_size_mb": FILE_SIZE_MB,
         }

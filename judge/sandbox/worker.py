@@ -191,6 +191,7 @@ class Worker:
     def start(self) -> None:
         become_subreaper()
         self.directory = tempfile.mkdtemp(prefix=f"judge-{self.role}-")
+        self.sandbox.prepare(self.directory)
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         try:
@@ -312,7 +313,7 @@ class Worker:
         while True:
             try:
                 message = wire.parse_frame(self._buffer)
-            except (ValueError, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                 self.kill()
                 raise WorkerDied(f"protocol violation: {exc}", self._returncode()) from None
             if message is not None:

@@ -20,11 +20,17 @@ from pathlib import Path
 
 import pytest
 
-from judge.sandbox import Worker, landlock_problem
+from judge.sandbox import Worker, bwrap_problem, landlock_problem
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(landlock_problem() is not None, reason=f"no Landlock: {landlock_problem()}"),
+]
+SANDBOXES = [
+    "landlock",
+    pytest.param(
+        "bwrap", marks=pytest.mark.skipif(bwrap_problem() is not None, reason="no bubblewrap")
+    ),
 ]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,7 +114,10 @@ MUST_BE_DENIED = [
 ]
 
 
-def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(
+    tmp_path: Path, sandbox: str
+) -> None:
     outside = f"/tmp/judge-escape-{uuid.uuid4().hex}"
     sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     listener = socket.create_server(("127.0.0.1", 0))
@@ -121,7 +130,7 @@ def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(tmp_path: P
             precision="highest",
             memory_mb=None,
             output_limit=65536,
-            sandbox="landlock",
+            sandbox=sandbox,
             guard=False,
         ) as worker:
             hello = worker.receive(120)

@@ -1,0 +1,88 @@
+"""Every byte from a worker or a learner's file name is hostile: nothing may crash the judge,
+break a gradebook row or reach the terminal as an escape sequence."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from judge import diagnose
+from judge.errors import SubmissionNotFound
+from judge.grading.replies import clean_reply
+from judge.problem import load_problem
+from judge.render import gradebook
+from judge.render.text import build, visible
+from judge.result import Report, Verdict
+from judge.submission import read_submission
+
+PROBLEM = load_problem("nn_vmap_forward")
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    code=st.sampled_from(["exception", "import_error", "syntax_error", "entry_point_missing"]),
+    evidence=st.dictionaries(
+        st.sampled_from(["traceback", "line", "message", "type", "text", "defined", "x"]),
+        json_values,
+    ),
+)
+def test_any_load_failure_reply_reports_and_renders(code: str, evidence: dict) -> None:
+    reply = clean_reply({"ok": False, "code": code, "message": "m", "evidence": evidence})
+    diagnostic = diagnose.load_failure(PROBLEM, "f.py", reply)
+    report = Report(
+        problem="p", submission="f.py", verdict=Verdict.COMPILE_ERROR, score=0.0,
+        summary="s", diagnostics=[diagnostic],
+    )  # fmt: skip
+    json.dumps(report.to_dict(), allow_nan=False)  # raises on NaN or on anything not JSON
+    assert build(report)
+
+
+def test_nan_and_deep_nesting_in_evidence_are_made_safe() -> None:
+    deep: list = []
+    cursor = deep
+    for _ in range(100):
+        cursor.append([])
+        cursor = cursor[0]
+    reply = clean_reply({"ok": False, "evidence": {"n": math.nan, "deep": deep, "traceback": 7}})
+    text = json.dumps(reply, allow_nan=False)
+    assert '"traceback": []' in text and '"n": "nan"' in text
+    assert text.count("[") < 20
+
+
+def test_control_characters_from_learner_text_become_visible() -> None:
+    assert visible("ok\x1b[2J\x1b[32maccepted\r") == "ok\\x1b[2J\\x1b[32maccepted\\r"
+    assert visible("line one\nline\ttwo") == "line one\nline\ttwo"
+
+
+@pytest.mark.parametrize("name", ["x\r=1+1", "=cmd|' /C calc'!A0", "  @SUM(1)", "a\nb"])
+def test_gradebook_cells_cannot_break_rows_or_run_formulas(name: str) -> None:
+    text = gradebook.render([{"student": name, "verdict": "accepted"}])
+    rows = list(csv.reader(io.StringIO(text)))
+    assert len(rows) == 2  # header and one row: no line break survived
+    assert "\r" not in text.split("\n", 1)[1]
+    cell = rows[1][0]
+    assert not cell.lstrip().startswith(("=", "+", "-", "@"))
+
+
+def test_a_symlinked_submission_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.py"
+    secret.write_text("TOKEN = 'hunter2'\n")
+    link = tmp_path / "solution.py"
+    os.symlink(secret, link)
+    with pytest.raises(SubmissionNotFound, match="symbolic link"):
+        read_submission(link)
