@@ -13,16 +13,20 @@ Three kinds of entries, under one folder (``$JUDGE_CACHE_DIR``, else
   outside its folder, and under bubblewrap the folder is mounted read-only.
 
 Every entry is one JSON file named by the SHA-256 of its key, which it also holds and which is
-checked on read; files are written to a temporary name and renamed, so concurrent writers (a
-batch, shards on one machine) never leave a torn file. The learner's code cannot see
-``plans/`` and ``reference/``: they are hidden like the reference itself.
+checked on read, with an HMAC of its content under a key private to this cache (``.key``, made
+once, mode 0600): an entry anyone else wrote or changed is ignored and recomputed, never
+trusted. Files are written to a temporary name and renamed, so concurrent writers (a batch,
+shards on one machine) never leave a torn file. The learner's code cannot see the folder at all
+under a kernel sandbox, only ``xla/``, read-only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -49,6 +53,32 @@ def cache_dir() -> Path | None:
     return folder
 
 
+def _secret(folder: Path) -> bytes | None:
+    """This cache's HMAC key, made on first use; None when it cannot be had."""
+    path = folder / ".key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    else:
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            secret = handle.read(64)
+    except OSError:
+        return None
+    return secret if len(secret) == 32 else None
+
+
+def _mac(secret: bytes, key_text: str, value_text: str) -> str:
+    message = key_text.encode() + b"\0" + value_text.encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
 def _path(folder: Path, kind: str, key: Any) -> tuple[Path, str]:
     text = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
     return folder / kind / f"{hashlib.sha256(text.encode()).hexdigest()}.json", text
@@ -60,13 +90,22 @@ def load(kind: str, key: Any) -> Any | None:
     if folder is None:
         return None
     path, text = _path(folder, kind, key)
+    secret = _secret(folder)
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(entry, dict) or entry.get("key") != text:
+    if secret is None or not isinstance(entry, dict) or entry.get("key") != text:
         return None
-    return entry.get("value")
+    value_text, mac = entry.get("value"), entry.get("mac")
+    if not isinstance(value_text, str) or not isinstance(mac, str):
+        return None
+    if not hmac.compare_digest(mac, _mac(secret, text, value_text)):
+        return None  # written or changed by someone without the key: recompute
+    try:
+        return json.loads(value_text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def store(kind: str, key: Any, value: Any) -> bool:
@@ -75,10 +114,15 @@ def store(kind: str, key: Any, value: Any) -> bool:
     if folder is None:
         return False
     path, text = _path(folder, kind, key)
+    secret = _secret(folder)
+    if secret is None:
+        return False
     try:
+        value_text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        entry = {"key": text, "value": value_text, "mac": _mac(secret, text, value_text)}
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"key": text, "value": value}, out, separators=(",", ":"))
+            json.dump(entry, out, separators=(",", ":"))
         os.replace(temporary, path)
     except (OSError, TypeError, ValueError):
         try:

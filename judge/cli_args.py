@@ -134,8 +134,9 @@ def _isolation_flags() -> argparse.ArgumentParser:
         "--sandbox",
         choices=SANDBOXES,
         default="auto",
-        help="isolation of the learner's code: bwrap (bubblewrap), none (process isolation "
-        "only), auto (bwrap where it runs; default)",
+        help="isolation of the learner's code: bwrap (bubblewrap with a mount allowlist), "
+        "landlock (Landlock + seccomp, no package needed), none (trusted code only), auto (the "
+        "strongest that works here; never none by itself; default)",
     )
     return flags
 

@@ -166,6 +166,18 @@ def memory_limit(
     )
 
 
+def disk_limit(
+    problem: Problem, case: Case | None, index: int | None, limit_mb: int, used_mb: int | None
+) -> Diagnostic:
+    where = f" on {_where(problem, case, index)}" if case is not None else " while loading"
+    return _diagnostic(
+        problem,
+        "disk_limit",
+        f"your code wrote more than {limit_mb} MB into its folder{where}",
+        {"limit_mb": limit_mb, "used_mb": used_mb},
+    )
+
+
 def output_too_large(problem: Problem, case: Case, index: int | None, message: str) -> Diagnostic:
     return _diagnostic(
         problem,

@@ -4,7 +4,7 @@ worker and the report.
 Wall time is enforced by the judge, the rest by the kernel inside the worker (``cpu_s``:
 RLIMIT_CPU over the whole submission; ``memory_mb``: address space; ``processes``: tasks the
 learner may add, threads included, on top of those JAX starts; ``output_kb``: stdout and stderr
-kept, each).
+kept, each; ``disk_mb``: what its folder may hold, checked by the judge while it waits).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 
 DEFAULT_OUTPUT_KB = 64
 DEFAULT_PROCESSES = 256
+# What a learner's worker may write into its own folder, all files together.
+DEFAULT_DISK_MB = 256
 # JAX compiles on every core: CPU time outruns wall time. The default CPU limit is this many
 # times the submission's wall-time limit.
 CPU_PER_WALL = 2
@@ -28,6 +30,7 @@ class Limits:
     output_kb: int = DEFAULT_OUTPUT_KB
     cpu_s: float = 240.0
     processes: int = DEFAULT_PROCESSES
+    disk_mb: int = DEFAULT_DISK_MB
 
     def overridden(self, **overrides: float | int | None) -> Limits:
         """These limits with every override that is set (not None, not 0) applied: the one
@@ -47,4 +50,5 @@ class Limits:
             "cpu_s": self.cpu_s,
             "processes": self.processes,
             "output_kb": self.output_kb,
+            "disk_mb": self.disk_mb,
         }

@@ -35,6 +35,7 @@ GENERIC_HINTS = {
     "timeout": "Look for a loop that never ends, a sleep, or work that grows much faster "
     "than the input.",
     "memory_limit": "Look for arrays far larger than the inputs, or a list that keeps growing.",
+    "disk_limit": "Graded code needs no files: return the result instead of writing it.",
     "output_too_large": "Return only the requested output.",
     "wrong_return_type": "Return an array (a jax or numpy array), not a tuple, dict or None.",
     "wrong_output_shape": "Compare the shape you return with the one the statement asks for.",

@@ -148,6 +148,7 @@ class Record:
             "problem": self.problem,
             "problem_version": self.problem_version,
             "judge_version": self.judge_version,
+            "sandbox": _sandbox_of(self),
         }
 
     def summary_row(self) -> summary_render.Row:

@@ -146,12 +146,14 @@ class Evaluator:
         learner = self.pair.learner
         assert learner is not None
         code = exc.returncode
+        if learner.disk_used_mb is not None:
+            return "disk", {"returncode": code, "used_mb": learner.disk_used_mb}
+        if code is not None and code != 0 and learner.ran_out_of_memory():
+            return "memory", {"returncode": code}
         if code == -signal.SIGXCPU or (
             code == -signal.SIGKILL and learner.cpu_seconds() >= self.limits.cpu_s - 0.5
         ):
             return "timeout", {"limit_s": self.limits.cpu_s, "which": "cpu", "returncode": code}
-        if code is not None and code != 0 and learner.ran_out_of_memory():
-            return "memory", {"returncode": code}
         return "died", {"returncode": code}
 
     def _remember(self, outcome: Outcome) -> Outcome:

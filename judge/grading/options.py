@@ -23,6 +23,7 @@ class GradeOptions:
     cpu_s: float | None = None
     processes: int | None = None
     output_kb: int | None = None
+    disk_mb: int | None = None
     # "auto": the strongest sandbox that runs here; or a sandbox's name (judge.sandbox).
     sandbox: str = "auto"
     # More folders the learner's code must not see (a batch's output folder, a report's).
@@ -37,4 +38,5 @@ class GradeOptions:
             cpu_s=self.cpu_s,
             processes=self.processes,
             output_kb=self.output_kb,
+            disk_mb=self.disk_mb,
         )

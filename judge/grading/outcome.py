@@ -23,7 +23,7 @@ TIMING_FIELDS = (
     "shrink_s",
 )
 # Failures after which the learner's worker is gone (or must be): grading stops there.
-FATAL_FAILURES = ("timeout", "died", "memory")
+FATAL_FAILURES = ("timeout", "died", "memory", "disk")
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Outcome:
     case: Case
     expected: np.ndarray | None = None
     got: np.ndarray | Opaque | None = None
-    failure: str | None = None  # mismatch, exception, timeout, died, memory, too_large
+    failure: str | None = None  # mismatch, exception, timeout, died, memory, disk, too_large
     mismatch: Mismatch | None = None
     reply: dict[str, Any] = field(default_factory=dict)
     informative: bool = False

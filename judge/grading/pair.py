@@ -65,6 +65,7 @@ class WorkerPair:
             hide=self.hidden if learner else (),
             guard=learner,
             compile_cache=cache.xla_dir(),
+            disk_limit_mb=self.limits.disk_mb if learner else None,
         )
 
     def hello(self, worker: Worker) -> dict[str, Any]:

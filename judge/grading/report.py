@@ -58,6 +58,9 @@ def _enforced(hello: dict[str, Any], learner: Worker | None) -> dict[str, Any]:
     cgroup = learner.process_limit() if learner is not None else None
     if cgroup is not None:
         enforced["processes"] = cgroup
+    memory = learner.memory_limit() if learner is not None else None
+    if memory is not None:
+        enforced["memory_mb"] = memory
     return enforced
 
 

@@ -34,6 +34,7 @@ _VERDICTS = {
     "timeout": Verdict.TIME_LIMIT_EXCEEDED,
     "died": Verdict.RUNTIME_ERROR,
     "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
+    "disk": Verdict.MEMORY_LIMIT_EXCEEDED,
     "too_large": Verdict.WRONG_ANSWER,
 }
 
@@ -133,6 +134,11 @@ class Grading:
             return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
                 self.problem, None, None, self.limits.memory_mb
             )
+        if failure == "disk":
+            used = self.pair.learner.disk_used_mb if self.pair.learner else None
+            return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.disk_limit(
+                self.problem, None, None, self.limits.disk_mb, used
+            )
         return Verdict.COMPILE_ERROR, diagnose.process_died(
             self.problem, None, None, exc.returncode, f"while loading {name}"
         )
@@ -230,6 +236,9 @@ class Grading:
             return diagnose.timeout(problem, case, index, limit, which)
         if outcome.failure == "memory":
             return diagnose.memory_limit(problem, case, index, self.limits.memory_mb)
+        if outcome.failure == "disk":
+            used = reply.get("used_mb")
+            return diagnose.disk_limit(problem, case, index, self.limits.disk_mb, used)
         if outcome.failure == "too_large":
             return diagnose.output_too_large(problem, case, index, str(reply.get("message")))
         return diagnose.process_died(problem, case, index, reply.get("returncode"), "on")

@@ -156,7 +156,10 @@ def _parse_sections(data: dict, directory: Path, errors: _Errors) -> dict[str, A
     tolerance = _parse_tolerance(data["tolerance"], errors) if "tolerance" in data else {}
     if output_dtype and tolerance and output_dtype not in tolerance:
         errors.add("tolerance", f"no tolerance for the output dtype {output_dtype!r}")
-    limits_keys = (("call_s", "submission_s", "memory_mb"), ("output_kb", "cpu_s", "processes"))
+    limits_keys = (
+        ("call_s", "submission_s", "memory_mb"),
+        ("output_kb", "cpu_s", "processes", "disk_mb"),
+    )
     found["limits"] = _parse_limits(_section(data, "limits", *limits_keys, errors), errors)
     found["cases"] = (
         _parse_cases(data["cases"], inputs, data.get("inputs"), errors) if "cases" in data else None

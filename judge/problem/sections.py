@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import wording
 from ..constants import BACKENDS, MIN_MEMORY_MB
-from ..limits import CPU_PER_WALL, DEFAULT_OUTPUT_KB, DEFAULT_PROCESSES, Limits
+from ..limits import CPU_PER_WALL, DEFAULT_DISK_MB, DEFAULT_OUTPUT_KB, DEFAULT_PROCESSES, Limits
 from .fields import (
     _check_keys,
     _declared_int,
@@ -444,6 +444,7 @@ def _parse_limits(data: dict, errors: _Errors) -> Limits | None:
     output_kb = _int(data, "output_kb", "limits", errors, minimum=1, default=DEFAULT_OUTPUT_KB)
     cpu_s = _number(data, "cpu_s", "limits", errors, positive=True)
     processes = _int(data, "processes", "limits", errors, minimum=1, default=DEFAULT_PROCESSES)
+    disk_mb = _int(data, "disk_mb", "limits", errors, minimum=1, default=DEFAULT_DISK_MB)
     if call_s is None or submission_s is None or not memory_mb:
         return None
     return Limits(
@@ -453,4 +454,5 @@ def _parse_limits(data: dict, errors: _Errors) -> Limits | None:
         output_kb=output_kb or DEFAULT_OUTPUT_KB,
         cpu_s=cpu_s or CPU_PER_WALL * submission_s,
         processes=processes or DEFAULT_PROCESSES,
+        disk_mb=disk_mb or DEFAULT_DISK_MB,
     )

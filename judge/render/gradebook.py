@@ -20,6 +20,7 @@ COLUMNS = (
     "problem",
     "problem_version",
     "judge_version",
+    "sandbox",  # the isolation the student's code ran under (added in 0.2)
 )
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 THREADS_PER_CPU = 24
 
 # What an exception's message says when XLA could not allocate (a memory verdict, not an
-# exception), and what the end of stderr says when the process aborted for that reason.
+# exception). A process that died is judged by kernel facts alone (the memory cgroup's OOM
+# kills), never by what its stderr says.
 OUT_OF_MEMORY_IN_MESSAGE = (
     "RESOURCE_EXHAUSTED",
     "Out of memory",
     "out of memory",
     "Cannot allocate memory",
 )
-OUT_OF_MEMORY_IN_STDERR = (*OUT_OF_MEMORY_IN_MESSAGE, "std::bad_alloc", "MemoryError")

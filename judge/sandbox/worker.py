@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime import wire
-from ..runtime.shared import OUT_OF_MEMORY_IN_STDERR, THREADS_PER_CPU
+from ..runtime.shared import THREADS_PER_CPU
 from .base import Launch, Sandbox, python_paths
-from .cgroup import PidsCgroup
+from .cgroup import MemoryCgroup, PidsCgroup, enter
 from .reaper import LIVE_LOCK, LIVE_WORKERS, become_subreaper, sweep_strays
 
 # Variables a worker may inherit: what the platform needs to find Python, CUDA and TPUs.
@@ -43,6 +43,34 @@ _PASSTHROUGH = (
     "XLA_FLAGS",
     "SYSTEMROOT",
 )
+
+
+# How often the judge looks at a worker's folder while it waits for a reply.
+DISK_CHECK_S = 0.25
+MAX_ENTRIES = 100_000
+
+
+def folder_bytes(folder: str, stop_at: int) -> int:
+    """Disk blocks used under ``folder`` (links not followed), counting each entry at least a
+    block; stops early past ``stop_at``. Too many entries count as past it."""
+    total, entries, pending = 0, 0, [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += max(info.st_blocks * 512, 4096)
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    if total > stop_at or entries > MAX_ENTRIES:
+                        return max(total, stop_at + 1)
+        except OSError:
+            continue
+    return total
 
 
 class WorkerTimeout(Exception):
@@ -121,6 +149,7 @@ class Worker:
         hide: Iterable[str | Path] = (),
         guard: bool = False,
         compile_cache: str | Path | None = None,
+        disk_limit_mb: int | None = None,
     ) -> None:
         from . import get_sandbox
 
@@ -144,6 +173,9 @@ class Worker:
         # JAX's persistent compilation cache: written by the reference's worker only; the
         # learner's reads it (see judge/cache.py).
         self.cgroup: PidsCgroup | None = None
+        self.disk_limit_mb = disk_limit_mb
+        self.disk_used_mb: int | None = None  # set when the disk limit ended the worker
+        self.memory_cgroup: MemoryCgroup | None = None
         self.compile_cache = str(compile_cache) if compile_cache else None
         if self.compile_cache:
             self.config["compile_cache"] = {"dir": self.compile_cache, "write": role != "learner"}
@@ -166,7 +198,7 @@ class Worker:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def _command(self, fds: tuple[int, int]) -> list[str]:
-        """The sandboxed command line, entered into a pids cgroup when one bounds processes."""
+        """The sandboxed command line, entered into the cgroups that bound it."""
         launch = Launch(
             python=self.python,
             workdir=self.directory,
@@ -179,14 +211,19 @@ class Worker:
         confinement = self.sandbox.confinement(launch)
         if confinement is not None:
             launch.config["confine"] = confinement
-        argv = self.sandbox.command(launch)
+        memory = self.config.get("memory_mb")
+        if memory and self.config.get("guard"):  # untrusted code: the kernel counts its memory
+            self.memory_cgroup = MemoryCgroup.create(int(memory))
+            if self.memory_cgroup is not None:
+                # The cgroup bounds what is really used (shared memory and files included) and
+                # counts an OOM kill; RLIMIT_AS would fail first, with nothing counted.
+                launch.config["memory_mb"] = None
         processes = self.config.get("processes")
         if processes:  # room for JAX's own threads, as for RLIMIT_NPROC in the worker
             bound = int(processes) + THREADS_PER_CPU * (os.cpu_count() or 1) + 64
             self.cgroup = PidsCgroup.create(bound)
-            if self.cgroup is not None:
-                argv = self.cgroup.wrap(argv)
-        return argv
+        bounds = [c for c in (self.cgroup, self.memory_cgroup) if c is not None]
+        return enter(bounds, self.sandbox.command(launch))
 
     def start(self) -> None:
         become_subreaper()
@@ -250,11 +287,13 @@ class Worker:
         self._reap(10.0)
         with LIVE_LOCK:
             LIVE_WORKERS.discard(self.process.pid)
-        if self.cgroup is not None:
-            self.cgroup.kill_all()
+        for cgroup in (self.cgroup, self.memory_cgroup):
+            if cgroup is not None:
+                cgroup.kill_all()
         sweep_strays()
-        if self.cgroup is not None:
-            self.cgroup.remove()
+        for cgroup in (self.cgroup, self.memory_cgroup):
+            if cgroup is not None:
+                cgroup.remove()
 
     def close(self) -> None:
         """Ask the worker to exit, kill what remains of its session, remove its directory."""
@@ -327,7 +366,8 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerTimeout(f"no reply from the {self.role} worker in {timeout:.1f} s")
-            ready, _, _ = select.select([self._reply_fd], [], [], remaining)
+            ready, _, _ = select.select([self._reply_fd], [], [], min(remaining, DISK_CHECK_S))
+            self._check_disk()
             if not ready:
                 continue
             try:
@@ -338,6 +378,21 @@ class Worker:
                 code = self._returncode(wait=True)
                 raise WorkerDied(f"the {self.role} worker exited (status {code})", code)
             self._buffer.extend(chunk)
+
+    def _check_disk(self) -> None:
+        """Kill the worker once its folder holds more than its disk limit: checked while the
+        judge waits for a reply, so a flood of files is stopped within a fraction of a second
+        (each file is bounded by RLIMIT_FSIZE inside a confined worker)."""
+        if self.disk_limit_mb is None or not self.directory:
+            return
+        used = folder_bytes(self.directory, self.disk_limit_mb * 1024 * 1024)
+        if used > self.disk_limit_mb * 1024 * 1024:
+            self.disk_used_mb = used // (1024 * 1024)
+            self.kill()
+            raise WorkerDied(
+                f"the {self.role} worker wrote more than {self.disk_limit_mb} MB",
+                self._returncode(),
+            )
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         self.send(message)
@@ -387,10 +442,17 @@ class Worker:
     # --- captured output ---------------------------------------------------------------------
 
     def ran_out_of_memory(self) -> bool:
-        """Whether the end of stderr says an allocation failed: XLA aborts the process when it
-        cannot allocate under the address-space limit, rather than raising MemoryError."""
-        tail = self._captures["stderr"].tail.decode("utf-8", errors="replace")
-        return any(marker in tail for marker in OUT_OF_MEMORY_IN_STDERR)
+        """Whether the kernel killed the worker for want of memory (its memory cgroup counted an
+        OOM kill). A kernel fact, never the learner's output: without a memory cgroup a death
+        is a death, whatever the process printed before it."""
+        return self.memory_cgroup is not None and self.memory_cgroup.oom_kills() > 0
+
+    def memory_limit(self) -> str | None:
+        """How the kernel bounds this worker's memory when a cgroup does; None otherwise."""
+        cgroup, process = self.memory_cgroup, self.process
+        if cgroup is not None and process is not None and cgroup.holds(process.pid):
+            return f"memory cgroup: {cgroup.limit_mb} MB, shared memory and files included"
+        return None
 
     def output(self) -> dict[str, Any]:
         """What the process printed, bounded; call after ``close`` for all of it."""

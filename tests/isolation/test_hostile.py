@@ -21,6 +21,7 @@ from judge.cli import main
 from judge.result import EXIT_ACCEPTED, EXIT_REJECTED
 from judge.runtime.wire import decode_array
 from judge.sandbox import Worker, _pids_cgroup_parent, bwrap_problem, landlock_problem
+from judge.sandbox.cgroup import _cgroup_parent
 
 pytestmark = pytest.mark.slow
 
@@ -148,6 +149,23 @@ CORPUS: dict[str, tuple[str, Verdict, str | None]] = {
         solution("import jax.numpy as jnp", "jnp.ones((60000, 60000)).block_until_ready()"),
         Verdict.MEMORY_LIMIT_EXCEEDED,
         "memory_limit",
+    ),
+    "fills its folder with files": (
+        solution(
+            "",
+            "k = 0\nwhile True:\n    open(f'f{k}.bin', 'wb').write(b'x' * (32 << 20))\n    k += 1",
+        ),
+        Verdict.MEMORY_LIMIT_EXCEEDED,
+        "disk_limit",
+    ),
+    "prints an out-of-memory message, then aborts": (
+        solution(
+            "import os, sys",
+            'sys.stderr.write("RESOURCE_EXHAUSTED: Out of memory std::bad_alloc\\n")\n'
+            "sys.stderr.flush()\nos.abort()",
+        ),
+        Verdict.RUNTIME_ERROR,
+        "process_died",
     ),
     "os._exit(0) after a fake report": (
         solution(
@@ -507,7 +525,7 @@ def test_cgroups_left_by_a_killed_judge_are_removed() -> None:
     mine = parent / f"judge-{os.getpid()}-999999"  # a live judge's: kept
     mine.mkdir()
     try:
-        _pids_cgroup_parent.cache_clear()
+        _cgroup_parent.cache_clear()
         assert _pids_cgroup_parent() == parent
         assert not left.exists()
         assert mine.exists()

@@ -76,3 +76,23 @@ def test_the_folder_is_private(folder: Path) -> None:
     assert cache.cache_dir() == folder
     assert (folder.stat().st_mode & 0o077) == 0
     assert {p.name for p in folder.iterdir()} == {"plans", "reference", "xla"}
+
+
+def test_an_entry_changed_by_someone_without_the_key_is_ignored(folder: Path) -> None:
+    """A poisoned entry (the stored reference outputs rewritten) is recomputed, never served."""
+    import json
+
+    assert cache.store("reference", {"r": 1}, {"outputs": [1.0, 2.0]})
+    (entry,) = (folder / "reference").glob("*.json")
+    data = json.loads(entry.read_text())
+    data["value"] = json.dumps({"outputs": [2.0, 4.0]})  # the forged answer
+    entry.write_text(json.dumps(data))
+    assert cache.load("reference", {"r": 1}) is None
+    (folder / ".key").unlink()  # a new key: old entries no longer verify, and none is served
+    assert cache.store("reference", {"r": 2}, [1])
+    assert cache.load("reference", {"r": 2}) == [1]
+
+
+def test_the_cache_key_is_private_to_its_owner(folder: Path) -> None:
+    assert cache.store("plans", "k", 1)
+    assert (folder / ".key").stat().st_mode & 0o077 == 0
