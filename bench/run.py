@@ -518,10 +518,52 @@ class Bench:
     def fresh_dir(self, prefix: str) -> Path:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=self.workdir))
 
-    def grade_judge(self, file: str, cache_dir: Path | None) -> dict[str, Any]:
+    def grade_judge(
+        self, file: str, cache_dir: Path | None, sandbox: str | None = None
+    ) -> dict[str, Any]:
         extra, env = cache_settings(self.cache, cache_dir)
+        if sandbox is not None:
+            extra = [*extra, "--sandbox", sandbox]
         command = [*self.judge, "grade", file, "--problem", PROBLEM, "--format", "json", *extra]
         return measured(command, self.workdir, env)
+
+    def sandboxes(self) -> Table:
+        """The correct file, warm cache, under each sandbox that runs here: what isolation
+        costs, as a ratio to ``--sandbox none`` (alternating runs, medians)."""
+        file = str((SUBMISSIONS / SINGLE_FILES[0][1]).relative_to(ROOT))
+        cache_dir = self.fresh_dir("sandbox-")
+        names = [n for n in ("none", "landlock", "bwrap") if self._sandbox_runs(n)]
+        runs: dict[str, list[float]] = {n: [] for n in names}
+        for name in names:
+            self.grade_judge(file, cache_dir, name)  # warms the cache (and the page cache)
+        for _ in range(self.args.repeat):
+            for name in names:
+                runs[name].append(self.grade_judge(file, cache_dir, name)["wall_s"])
+        table = Table(title="correct file, warm cache: per-file wall time by sandbox")
+        for column in ("sandbox", "median s", "vs none"):
+            table.add_column(column, justify="right" if column != "sandbox" else "left")
+        base = median(runs.get("none", []))
+        self.results["sandboxes"] = {
+            n: {"runs_s": runs[n], "median_s": median(runs[n])} for n in names
+        }
+        for name in names:
+            value = median(runs[name])
+            table.add_row(name, format_number(value, "s"), format_ratio(value, base))
+        return table
+
+    def _sandbox_runs(self, name: str) -> bool:
+        done = subprocess.run(
+            [*self.judge, "grade", "--help"], cwd=ROOT, capture_output=True, text=True
+        )
+        if name not in done.stdout:
+            return False
+        probe = [
+            sys.executable,
+            "-c",
+            f"from judge.sandbox import get_sandbox; "
+            f"import sys; sys.exit(get_sandbox({name!r}).problem() is not None)",
+        ]
+        return subprocess.run(probe, cwd=ROOT, capture_output=True).returncode == 0
 
     def grade_baseline(self, file: str) -> dict[str, Any]:
         command = [sys.executable, str(BASELINE), file]
@@ -784,6 +826,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: --repeat 1, a batch of 6")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument(
+        "--sandboxes-only",
+        action="store_true",
+        help="only the per-sandbox row: the correct file, warm, under each sandbox that runs",
+    )
+    parser.add_argument(
         "--baseline-timeout",
         type=float,
         metavar="S",
@@ -809,9 +856,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="judge-bench-") as scratch:
         bench = Bench(args, Path(scratch), console)
+        if args.sandboxes_only:
+            console.print(bench.sandboxes())
+            return 0
         rows, memory = bench.single_files()
         rows += bench.warm_cache()
         differences: list[str] = []
+        sandbox_table = bench.sandboxes() if bench.cache else None
         if args.batch_size:
             batch_rows, differences = bench.batch()
             rows += batch_rows
@@ -822,6 +873,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_memory_table(memory, "peak resident memory, MB (single files: median of the runs)")
     )
     console.print(build_phase_table(bench.phase_rows()))
+    if sandbox_table is not None:
+        console.print(sandbox_table)
     if isinstance(bench.results.get("cache"), str):
         console.print(f"cache: {bench.results['cache']}")
     for line in differences:

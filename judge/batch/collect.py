@@ -128,6 +128,10 @@ def _collect_folder(
                 Entry(student, f"{shown}/{student}", issue=("ambiguous_submission", message))
             )
             continue
+        if _leaves(paths[0], root):
+            message = f"{display}: a link out of the submitted folder; submit the file itself"
+            entries.append(Entry(student, display, issue=("unreadable_submission", message)))
+            continue
         try:
             if paths[0].is_dir():
                 entries.append(_from_folder(student, paths[0], display, entry_point, broken))
@@ -136,6 +140,18 @@ def _collect_folder(
         except OSError as exc:  # a folder that cannot be listed: this student's, not the batch's
             entries.append(_unreadable(student, display, exc, paths[0]))
     return Collected(entries, skipped)
+
+
+def _leaves(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a link to somewhere outside ``root``: the judge's own process would
+    read it (a classmate's file, the reference, a secret)."""
+    if not path.is_symlink():
+        return False
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return True
+    return False
 
 
 def _students(root: Path, exclude: Path | None) -> tuple[dict[str, list[Path]], list[str]]:

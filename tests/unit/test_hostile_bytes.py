@@ -86,3 +86,20 @@ def test_a_symlinked_submission_is_refused(tmp_path: Path) -> None:
     os.symlink(secret, link)
     with pytest.raises(SubmissionNotFound, match="symbolic link"):
         read_submission(link)
+
+
+def test_a_batch_entry_linking_out_of_the_class_folder_is_not_read(tmp_path: Path) -> None:
+    from judge.batch import collect
+
+    secret = tmp_path / "elsewhere"
+    secret.mkdir()
+    (secret / "solution.py").write_text("def nn_vmap_forward(seed, x_batch, features): ...\n")
+    classroom = tmp_path / "class"
+    classroom.mkdir()
+    os.symlink(secret, classroom / "mallory")
+    (classroom / "alice.py").write_text("def nn_vmap_forward(seed, x_batch, features): ...\n")
+    found = collect(classroom, "nn_vmap_forward", tmp_path / "scratch")
+    by_student = {e.student: e for e in found.entries}
+    assert by_student["mallory"].issue is not None
+    assert by_student["mallory"].issue[0] == "unreadable_submission"
+    assert by_student["alice"].issue is None
