@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
-from .constants import judge_version
+from .backends import BACKENDS
+from .constants import MIN_MEMORY_MB, judge_version
 from .errors import UsageError
 from .render import FORMATS
 from .sandbox import SANDBOXES
@@ -20,7 +21,6 @@ from .sandbox import SANDBOXES
 if TYPE_CHECKING:
     _Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
-BACKENDS = ("cpu", "gpu", "tpu")
 _PROBLEMS_HELP = "folder of problem packages"
 
 
@@ -109,7 +109,7 @@ def _isolation_flags() -> argparse.ArgumentParser:
         type=_positive(int),
         metavar="MB",
         help="address-space limit of the learner's process in MB (default: the "
-        "problem's; JAX needs at least 1536)",
+        f"problem's; JAX needs at least {MIN_MEMORY_MB})",
     )
     flags.add_argument(
         "--cpu-time",
@@ -121,8 +121,9 @@ def _isolation_flags() -> argparse.ArgumentParser:
         "--processes",
         type=_positive(int),
         metavar="N",
-        help="tasks the learner's code may add to those JAX runs (default: the problem's; "
-        "not enforced for root, see README)",
+        help="tasks the learner's code may add to those JAX runs (default: the problem's); "
+        "as root a pids cgroup enforces it, otherwise RLIMIT_NPROC: the report's "
+        "environment.limits_enforced.processes says which",
     )
     flags.add_argument(
         "--output-limit",
@@ -162,9 +163,10 @@ class Isolation(TypedDict):
 
 def isolation_options(args: argparse.Namespace) -> Isolation:
     """GradeOptions fields from the flags ``_isolation_flags`` adds."""
-    if args.memory is not None and args.memory < 1536:
+    if args.memory is not None and args.memory < MIN_MEMORY_MB:
         raise UsageError(
-            f"--memory {args.memory}: JAX aborts under 1536 MB of address space; use more"
+            f"--memory {args.memory}: JAX aborts under {MIN_MEMORY_MB} MB of address space; "
+            "use more"
         )
     return {
         "call_s": args.time_per_call,
@@ -187,7 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"judge {judge_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_grade, _add_check, _add_list, _add_show, _add_bundle, _add_batch, _add_merge):
+    for add in (
+        _add_grade,
+        _add_check,
+        _add_list,
+        _add_show,
+        _add_bundle,
+        _add_autograde,
+        _add_lock,
+        _add_batch,
+        _add_merge,
+    ):
         add(commands)
     return parser
 
@@ -214,8 +226,22 @@ def _add_grade(commands: _Commands) -> None:
             _report_flags(),
             _isolation_flags(),
             _shrink_flag("report the first failing case as found, without shrinking it"),
+            _lock_flag(),
         ],
     )
+
+
+def _lock_flag() -> argparse.ArgumentParser:
+    """``--lock FILE``: the constraints file the grading environment was installed from."""
+    flags = _flags()
+    flags.add_argument(
+        "--lock",
+        type=Path,
+        metavar="FILE",
+        help="constraints file (judge lock) this environment was installed from: the report "
+        "records it, and whether the installed versions match it",
+    )
+    return flags
 
 
 def _add_check(commands: _Commands) -> None:
@@ -271,12 +297,73 @@ def _add_bundle(commands: _Commands) -> None:
         default=Path("autograder.zip"),
         help="where to write the zip (default: autograder.zip)",
     )
+    own.add_argument(
+        "--points",
+        type=_positive(float),
+        default=100.0,
+        help="the assignment's autograder points, shared among the rubric items (default: 100)",
+    )
+    own.add_argument(
+        "--wheelhouse",
+        type=Path,
+        metavar="DIR",
+        help="a folder of wheels to carry in the zip, so that the image installs without an "
+        "index (pip download -r constraints.txt -d DIR ...)",
+    )
+    own.add_argument(
+        "--sandbox",
+        choices=SANDBOXES,
+        default="auto",
+        help="isolation of the learner's code on Gradescope (default: auto)",
+    )
     commands.add_parser(
         "gradescope-bundle",
         help="build a Gradescope autograder zip for a problem",
-        description="Build the zip to upload to Gradescope: setup.sh installs the judge, "
-        "run_autograder grades /autograder/submission into /autograder/results/results.json.",
-        parents=[own, _problems_flag()],
+        description="Build the zip to upload to Gradescope: setup.sh brings the Python the "
+        "pinned versions need, installs the judge with them (constraints.txt, from --lock or "
+        "this environment) and runs judge check; run_autograder grades /autograder/submission "
+        "into /autograder/results/results.json.",
+        parents=[own, _problems_flag(), _lock_flag()],
+    )
+
+
+def _add_autograde(commands: _Commands) -> None:
+    own = _flags()
+    own.add_argument("--root", type=Path, required=True, metavar="DIR", help="/autograder")
+    own.add_argument("--problem", required=True, help="problem name or folder")
+    own.add_argument(
+        "--points",
+        type=_positive(float),
+        default=100.0,
+        help="the assignment's autograder points (default: 100)",
+    )
+    commands.add_parser(
+        "autograde",
+        help="grade a Gradescope submission (what the bundle's run_autograder runs)",
+        description="Grade the file in DIR/submission that defines the problem's entry point "
+        "and write DIR/results/results.json in Gradescope's format; a results.json is written "
+        "whatever happens. Exit 0 when it was written.",
+        parents=[own, _problems_flag(), _lock_flag(), _isolation_flags()],
+    )
+
+
+def _add_lock(commands: _Commands) -> None:
+    lk = commands.add_parser(
+        "lock",
+        help="write the constraints file that pins this grading environment",
+        description="Write the exact versions of every package the judge needs, as installed "
+        "here, as a pip constraints file (pip install -c FILE ...), with the Python version "
+        "they were taken from; or, with --check, compare this environment with one. Exit 0, "
+        "or 1 when --check finds a difference.",
+    )
+    lk.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write to FILE (default: stdout)"
+    )
+    lk.add_argument(
+        "--check",
+        type=Path,
+        metavar="FILE",
+        help="compare the installed versions with FILE instead; exit 1 listing the differences",
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .. import backends
 from ..constants import judge_version
 from ..grading import GradeOptions
 from ..problem import Problem
@@ -234,15 +235,18 @@ class _Run:
 
     def grade(self, todo: list[Entry], jobs: int) -> None:
         """Grade ``todo`` with ``jobs`` threads; raises the first fault of the whole batch."""
+        devices = backends.visible_devices(self.options.backend)
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="judge-batch") as pool:
             try:
-                for entry in todo:
+                for number, entry in enumerate(todo):
                     if entry.issue is None:
+                        # Accelerators: gradings spread round-robin over the visible devices.
+                        device = self.options.device or backends.assign(devices, number)
                         future = pool.submit(
                             grade_one,
                             entry,
                             self.problem,
-                            self.options,
+                            dataclasses.replace(self.options, device=device),
                             self.problems_dir,
                             self.stop,
                         )

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +37,7 @@ SUMMARY = "summary.html"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 # Options that change where things are, not what a grading finds: they never block a reuse.
-_NOT_IN_KEY = ("hide",)
+_NOT_IN_KEY = ("hide", "device")  # where it ran, not how it was graded
 
 
 def options_key(options: GradeOptions) -> str:
@@ -211,9 +212,42 @@ def identical_groups(records: Iterable[Record]) -> list[list[str]]:
     return sorted(groups, key=lambda g: (-len(g), g))
 
 
+# What a grading's cases and numbers depend on, as each report's ``environment`` records it.
+VERSIONED = ("python", "jax", "jaxlib", "flax", "numpy", "hypothesis", "judge")
+
+
+def mixed_versions(records: Iterable[Record]) -> list[str]:
+    """Each of ``VERSIONED`` the records were graded under several versions of, with counts:
+    ``jax 0.4.30 (3), 0.10.2 (27)``. Empty when the class met one environment."""
+    seen: dict[str, Counter[str]] = {key: Counter() for key in VERSIONED}
+    for record in records:
+        environment = record.report.get("environment")
+        for key in VERSIONED:
+            value = environment.get(key) if isinstance(environment, dict) else None
+            if value:
+                seen[key][str(value)] += 1
+    return [
+        f"{key} " + ", ".join(f"{value} ({n})" for value, n in sorted(counts.items()))
+        for key, counts in seen.items()
+        if len(counts) > 1
+    ]
+
+
+def mixed_versions_warning(records: Sequence[Record]) -> str | None:
+    mixed = mixed_versions(records)
+    if not mixed:
+        return None
+    return (
+        "warning: graded under mixed versions, so cases or numbers may differ between "
+        f"students (pin them with judge lock): {'; '.join(mixed)}"
+    )
+
+
 def common_notes(records: Sequence[Record], ignored_lines: int) -> list[str]:
-    """Lines for the instructor about any set of records: codes, look-alikes, judge errors."""
-    lines = []
+    """Lines for the instructor about any set of records: mixed versions, codes, look-alikes,
+    judge errors."""
+    warning = mixed_versions_warning(records)
+    lines = [warning] if warning else []
     codes = summary_render.code_counts([r.summary_row() for r in records])[:8]
     if codes:
         lines.append("students per code: " + ", ".join(f"{c} {n}" for c, n, _ in codes))
@@ -255,6 +289,9 @@ def summary_html(records: Sequence[Record], title: str | None = None) -> str:
         ("isolation", ", ".join(sorted({_sandbox_of(r) for r in records})) or "-"),
         ("written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
     ]
+    warning = mixed_versions_warning(records)
+    if warning:
+        facts.insert(3, ("versions", warning))
     return summary_render.render(
         [r.summary_row() for r in sorted(records, key=lambda r: r.student)],
         title=title or f"judge batch: {', '.join(problems) or 'no results'}",

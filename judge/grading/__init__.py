@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .. import cache, diagnose
+from .. import backends, cache, diagnose
 from ..errors import ProblemNotFound, WorkerError
 from ..problem import Problem, default_problems_dir, load_problem, problem_names
 from ..result import Report, Verdict
@@ -114,6 +114,7 @@ def grade(
     """
     options = options or GradeOptions()
     started = time.perf_counter()
+    backends.check(options.backend)
     submission = read_submission(path)
     resolved = (
         problem

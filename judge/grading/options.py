@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..cases import MAX_SHRINK_CALLS
 from ..limits import Limits
 from ..problem import Problem
 
@@ -17,8 +18,11 @@ class GradeOptions:
     call_s: float | None = None
     submission_s: float | None = None
     memory_mb: int | None = None
+    # Shrink a failing case, then confirm it in a fresh learner worker.
     shrink: bool = True
-    shrink_s: float = 20.0
+    # At most this many distinct cases are tried while shrinking: a count, never a clock, so
+    # the same file always gets the same report.
+    shrink_calls: int = MAX_SHRINK_CALLS
     python: str | None = None
     cpu_s: float | None = None
     processes: int | None = None
@@ -28,6 +32,9 @@ class GradeOptions:
     sandbox: str = "auto"
     # More folders the learner's code must not see (a batch's output folder, a report's).
     hide: tuple[str, ...] = ()
+    # The accelerator device both workers use (an id as CUDA_VISIBLE_DEVICES takes it); None:
+    # the platform's default. ``judge batch`` spreads gradings over the visible devices.
+    device: str | None = None
 
     def limits_for(self, problem: Problem) -> Limits:
         """The problem's limits with this grading's overrides applied."""

@@ -66,6 +66,7 @@ class WorkerPair:
             guard=learner,
             compile_cache=cache.xla_dir(),
             disk_limit_mb=self.limits.disk_mb if learner else None,
+            device=self.options.device,
         )
 
     def hello(self, worker: Worker) -> dict[str, Any]:
@@ -150,16 +151,21 @@ class WorkerPair:
         path.write_text(self.submission.source, encoding="utf-8")
         self.learner.send(self._load_request(path))
 
-    def restart_learner(self) -> None:
-        """A candidate killed the learner's worker: start a fresh one to keep shrinking."""
-        assert self.learner is not None
-        self.learner.close()
-        self.earlier_output.append(self.learner.output())
+    def restart_learner(self) -> bool:
+        """A new learner's worker in place of the current one, its file loaded: nothing earlier
+        calls left behind survives (a candidate killed the worker while shrinking, or a failure
+        is to be confirmed). Whether the file loaded again."""
+        if self.learner is not None:
+            self.learner.close()
+            self.earlier_output.append(self.learner.output())
         self.learner = self.worker("learner")
         self.learner.start()
         self.hello(self.learner)
         self.send_load()
-        self.learner.receive(STARTUP_TIMEOUT_S)
+        try:
+            return self.learner.receive(STARTUP_TIMEOUT_S).get("ok") is True
+        except (WorkerTimeout, WorkerDied):
+            return False
 
     def learner_output(self) -> dict[str, Any]:
         """What the learner's code printed, across every worker it ran in."""

@@ -11,6 +11,7 @@ from ..limits import Limits
 from ..problem import Problem
 from ..result import Diagnostic, FailingCase, Report, Severity, Verdict
 from ..sandbox import Sandbox, Worker
+from .confirm import Confirmed
 from .options import GradeOptions
 from .outcome import Outcome, array_json, got_json
 
@@ -28,6 +29,8 @@ def environment(
     return {
         "backend": options.backend,
         "device": hello.get("device"),
+        "platform": hello.get("platform"),
+        "device_id": options.device,
         "python": versions.get("python") or platform.python_version(),
         "jax": versions.get("jax"),
         "jaxlib": versions.get("jaxlib"),
@@ -81,7 +84,13 @@ def score(
     return 0.0
 
 
-def failing_case(problem: Problem, shown: Outcome, index: int, steps: int) -> FailingCase:
+def failing_case(
+    problem: Problem, shown: Outcome, index: int, steps: int, confirmed: Confirmed | None = None
+) -> FailingCase:
+    """The report's failing case; with ``confirmed``, as the fresh worker showed it, and the
+    calls it needed first."""
+    earlier = confirmed.earlier if confirmed is not None else []
+    seeded = confirmed.seeded if confirmed is not None else bool(shown.reply.get("global_random"))
     return FailingCase(
         index=index,
         inputs=shown.case.to_json(problem),
@@ -96,8 +105,10 @@ def failing_case(problem: Problem, shown: Outcome, index: int, steps: int) -> Fa
             if shown.mismatch
             else None
         ),
-        reproducer=shown.case.reproducer(problem),
+        reproducer=shown.case.reproducer(problem, earlier, seeded),
         shrink_steps=steps,
+        fresh_process=confirmed.reproduced if confirmed is not None else None,
+        earlier_calls=[c.to_json(problem) for c in earlier],
     )
 
 

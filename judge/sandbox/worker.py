@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import backends
 from ..runtime import wire
 from ..runtime.shared import THREADS_PER_CPU
 from .base import Launch, Sandbox, python_paths
@@ -121,20 +122,24 @@ class _Capture:
         return self.data.decode("utf-8", errors="replace")
 
 
-def worker_environment(backend: str, home: str) -> dict[str, str]:
-    """The environment a worker starts with: pass-through variables plus JAX's settings."""
+def worker_environment(
+    backend: str, home: str, device: str | None = None, workers_per_device: int = 2
+) -> dict[str, str]:
+    """The environment a worker starts with: pass-through variables plus JAX's settings (the
+    platform, and for an accelerator its device and its share of the device's memory)."""
     env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
     env.update(
         {
             "HOME": home,
             "TMPDIR": home,
-            "JAX_PLATFORMS": backend,
             # Two processes (reference and learner) share a GPU: neither may take 75% of it.
             "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONIOENCODING": "utf-8",
         }
     )
+    if backend:
+        env.update(backends.worker_variables(backend, device, workers_per_device))
     env.setdefault("LANG", "C.UTF-8")
     return env
 
@@ -159,6 +164,8 @@ class Worker:
         guard: bool = False,
         compile_cache: str | Path | None = None,
         disk_limit_mb: int | None = None,
+        device: str | None = None,
+        workers_per_device: int = 2,
     ) -> None:
         from . import get_sandbox
 
@@ -183,6 +190,8 @@ class Worker:
         # learner's reads it (see judge/cache.py).
         self.cgroup: PidsCgroup | None = None
         self.disk_limit_mb = disk_limit_mb
+        self.device = device
+        self.workers_per_device = workers_per_device
         self.disk_used_mb: int | None = None  # set when the disk limit ended the worker
         self.memory_cgroup: MemoryCgroup | None = None
         self.compile_cache = str(compile_cache) if compile_cache else None
@@ -221,6 +230,10 @@ class Worker:
         if confinement is not None:
             launch.config["confine"] = confinement
         memory = self.config.get("memory_mb")
+        if backends.is_accelerator(self.backend):
+            # CUDA and TPU runtimes reserve far more address space than they use: no RLIMIT_AS;
+            # host memory is the memory cgroup's, device memory XLA's fraction.
+            launch.config["memory_mb"] = None
         if memory and self.config.get("guard"):  # untrusted code: the kernel counts its memory
             self.memory_cgroup = MemoryCgroup.create(int(memory))
             if self.memory_cgroup is not None:
@@ -246,7 +259,9 @@ class Worker:
                 self.process = subprocess.Popen(
                     argv,
                     cwd=self.directory,
-                    env=worker_environment(self.backend, self.directory),
+                    env=worker_environment(
+                        self.backend, self.directory, self.device, self.workers_per_device
+                    ),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,

@@ -100,7 +100,7 @@ def test_unknown_problem_suggests_the_closest(capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize(
     "argv",
     [
-        ["grade", "x.py", "--backend", "cuda"],
+        ["grade", "x.py", "--backend", "metal"],
         ["grade", "x.py", "--time-per-call", "-1"],
         ["grade", "x.py", "--format", "xml"],
         ["frobnicate"],
