@@ -551,6 +551,42 @@ class Bench:
             table.add_row(name, format_number(value, "s"), format_ratio(value, base))
         return table
 
+    def backends(self) -> Table | None:
+        """The correct and the wrong file, warm cache, on the CPU and on a GPU when one is
+        present (its JAX plugin installed and a device found): medians of ``--repeat``."""
+        probe = [
+            sys.executable,
+            "-c",
+            "from judge.sandbox import probe_backends; print(','.join(probe_backends()))",
+        ]
+        found = subprocess.run(probe, cwd=ROOT, capture_output=True, text=True).stdout
+        names = ["cpu"] + (["gpu"] if "gpu" in found.strip().split(",") else [])
+        if len(names) == 1:
+            self.results["backends"] = "no GPU here: the CPU rows above are the only ones"
+            return None
+        table = Table(title="warm cache: per-file wall time by backend")
+        for column in ("file", *names, "gpu vs cpu"):
+            table.add_column(column, justify="left" if column == "file" else "right")
+        self.results["backends"] = {}
+        for label, relative in SINGLE_FILES[:2]:
+            file = str((SUBMISSIONS / relative).relative_to(ROOT))
+            medians = {}
+            for name in names:
+                cache_dir = self.fresh_dir(f"{name}-")
+                self._grade_on(file, cache_dir, name)  # fills the cache
+                runs = [self._grade_on(file, cache_dir, name) for _ in range(self.args.repeat)]
+                medians[name] = median(r["wall_s"] for r in runs)
+            self.results["backends"][label] = medians
+            ratio = format_ratio(medians["gpu"], medians["cpu"])
+            table.add_row(label, *(format_number(medians[n], "s") for n in names), ratio)
+        return table
+
+    def _grade_on(self, file: str, cache_dir: Path, backend: str) -> dict[str, Any]:
+        extra, env = cache_settings(self.cache, cache_dir)
+        command = [*self.judge, "grade", file, "--problem", PROBLEM, "--format", "json",
+                   "--backend", backend, *extra]  # fmt: skip
+        return measured(command, self.workdir, env)
+
     def _sandbox_runs(self, name: str) -> bool:
         done = subprocess.run(
             [*self.judge, "grade", "--help"], cwd=ROOT, capture_output=True, text=True
@@ -863,6 +899,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += bench.warm_cache()
         differences: list[str] = []
         sandbox_table = bench.sandboxes() if bench.cache else None
+        backend_table = bench.backends() if bench.cache else None
         if args.batch_size:
             batch_rows, differences = bench.batch()
             rows += batch_rows
@@ -873,8 +910,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_memory_table(memory, "peak resident memory, MB (single files: median of the runs)")
     )
     console.print(build_phase_table(bench.phase_rows()))
-    if sandbox_table is not None:
-        console.print(sandbox_table)
+    for extra_table in (sandbox_table, backend_table):
+        if extra_table is not None:
+            console.print(extra_table)
     if isinstance(bench.results.get("cache"), str):
         console.print(f"cache: {bench.results['cache']}")
     for line in differences:

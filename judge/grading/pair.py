@@ -45,6 +45,7 @@ class WorkerPair:
         self.learner: Worker | None = None
         self.reference: Worker | None = None
         self.reference_ready = False
+        self.reference_device: str | None = None  # as the reference's worker saw it
         self.earlier_output: list[dict[str, Any]] = []  # of learner workers restarted
 
     def worker(self, role: str) -> Worker:
@@ -104,7 +105,7 @@ class WorkerPair:
         if self.reference is None:
             self.start_reference()
         assert self.reference is not None
-        self.hello(self.reference)
+        self.reference_device = self.hello(self.reference).get("device")
         reply = self.reference.request(
             self._load_request(self.problem.reference), STARTUP_TIMEOUT_S
         )

@@ -22,6 +22,7 @@ from ..result import Diagnostic, Report, Verdict
 from ..sandbox import WorkerDied, WorkerTimeout, resolve_sandbox
 from ..submission import Submission
 from . import fingerprints, memo, report, rubric
+from .confirm import Confirmed, Confirmer
 from .evaluate import Evaluator
 from .options import GradeOptions
 from .outcome import FATAL_FAILURES, Budget, Outcome
@@ -158,7 +159,7 @@ class Grading:
                 limit = {"limit_s": self.limits.submission_s, "which": "submission"}
                 results.append(Outcome(case, failure="timeout", reply=limit))
                 break
-            outcome = self.evaluator.evaluate(case)
+            outcome = self.evaluator.evaluate(case, reuse=False)  # a repeat runs again
             results.append(outcome)
             if outcome.failure in FATAL_FAILURES:
                 break
@@ -180,17 +181,19 @@ class Grading:
 
     def _run_plan(self, plan: list[Case]) -> Report:
         results = self._run_cases(plan)
-        first = next((o for o in results if not o.passed), None)
+        index = next((k for k, o in enumerate(results) if not o.passed), None)
         findings = self._structure(results, len(plan))
-        if first is None:
+        if index is None:
             return self._all_passed(plan, results, findings)
-        index = plan.index(first.case)
-        shown, steps = first, 0
+        first = results[index]
+        shown, steps, confirmed = first, 0, None
         if self.options.shrink and first.failure in ("mismatch", "exception"):
             # Start from the smallest case that failed the same way: fewer steps to take.
-            same = [o for o in results if o.signature == first.signature]
-            start = min(same, key=lambda o: (o.case.size(self.problem), plan.index(o.case)))
-            shown, steps = self.evaluator.shrink(start, self.options.shrink_s)
+            same = [k for k, o in enumerate(results) if o.signature == first.signature]
+            start = min(same, key=lambda k: (results[k].case.size(self.problem), k))
+            shown, steps = self.evaluator.shrink(results[start], self.options.shrink_calls)
+            confirmed = Confirmer(self.evaluator).confirm(shown, first, plan, index)
+            shown = confirmed.outcome
         verdict = _VERDICTS[str(first.failure)]
         explained = [self._explain(shown, index if shown.case == first.case else None)]
         observed_cause = any(diagnose.is_structural(d) for d in findings)
@@ -199,14 +202,37 @@ class Grading:
             # structure checks look at: they still score the rubric, but only the failure is
             # shown.
             findings = []
-        # Fingerprints explain values when the structure looks right. When the recorded
-        # structure already names a cause, it wins: B identically initialised layers compute
-        # what one shared layer does, and only the structure can tell them apart.
-        named = None if observed_cause else fingerprints.identify(self.evaluator, shown, first)
-        if named is not None:
-            explained.insert(0, named)
+        if confirmed is not None and confirmed.needs_earlier_calls:
+            # The answer depends on earlier calls: that is the cause, and a stale answer
+            # matching a known mistake would only mislead.
+            explained.insert(0, self._state(confirmed))
+        elif not observed_cause:
+            # Fingerprints explain values when the structure looks right. When the recorded
+            # structure already names a cause, it wins: B identically initialised layers
+            # compute what one shared layer does, and only the structure can tell them apart.
+            named = fingerprints.identify(self.evaluator, shown, first)
+            if named is not None:
+                explained.insert(0, named)
         return self._report(
-            verdict, diagnose.rank(explained + findings), plan, results, (shown, index), steps
+            verdict,
+            diagnose.rank(explained + findings),
+            plan,
+            results,
+            (shown, index),
+            steps,
+            confirmed,
+        )
+
+    def _state(self, confirmed: Confirmed) -> Diagnostic:
+        """The diagnostic for a failure that needs earlier calls."""
+        alone = confirmed.alone
+        how = None if alone is None else "passed" if alone.passed else "/".join(alone.signature)
+        return diagnose.state_between_calls(
+            self.problem,
+            confirmed.outcome.case,
+            confirmed.earlier,
+            how.rstrip("/") if how else how,
+            confirmed.reproduced,
         )
 
     def _all_passed(
@@ -251,9 +277,12 @@ class Grading:
         results: list[Outcome],
         failing: tuple[Outcome, int] | None,
         steps: int,
+        confirmed: Confirmed | None = None,
     ) -> Report:
         all_diagnostics = diagnostics + self.diagnostics
         report.claim_output_codes(self.rubric, all_diagnostics)
+        if self.environment:  # None when the reference's results all came from the cache
+            self.environment["reference_device"] = self.pair.reference_device
         return Report(
             problem=self.problem.name,
             submission=self.submission.display,
@@ -268,7 +297,7 @@ class Grading:
                 "informative": sum(o.informative for o in results),
             },
             failing_case=(
-                report.failing_case(self.problem, failing[0], failing[1], steps)
+                report.failing_case(self.problem, failing[0], failing[1], steps, confirmed)
                 if failing is not None
                 else None
             ),

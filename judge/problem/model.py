@@ -11,7 +11,11 @@ FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 ARRAY_DTYPES = ("float16", "float32", "float64", "int32", "int64")
 PRECISIONS = ("default", "high", "highest")
 INT_ROLES = ("shape", "value")
+ARRAY_KINDS = ("numpy", "jax")
 PROBLEM_FILE = "problem.yaml"
+# When a rubric item's result is shown to the learner on a grading platform (Gradescope's
+# names): always, after the due date, once grades are published, or never (instructors only).
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,9 @@ class ArrayInput:
     ``nonzero`` asks that some element has magnitude at least ``min_magnitude``: an all-zero
     input often gives the same output for right and wrong code, so it proves nothing.
     ``decimals`` rounds drawn values (``0.125`` rather than ``-1.1754944e-38``), which keeps
-    failing cases readable and away from magnitudes that tell nothing.
+    failing cases readable and away from magnitudes that tell nothing. ``kinds`` says what the
+    learner's function must accept: ``numpy`` (a numpy array) and, when listed, ``jax`` (a
+    jax.Array); the plan passes each kind listed in turn.
     """
 
     name: str
@@ -47,6 +53,7 @@ class ArrayInput:
     nonzero: bool = False
     min_magnitude: float = 0.1
     decimals: int | None = None
+    kinds: tuple[str, ...] = ("numpy",)
 
 
 Input = IntInput | ArrayInput
@@ -88,6 +95,9 @@ class RubricItem:
     - ``variable_shapes``: the variables ``init`` returns in ``collection`` have the
       reference's shapes and dtypes;
     - ``variable_paths``: they sit at the reference's paths (``params/kernel``, ...).
+
+    ``visibility`` (one of ``VISIBILITIES``) says when a grading platform shows the item's
+    result to the learner; the judge's own reports always show it.
     """
 
     id: str
@@ -98,6 +108,7 @@ class RubricItem:
     api: str = ""
     arguments: tuple[str, ...] = ()
     collection: str = "params"
+    visibility: str = "visible"
 
 
 DEFAULT_RUBRIC_ITEM = RubricItem(
@@ -173,6 +184,8 @@ class Problem:
         return [i.name for i in self.int_inputs if i.name in used]
 
     def tolerance_for(self, dtype: str, backend: str) -> Tolerance | None:
-        """The tolerance for an expected output of ``dtype`` on ``backend``, if declared."""
+        """The tolerance for an expected output of ``dtype`` on ``backend``, if declared; a
+        GPU platform (``cuda``, ``rocm``) takes the problem's ``gpu`` tolerance."""
         per_backend = self.tolerance.get(dtype)
-        return per_backend.get(backend) if per_backend else None
+        key = "gpu" if backend in ("cuda", "rocm") else backend
+        return per_backend.get(key) if per_backend else None

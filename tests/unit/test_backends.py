@@ -80,3 +80,12 @@ def _merge_duplicates(devices: list[str], slots: list[int]) -> list[int]:
     for device, count in zip(devices, slots, strict=True):
         merged[device] = merged.get(device, 0) + count
     return list(merged.values())
+
+
+@pytest.mark.parametrize("backend", ["gpu", "cuda", "rocm"])
+def test_every_gpu_platform_takes_the_problems_gpu_tolerance(backend: str) -> None:
+    from judge.problem import load_problem
+
+    problem = load_problem("nn_vmap_forward")
+    assert problem.tolerance_for("float32", backend) == problem.tolerance_for("float32", "gpu")
+    assert problem.tolerance_for("float32", "gpu") is not None
