@@ -43,12 +43,16 @@ GENERIC_HINTS = {
     "non_finite_output": "Look for a division by zero, a log of zero or an overflow.",
     "values_mismatch": "The shape is right but the values are not: run the reproducer and "
     "compare each step with the statement.",
+    "wrong_output_dtype": "Return the layer's output as it comes, in the dtype the statement "
+    "asks for: no .astype(...) to a narrower type, no half-precision params.",
+    "state_between_calls": "Compute the answer from the arguments alone: no cache keyed on "
+    "part of them (the seed alone, one array alone), no counter or global that changes from "
+    "call to call. Run the reproducer: it makes the calls in that order.",
 }
 
 
 # Codes with no generic hint (each diagnostic words its own), that a problem may still hint.
 _OTHER_CODES = (
-    "wrong_output_dtype",
     "forbidden_operation",
     "split_rngs",
     "prng_key_array",
@@ -58,6 +62,60 @@ _OTHER_CODES = (
     "unbound_module",
     "dense_shape_error",
 )
+
+
+# Each code as an instructor reads it in a class summary: what the students did.
+TITLES = {
+    "syntax_error": "file does not parse",
+    "import_error": "imports something unavailable",
+    "exception": "raised an exception",
+    "entry_point_missing": "function missing or misnamed",
+    "entry_point_not_callable": "entry point is not a function",
+    "signature_mismatch": "parameters differ from the statement",
+    "notebook_invalid": "notebook cannot be read",
+    "no_code": "notebook has no code",
+    "process_died": "process died (exit, signal, crash)",
+    "timeout": "too slow, or never returns",
+    "memory_limit": "ran out of memory",
+    "disk_limit": "wrote too much to disk",
+    "output_too_large": "returned far too much",
+    "wrong_return_type": "returns something other than an array",
+    "wrong_output_shape": "output has the wrong shape",
+    "not_flattened": "output not flattened",
+    "non_finite_output": "NaN or infinite outputs",
+    "values_mismatch": "wrong numbers",
+    "wrong_output_dtype": "casts the output",
+    "forbidden_operation": "tried something graded code may not do",
+    "ensemble_params": "params have a batch axis: an ensemble of layers",
+    "shared_params": "params shared where each example needs its own",
+    "split_rngs": "split_rngs does not match the params' sharing",
+    "wrong_in_axes": "maps over the wrong input axis",
+    "wrong_out_axes": "maps over the wrong output axis",
+    "wrong_variable_axes": "wrong variable_axes",
+    "missing_bias": "layer has no bias",
+    "param_tree_mismatch": "params at other paths or sizes",
+    "wrong_param_dtype": "params of another dtype",
+    "wrong_param_values": "params initialised differently",
+    "prng_key_array": "PRNGKey given an array",
+    "invalid_rng": "invalid random key",
+    "param_shape_error": "layer built for other inputs",
+    "non_integer_shape": "a shape that is not an integer",
+    "unbound_module": "module used outside init/apply",
+    "dense_shape_error": "inner sizes of a product differ",
+    "no_submission": "nothing submitted",
+    "ambiguous_submission": "several candidate files",
+    "unreadable_submission": "submission cannot be read",
+    "grading_crashed": "the judge failed on this file",
+}
+
+
+def title(code: str) -> str:
+    """A code in plain words, for an instructor: ``no_nn_vmap`` -> "never calls nn.vmap"."""
+    if code in TITLES:
+        return TITLES[code]
+    if code.startswith("no_nn_"):
+        return f"never calls nn.{code.removeprefix('no_nn_')}"
+    return code.replace("_", " ")
 
 
 def hint(problem: Problem | None, key: str) -> str:

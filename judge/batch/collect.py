@@ -145,7 +145,7 @@ def _collect_folder(
 def _leaves(path: Path, root: Path) -> bool:
     """Whether ``path`` is a link to somewhere outside ``root``: the judge's own process would
     read it (a classmate's file, the reference, a secret)."""
-    if not path.is_symlink():
+    if not path.is_symlink() or not path.exists():  # a dangling link: "no such file" later
         return False
     try:
         path.resolve().relative_to(root.resolve())

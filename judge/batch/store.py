@@ -98,6 +98,11 @@ class Record:
     def feedback(self) -> str:
         return f"{FEEDBACK}/{feedback_name(self.student)}"
 
+    @property
+    def feedback_page(self) -> str:
+        """The same feedback as an HTML page, for a browser (the summary links to it)."""
+        return self.feedback.removesuffix(".md") + ".html"
+
     def to_json(self) -> str:
         facts = {
             "student": self.student,
@@ -150,6 +155,11 @@ class Record:
             "problem_version": self.problem_version,
             "judge_version": self.judge_version,
             "sandbox": _sandbox_of(self),
+            **{
+                f"{gradebook_render.RUBRIC_PREFIX}{item.get('id')}": f"{item.get('score', 0):g}"
+                for item in self.report.get("rubric") or []
+                if isinstance(item, dict) and isinstance(item.get("score"), int | float)
+            },
         }
 
     def summary_row(self) -> summary_render.Row:
@@ -158,6 +168,13 @@ class Record:
             for d in self.report.get("diagnostics") or []
             if d.get("severity") in ("error", "warning")
         ]
+        diagnostics = [d for d in self.report.get("diagnostics") or [] if isinstance(d, dict)]
+        errors = [d for d in diagnostics if d.get("severity") == "error"]
+        rubric = tuple(
+            (str(item.get("id")), str(item.get("title")), item.get("passed") is True)
+            for item in self.report.get("rubric") or []
+            if isinstance(item, dict)
+        )
         return summary_render.Row(
             student=self.student,
             verdict=self.verdict,
@@ -166,7 +183,9 @@ class Record:
             codes=tuple(dict.fromkeys(pitfalls)),
             root_cause=pitfalls[0] if pitfalls else None,
             summary=str(self.report.get("summary", "")),
-            feedback=self.feedback,
+            feedback=self.feedback_page,
+            root_message=str(errors[0].get("message", ""))[:300] if errors else "",
+            rubric=rubric,
         )
 
 
@@ -286,7 +305,7 @@ def summary_html(records: Sequence[Record], title: str | None = None) -> str:
         ("problem", ", ".join(problems) or "-"),
         ("problem version", ", ".join(sorted({r.problem_version for r in records})) or "-"),
         ("judge", ", ".join(sorted({r.judge_version for r in records})) or "-"),
-        ("isolation", ", ".join(sorted({_sandbox_of(r) for r in records})) or "-"),
+        ("isolation", ", ".join(sorted({_sandbox_of(r) for r in records} - {"-"})) or "-"),
         ("written", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
     ]
     warning = mixed_versions_warning(records)
@@ -307,8 +326,15 @@ def write_outputs(out: Path, records: Sequence[Record]) -> None:
     _write_atomic(out / REPORTS, _jsonl(ordered))
     _write_atomic(out / GRADEBOOK, gradebook_text(ordered))
     for record in ordered:
-        _write_atomic(out / record.feedback, feedback_text(record), sync=False)
+        _write_feedback(out, record)
     _write_atomic(out / SUMMARY, summary_html(ordered), sync=False)
+
+
+def _write_feedback(out: Path, record: Record) -> None:
+    """The student's feedback, as Markdown and as an HTML page."""
+    _write_atomic(out / record.feedback, feedback_text(record), sync=False)
+    page = feedback_render.render_html(Report.from_dict(record.report), record.student)
+    _write_atomic(out / record.feedback_page, page, sync=False)
 
 
 def _jsonl(records: Iterable[Record]) -> str:
@@ -393,7 +419,7 @@ class Store:
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self.records[record.student] = record
-        _write_atomic(self.out / record.feedback, feedback_text(record), sync=False)
+        _write_feedback(self.out, record)
         _write_atomic(self.out / GRADEBOOK, gradebook_text(self.records.values()))
 
     def close(self) -> None:

@@ -24,13 +24,23 @@ COLUMNS = (
 )
 
 
+# Then one column per rubric item, ``rubric:<id>``: the points the student earned on it.
+RUBRIC_PREFIX = "rubric:"
+
+
 def render(rows: Iterable[Mapping[str, str]]) -> str:
-    """The CSV text: a header of ``COLUMNS``, then the rows sorted by student.
+    """The CSV text: a header of ``COLUMNS`` and the rubric items' columns (in the order first
+    met), then the rows sorted by student.
 
     Each row maps every column to its text; a column missing from a row is left empty.
     """
+    rows = list(rows)
+    items = [c for row in rows for c in row if c.startswith(RUBRIC_PREFIX)]
+    columns = [*COLUMNS, *dict.fromkeys(items)]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, lineterminator="\n", quoting=csv.QUOTE_ALL, restval=""
+    )
     writer.writeheader()
     for row in sorted(rows, key=lambda r: r["student"]):
         writer.writerow({k: _cell(v) for k, v in row.items()})

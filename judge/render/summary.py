@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 
+from .. import wording
 from ..result import Verdict
 
 SLOWEST = 10
@@ -56,6 +57,8 @@ class Row:
     root_cause: str | None = None
     summary: str = ""
     feedback: str = ""
+    root_message: str = ""  # the root cause in the learner's report's words
+    rubric: tuple[tuple[str, str, bool], ...] = ()  # (id, title, passed) per rubric item
 
 
 def verdict_counts(rows: Sequence[Row]) -> dict[str, int]:
@@ -99,8 +102,8 @@ def codes_chart(counts: Sequence[tuple[str, int, int]], students: int) -> str:
     """Horizontal bars: how many students each pitfall (diagnostic code) reached."""
     if not counts:
         return '<p class="muted">No diagnostic codes: nothing to chart.</p>'
-    label_w, bar_w, row_h, pad = 230, 380, 24, 8
-    width = label_w + bar_w + 150
+    label_w, bar_w, row_h, pad = 330, 330, 24, 8
+    width = label_w + bar_w + 200
     height = pad * 2 + row_h * len(counts)
     top = max(n for _, n, _ in counts)
     parts = [_svg_open(width, height, "students per diagnostic code")]
@@ -108,10 +111,11 @@ def codes_chart(counts: Sequence[tuple[str, int, int]], students: int) -> str:
         y = pad + k * row_h
         w = max(2, round(bar_w * n / top))
         share = f"{100 * n / students:.0f}%" if students else ""
-        note = f"{n} ({share}), root cause in {root}"
+        note = f"{n} ({share}), root cause of {root}"
+        name = wording.title(code)
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="label">'
-            f"{html.escape(code)}</text>"
+            f"{html.escape(name[:48])}</text>"
             f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="{row_h - 8}" class="bar">'
             f"<title>{html.escape(code)}: {html.escape(note)}</title></rect>"
             f'<text x="{label_w + w + 6}" y="{y + 16}" class="value">{html.escape(note)}</text>'
@@ -200,8 +204,11 @@ def render(
     if facts:
         out.append('<p class="muted">' + " · ".join(f"{e(k)}: {e(v)}" for k, v in facts) + "</p>")
     out += _verdicts_section(rows)
-    out.append("<h2>Pitfalls: students per diagnostic code</h2>")
+    out += _students_section(rows)
+    out += _rubric_section(rows)
+    out.append("<h2>Pitfalls: students who met each one</h2>")
     out.append(codes_chart(code_counts(rows), len(rows)))
+    out += _pitfall_students_section(rows)
     out.append("<h2>Scores</h2>")
     out.append(histogram_chart(score_histogram(rows)))
     out += _slowest_section(rows)
@@ -229,6 +236,88 @@ def _verdicts_section(rows: Sequence[Row]) -> list[str]:
         mean = sum(scores) / len(scores)
         middle = sorted(scores)[len(scores) // 2]
         out.append(f"<p>mean score {mean:.2f}, median {middle:.2f}</p>")
+    return out
+
+
+def needs_help_first(rows: Sequence[Row]) -> list[Row]:
+    """Students ordered for an instructor: judge errors (to look at), then the lowest scores,
+    accepted last; ties by name."""
+
+    def key(row: Row) -> tuple[int, float, str]:
+        group = (
+            0 if row.verdict == str(Verdict.JUDGE_ERROR) else 2 if row.verdict == "accepted" else 1
+        )
+        return group, row.score, row.student
+
+    return sorted(rows, key=key)
+
+
+def _students_section(rows: Sequence[Row]) -> list[str]:
+    out = [f"<h2 id='students'>Every student, those who need help first ({len(rows)})</h2>"]
+    out.append('<table class="students"><tr><th>student</th><th>verdict</th>')
+    out.append('<th class="num">score</th><th>root cause</th></tr>')
+    for row in needs_help_first(rows):
+        cause = ""
+        if row.root_cause:
+            cause = f"<strong>{html.escape(wording.title(row.root_cause))}</strong>"
+            if row.root_message:
+                cause += f"<br><span class='muted'>{html.escape(row.root_message)}</span>"
+        out.append(
+            f"<tr class='student'><td>{_student_link(row)}</td>"
+            f"<td>{_verdict_cell(row.verdict)}</td><td class='num'>{row.score:.2f}</td>"
+            f"<td>{cause}</td></tr>"
+        )
+    out.append("</table>")
+    return out
+
+
+def rubric_pass_rates(rows: Sequence[Row]) -> list[tuple[str, str, int, int]]:
+    """``(id, title, students who passed it, students graded on it)``, in rubric order."""
+    order: dict[str, str] = {}
+    passed: Counter[str] = Counter()
+    graded: Counter[str] = Counter()
+    for row in rows:
+        for ident, item_title, ok in row.rubric:
+            order.setdefault(ident, item_title)
+            graded[ident] += 1
+            passed[ident] += ok
+    return [(i, t, passed[i], graded[i]) for i, t in order.items()]
+
+
+def _rubric_section(rows: Sequence[Row]) -> list[str]:
+    rates = rubric_pass_rates(rows)
+    if not rates:
+        return []
+    out = ["<h2 id='rubric'>Rubric: pass rate per item</h2><table class='rubric'>"]
+    out.append(
+        '<tr><th>item</th><th class="num">passed</th><th class="num">rate</th><th></th></tr>'
+    )
+    for ident, item_title, ok, graded in rates:
+        share = ok / graded if graded else 0.0
+        out.append(
+            f"<tr data-item='{html.escape(ident, quote=True)}'><td>{html.escape(item_title)}</td>"
+            f"<td class='num'>{ok} / {graded}</td><td class='num'>{100 * share:.0f}%</td>"
+            f"<td><span class='pill' style='width:{round(240 * share)}px;"
+            f"background:#2e7d32'></span></td></tr>"
+        )
+    out.append("</table>")
+    return out
+
+
+def _pitfall_students_section(rows: Sequence[Row]) -> list[str]:
+    """Each pitfall by its plain title, with the students who met it (root cause or not)."""
+    found = code_counts(rows)
+    if not found:
+        return []
+    out = ["<h2>Who met which pitfall</h2><table class='pitfalls'><tr><th>pitfall</th>"]
+    out.append("<th>code</th><th>students</th></tr>")
+    for code, _, _ in found:
+        names = ", ".join(_student_link(r) for r in rows if code in r.codes)
+        out.append(
+            f"<tr><td>{html.escape(wording.title(code))}</td><td><code>{html.escape(code)}</code>"
+            f"</td><td>{names}</td></tr>"
+        )
+    out.append("</table>")
     return out
 
 

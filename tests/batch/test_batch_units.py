@@ -513,7 +513,9 @@ def test_shards_merge_into_the_unsharded_result(
     ]
     assert merged.duplicates == []
     rows = list(csv.DictReader(io.StringIO((tmp_path / "merged" / "gradebook.csv").read_text())))
-    assert len(rows) == 12 and len(list((tmp_path / "merged" / "feedback").iterdir())) == 12
+    feedback = tmp_path / "merged" / "feedback"
+    assert len(rows) == 12 and len(list(feedback.glob("*.md"))) == 12
+    assert len(list(feedback.glob("*.html"))) == 12
 
 
 def test_merge_keeps_the_newest_of_a_student_graded_twice(tmp_path: Path) -> None:
@@ -571,6 +573,10 @@ def test_summary_is_self_contained_escaped_and_charts_codes_and_scores() -> None
     assert "values_mismatch" in page and "ambiguous_submission" in page
     assert "score in [0.4, 0.5): 1" in page and "score in [0.9, 1.0]: 1" in page
     assert "judge_error: two files" in page  # needs a look
-    assert page.index("bob") < page.index("carol")
+    slowest = page[page.index("Slowest submissions") :]
+    assert slowest.index("bob") < slowest.index("carol")  # 9.5 s before 0 s
+    students = page[page.index("those who need help first") : page.index("Slowest submissions")]
+    # judge errors first (to look at), then the lowest scores, accepted last
+    assert students.index("carol") < students.index("&lt;script&gt;") < students.index("bob")
     assert summary_render.score_histogram(rows) == [1, 0, 0, 0, 1, 0, 0, 0, 0, 1]
     assert summary_render.verdict_counts(rows)[str(Verdict.ACCEPTED)] == 1
