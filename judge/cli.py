@@ -17,17 +17,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.markup import escape as rich_escape
 
 from .cli_args import build_parser, isolation_options
 from .errors import JudgeError, ProblemError, UsageError
 from .grading import GradeOptions, grade
-from .problem import default_problems_dir, load_problem, problem_names
+from .problem import NO_PROBLEMS_HINT, Problem, default_problems_dir, load_problem, problem_names
 from .render import FORMATS
 from .render import text as text_render
-from .result import EXIT_JUDGE_ERROR, EXIT_USAGE
+from .result import EXIT_JUDGE_ERROR, EXIT_USAGE, Report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
     from .batch import BatchResult, Record, Shard
     from .check import CheckResult
-    from .problem import Problem
 
 
 def _problems_dir(args: argparse.Namespace) -> Path:
@@ -68,9 +67,9 @@ def _check(args: argparse.Namespace) -> int:
         if name not in known:
             load_problem(name, folder)  # raises ProblemNotFound with a did-you-mean
     if not known:
-        raise UsageError(f"no problem packages in {folder}")
+        raise UsageError(f"no problem packages in {folder}; {NO_PROBLEMS_HINT}")
     console = Console(stderr=True)
-    options = GradeOptions(call_s=args.time_per_call)
+    options = GradeOptions(call_s=args.time_per_call, sandbox=args.sandbox)
     total = count_checks(args.problem_names or None, folder)
     with _progress(console) as progress:
         task = progress.add_task("checking", total=total)
@@ -114,10 +113,13 @@ def _list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     folder = _problems_dir(args)
+    names = problem_names(folder)
+    if not names:  # an empty table would read as success
+        raise UsageError(f"no problem packages in {folder}; {NO_PROBLEMS_HINT}")
     table = Table(title=f"problems in {folder}")
     for column in ("name", "title", "version", "entry point"):
         table.add_column(column)
-    for name in problem_names(folder):
+    for name in names:
         problem = load_problem(name, folder)
         table.add_row(
             problem.name,
@@ -139,11 +141,56 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
+    from . import lock
     from .bundle import build_bundle
 
     problem = load_problem(args.problem, _problems_dir(args))
-    path = build_bundle(problem, args.output)
-    print(f"wrote {path}: upload it to Gradescope as the autograder of {problem.name}")
+    pinned = lock.read(args.lock) if args.lock is not None else None
+    path = build_bundle(
+        problem,
+        args.output,
+        lock=pinned,
+        points=args.points,
+        wheelhouse=args.wheelhouse,
+        sandbox=args.sandbox,
+    )
+    source = f"pinned as in {args.lock}" if pinned else "pinned to this environment's versions"
+    print(f"wrote {path} ({source}): upload it to Gradescope as the autograder of {problem.name}")
+    return 0
+
+
+def _autograde(args: argparse.Namespace) -> int:
+    from .autograder import autograde, write
+
+    options = GradeOptions(
+        **isolation_options(args),
+        hide=(str(args.root.resolve() / "results"), str(args.root.resolve() / "source")),
+    )
+    results = autograde(args.root, args.problem, args.problems, options, args.points, args.lock)
+    write(args.root / "results" / "results.json", results)
+    print(f"judge autograde: score {results['score']:g} of {args.points:g}")
+    return 0
+
+
+def _lock(args: argparse.Namespace) -> int:
+    from . import lock
+
+    if args.check is not None:
+        differences = lock.differences(lock.read(args.check))
+        for line in differences:
+            print(f"DIFFERS {line}")
+        print(f"judge lock: {'differs from' if differences else 'matches'} {args.check}")
+        return 1 if differences else 0
+    text = lock.render(lock.installed_pins())
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output {args.output}: {exc.strerror or exc}") from None
+    count = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    print(f"wrote {args.output}: {count} pinned packages; pip install -c {args.output} ...")
     return 0
 
 
@@ -235,7 +282,7 @@ def _print_class(records: Sequence[Record], title: str, notes: Sequence[str]) ->
     rows = [record.summary_row() for record in records]
     Console(highlight=False).print(summary_render.table(rows, title))
     for line in notes:
-        print(line)
+        print(text_render.visible(line))  # student ids are file names: learners chose them
 
 
 def _use_color(choice: str, stream: TextIO) -> bool:
@@ -247,6 +294,32 @@ def _use_color(choice: str, stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
+def _recorded_lock(args: argparse.Namespace, report: Report) -> dict[str, Any] | None:
+    """``--lock``: the lock's facts, recorded in the report (a warning when versions differ)."""
+    if args.lock is None:
+        return None
+    from . import lock
+
+    found = lock.facts(lock.read(args.lock), with_pins=True)
+    report.environment["lock"] = {k: v for k, v in found.items() if k != "pins"}
+    for line in found["differences"]:
+        print(f"judge: warning: {args.lock}: {line}", file=sys.stderr)
+    return found
+
+
+def _render(args: argparse.Namespace, report: Report, problem: Problem | None) -> str:
+    pinned = _recorded_lock(args, report)
+    if args.format == "text":
+        color = _use_color(args.color, sys.stdout) and args.output is None
+        return text_render.render(report, color=color)
+    if args.format == "gradescope" and problem is not None:
+        from .render import gradescope
+
+        shown = {item.id: item.visibility for item in problem.rubric}
+        return gradescope.dumps(gradescope.results(report, visibility=shown, lock=pinned))
+    return FORMATS[args.format](report)
+
+
 def _grade(args: argparse.Namespace) -> int:
     options = GradeOptions(
         backend=args.backend,
@@ -255,12 +328,14 @@ def _grade(args: argparse.Namespace) -> int:
         hide=(str(args.output.resolve().parent),) if args.output is not None else (),
         shrink=not args.no_shrink,
     )
-    report = grade(args.submission, args.problem, options, problems_dir=args.problems)
-    if args.format == "text":
-        color = _use_color(args.color, sys.stdout) and args.output is None
-        rendered = text_render.render(report, color=color)
-    else:
-        rendered = FORMATS[args.format](report)
+    problem: str | Problem | None = args.problem
+    if args.format == "gradescope":  # its items' visibility is the package's, not the report's
+        from .grading import resolve_problem
+        from .submission import read_submission
+
+        problem = resolve_problem(read_submission(args.submission), args.problem, args.problems)
+    report = grade(args.submission, problem, options, problems_dir=args.problems)
+    rendered = _render(args, report, problem if isinstance(problem, Problem) else None)
     if args.output is not None:
         try:
             args.output.write_text(rendered, encoding="utf-8")
@@ -283,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": _list,
         "show": _show,
         "gradescope-bundle": _bundle,
+        "autograde": _autograde,
+        "lock": _lock,
         "batch": _batch,
         "merge": _merge,
     }

@@ -22,6 +22,7 @@ import numpy as np
 
 from .result import Diagnostic, Severity
 from .runtime.wire import decode_array
+from .untrusted import clean_text, json_safe
 
 if TYPE_CHECKING:  # problem.py validates rubric checks against this module's registry
     from .problem import RubricItem, Tolerance
@@ -78,9 +79,10 @@ def _clean_event(event: Any) -> Event | None:
     if not isinstance(event, dict):
         return None
     kind, arguments = event.get("kind"), event.get("arguments")
-    arguments = arguments if isinstance(arguments, dict) else {}
+    # Bounded, finite, clean JSON: printed in messages, compared, stored.
+    arguments = json_safe(arguments) if isinstance(arguments, dict) else {}
     if kind == "lifted" and isinstance(event.get("api"), str):
-        return {"kind": kind, "api": event["api"][:200], "arguments": arguments}
+        return {"kind": kind, "api": clean_text(event["api"], 200), "arguments": arguments}
     if kind == "jax_vmap":
         return {"kind": kind, "arguments": arguments}
     if kind != "init" or not isinstance(event.get("variables"), list):
@@ -96,11 +98,15 @@ def _clean_event(event: Any) -> Event | None:
             and all(type(d) is int and 0 <= d < 2**40 for d in shape)
         ):
             continue
-        clean = {"path": leaf["path"][:500], "shape": shape, "dtype": str(leaf.get("dtype"))[:40]}
+        clean = {
+            "path": clean_text(leaf["path"], 500),
+            "shape": shape,
+            "dtype": clean_text(str(leaf.get("dtype")), 40),
+        }
         if isinstance(leaf.get("value"), dict):
             clean["value"] = leaf["value"]  # decoded, and checked, only when compared
         leaves.append(clean)
-    return {"kind": kind, "module": str(event.get("module"))[:200], "variables": leaves}
+    return {"kind": kind, "module": clean_text(str(event.get("module")), 200), "variables": leaves}
 
 
 def _short(api: str) -> str:
@@ -227,8 +233,21 @@ def check_transform(
     return [
         _argument_diagnostic(item.api, name, got.get(name), want.get(name))
         for name in item.arguments
-        if got.get(name) != want.get(name)
+        if normal_argument(name, got.get(name)) != normal_argument(name, want.get(name))
     ]
+
+
+def normal_argument(name: str, value: Any) -> Any:
+    """An argument of a lifted transform in the form that says what it does, as Flax and JAX
+    read it: an axis spec given per argument, all alike (``(0,)``, ``[0, 0]``), is that one
+    axis (``0``). Dicts and ``flax.core`` FrozenDicts arrive alike (the worker records both as
+    mappings); a collection left out of ``split_rngs`` is not one mapped to False (Flax then
+    gives the layer no key at all), so mappings are compared as they are."""
+    if name in ("in_axes", "out_axes") and isinstance(value, list) and value:
+        first = value[0]
+        if (first is None or type(first) is int) and all(v == first for v in value):
+            return first
+    return value
 
 
 # --- variables --------------------------------------------------------------------------------
@@ -252,7 +271,7 @@ def check_variable_paths(
     """The learner's variables must sit at the reference's paths."""
     want = _in_collection(reference, item.collection)
     if learner is None:
-        return [_unobserved(item, where)]
+        return []  # not seen is unknown, never a mismatch (``variables_unobserved``)
     got = _in_collection(learner, item.collection)
     missing = sorted(set(want) - set(got))
     extra = sorted(set(got) - set(want))
@@ -336,7 +355,7 @@ def check_variable_shapes(
     """The learner's variables must have the reference's shapes and dtypes, path by path."""
     want = _in_collection(reference, item.collection)
     if learner is None:
-        return [_unobserved(item, where)]
+        return []  # not seen is unknown, never a mismatch (``variables_unobserved``)
     got = _in_collection(learner, item.collection)
     found: list[Diagnostic] = []
     for path in sorted(set(want) & set(got)):
@@ -404,14 +423,19 @@ def check_variable_values(
     )
 
 
-def _unobserved(item: RubricItem, where: str) -> Diagnostic:
+def unobserved(collections: list[str]) -> Diagnostic:
+    """A note: no variables were seen being created on any case, so the checks of
+    ``collections`` could not look at them; they count as passed, not as mismatches."""
+    names = ", ".join(collections)
     return Diagnostic(
-        "param_tree_mismatch",
-        Severity.ERROR,
-        f"no call of Module.init was seen while computing {where}, so the layer's "
-        f"{item.collection} could not be checked.",
-        "Create the variables with model.init(key, x) and use them with model.apply.",
-        {"case": where},
+        "variables_unobserved",
+        Severity.INFO,
+        f"the judge saw no variables being created while your function ran (it watches "
+        f"Module.init, init_with_output, lazy_init and apply with mutable), so your {names} "
+        "could not be compared with the reference's; those checks count as passed.",
+        "Nothing to fix if your outputs are right; create the variables with model.init(key, x) "
+        "to have them checked.",
+        {"collections": collections},
     )
 
 
@@ -471,7 +495,7 @@ STRUCTURAL_CODES = (
 STRUCTURAL_PREFIXES = ("no_nn_",)
 # Every code this module can emit, for validating a problem's ``hints:`` keys.
 # (``no_nn_<transform>`` codes are matched by their prefix.)
-CODES = (*STRUCTURAL_CODES, "wrong_param_values")
+CODES = (*STRUCTURAL_CODES, "wrong_param_values", "variables_unobserved")
 
 
 def is_structural_code(code: str) -> bool:

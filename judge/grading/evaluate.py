@@ -1,7 +1,8 @@
 """Running cases on both sides and comparing them; shrinking a failing case.
 
-Each case runs at most once per side per grading: the reference's answer comes from ``memo``
-when known, the learner's outcome from ``outcomes``.
+The reference's answer to a case comes from ``memo`` when known: it is computed once. The
+learner's runs every time the plan lists it (a repeat is how state kept between calls shows);
+while shrinking, a case met before is not run again (``outcomes``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cases import Case, shrink_candidates
+from ..cases import Case, ShrinkStopped, shrink
 from ..compare import Opaque, compare, is_informative
 from ..errors import WorkerError
 from ..limits import Limits
@@ -26,9 +27,20 @@ from .pair import WorkerPair
 from .replies import clean_reply
 
 
-def wire_value(value: Any) -> Any:
-    """A case's argument as it travels: arrays encoded, integers as ints."""
-    return encode_array(value) if isinstance(value, np.ndarray) else int(value)
+def wire_args(problem: Problem, case: Case) -> list[Any]:
+    """A case's arguments as they travel: arrays encoded (with ``"kind": "jax"`` for one the
+    function gets as a jax.Array), integers as ints."""
+    out: list[Any] = []
+    for name in problem.parameters:
+        value = case.values[name]
+        if not isinstance(value, np.ndarray):
+            out.append(int(value))
+            continue
+        encoded: dict[str, Any] = dict(encode_array(value))
+        if case.kinds.get(name) == "jax":
+            encoded["kind"] = "jax"
+        out.append(encoded)
+    return out
 
 
 class Evaluator:
@@ -43,6 +55,8 @@ class Evaluator:
         self.backend = backend
         self.budget = budget
         self.outcomes: dict[str, Outcome] = {}
+        # The cases the current learner's worker has run, in order (what state it may keep).
+        self.history: list[Case] = []
         self.learner_seen = Observations()
         self.reference_seen = Observations()
         self.computed = False  # did this grading add to the reference's known results?
@@ -81,18 +95,20 @@ class Evaluator:
             observations if isinstance(observations, list) else [],
         )
 
-    def evaluate(self, case: Case) -> Outcome:
-        """Run one case on both sides (each at most once per case) and compare."""
-        if case.key in self.outcomes:
+    def evaluate(self, case: Case, reuse: bool = True) -> Outcome:
+        """Run one case on both sides and compare: the reference's side at most once per case,
+        the learner's again only when ``reuse`` is False."""
+        if reuse and case.key in self.outcomes:
             return self.outcomes[case.key]
         learner, rid = self.pair.learner, self.pair.rid
         assert learner is not None
-        args = [wire_value(v) for v in case.args(self.problem)]
+        args = wire_args(self.problem, case)
         known = memo.expected(rid, case.key)
         if known is None:
             self.pair.ensure_reference().send({"op": "call", "args": args})
         remaining = self.budget.remaining()
         learner.send({"op": "call", "args": args})
+        self.history.append(case)
         if known is None:
             known = self._expected(case)
             memo.remember_expected(rid, case.key, known)
@@ -125,6 +141,10 @@ class Evaluator:
             outcome.failure = {"memory": "memory", "too_large": "too_large"}.get(
                 str(reply.get("kind")), "exception"
             )
+            if outcome.failure == "memory" and not self.pair.memory_confirmed(reply):
+                # An exception whose text says "out of memory" while the kernel saw no
+                # pressure: the learner's text chose no verdict; an exception like any other.
+                outcome.failure = "exception"
         else:
             try:
                 outcome.got = (
@@ -135,7 +155,12 @@ class Evaluator:
             except (ValueError, KeyError, TypeError) as exc:
                 outcome.got = Opaque("invalid", f"malformed reply: {exc}"[:300])
             assert outcome.expected is not None
-            outcome.mismatch = compare(outcome.expected, outcome.got, tol)
+            got_tol = (
+                self.problem.tolerance_for(str(outcome.got.dtype), self.backend)
+                if isinstance(outcome.got, np.ndarray)
+                else None
+            )
+            outcome.mismatch = compare(outcome.expected, outcome.got, tol, got_tol)
             if outcome.mismatch is not None:
                 outcome.failure = "mismatch"
         self.budget.timing["compare_s"] += time.perf_counter() - started
@@ -157,33 +182,43 @@ class Evaluator:
         return "died", {"returncode": code}
 
     def _remember(self, outcome: Outcome) -> Outcome:
-        self.outcomes[outcome.case.key] = outcome
+        self.outcomes.setdefault(outcome.case.key, outcome)
         return outcome
 
-    def shrink(self, failing: Outcome, budget_s: float) -> tuple[Outcome, int]:
-        """Greedy: take the first simpler candidate that fails the same way; repeat."""
+    def shrink(self, failing: Outcome, max_calls: int) -> tuple[Outcome, int]:
+        """The smallest case that fails the way ``failing`` does (``cases.shrink``: bisection,
+        then plainer values, at most ``max_calls`` cases tried), and the steps to it."""
         started = time.monotonic()
-        budget_end = min(started + budget_s, self.budget.deadline - 1.0)
-        steps = 0
-        current = failing
-        improved = True
-        while improved and time.monotonic() < budget_end:
-            improved = False
-            for candidate in shrink_candidates(self.problem, current.case):
-                if time.monotonic() >= budget_end:
-                    break
-                outcome = self.evaluate(candidate)  # a case met before comes from its cache
-                if outcome.failure in FATAL_FAILURES:
-                    learner = self.pair.learner
-                    if not (learner and learner.alive):  # not for a cached outcome
-                        self.pair.restart_learner()
-                    continue
-                if (
-                    not outcome.passed
-                    and outcome.signature == failing.signature
-                    and (outcome.informative or not failing.informative)
-                ):
-                    current, steps, improved = outcome, steps + 1, True
-                    break
+
+        def fails(candidate: Case) -> bool:
+            if time.monotonic() > self.budget.deadline - 1.0:
+                raise ShrinkStopped  # only ever near the submission's time limit
+            outcome = self.evaluate(candidate)
+            if outcome.failure in FATAL_FAILURES:
+                learner = self.pair.learner
+                if not (learner and learner.alive):
+                    self.restart()
+                return False
+            return self.fails_like(outcome, failing)
+
+        shrunk = shrink(self.problem, failing.case, fails, max_calls)
         self.budget.timing["shrink_s"] += time.monotonic() - started
-        return current, steps
+        if shrunk.case.key == failing.case.key:
+            return failing, 0
+        return self.outcomes[shrunk.case.key], shrunk.steps
+
+    def restart(self) -> bool:
+        """A fresh learner's worker in place of the current one (``WorkerPair``), with no
+        history."""
+        self.history = []
+        return self.pair.restart_learner()
+
+    @staticmethod
+    def fails_like(outcome: Outcome, failing: Outcome) -> bool:
+        """Whether ``outcome`` fails the way ``failing`` did: the same kind of failure, and
+        informative when that one was."""
+        return (
+            not outcome.passed
+            and outcome.signature == failing.signature
+            and (outcome.informative or not failing.informative)
+        )

@@ -168,6 +168,19 @@ class WorkerPair:
         except (WorkerTimeout, WorkerDied):
             return False
 
+    def memory_confirmed(self, reply: dict[str, Any]) -> bool:
+        """Whether a "memory" reply makes a memory verdict. Python's own ``MemoryError`` (an
+        allocation the kernel refused) does; an exception whose *text* says out of memory
+        (XLA's RESOURCE_EXHAUSTED) does only when the kernel saw the pressure too: the
+        learner's memory cgroup reached its limit. Without a memory cgroup there is no such
+        fact, and the worker's classification stands."""
+        if reply.get("type") == "MemoryError":
+            return True
+        learner = self.learner
+        if learner is None or learner.memory_cgroup is None:
+            return True
+        return learner.memory_cgroup.pressed()
+
     def learner_output(self) -> dict[str, Any]:
         """What the learner's code printed, across every worker it ran in."""
         parts = [*self.earlier_output, *([self.learner.output()] if self.learner else [])]

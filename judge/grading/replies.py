@@ -11,31 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ..untrusted import clean_text, json_safe
+
 _TEXT_FIELDS = {"kind": 40, "type": 200, "repr": 400, "message": 8000, "code": 60}
-
-
-MAX_DEPTH = 6
-MAX_ITEMS = 50
-MAX_TEXT = 8000
-
-
-def json_safe(value: Any, depth: int = 0) -> Any:
-    """Any value as plain, bounded JSON: finite numbers, short strings, shallow containers.
-    What ``json.dumps(allow_nan=False)`` and every renderer can take."""
-    if value is None or isinstance(value, bool | str):
-        return value[:MAX_TEXT] if isinstance(value, str) else value
-    if isinstance(value, int):
-        return value if abs(value) < 2**53 else str(value)
-    if isinstance(value, float):
-        return value if np.isfinite(value) else str(value)
-    if depth >= MAX_DEPTH:
-        return None
-    if isinstance(value, dict):
-        items = list(value.items())[:MAX_ITEMS]
-        return {str(k)[:200]: json_safe(v, depth + 1) for k, v in items}
-    if isinstance(value, list):
-        return [json_safe(v, depth + 1) for v in value[:MAX_ITEMS]]
-    return str(value)[:200]
 
 
 def clean_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +21,9 @@ def clean_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = json_safe(evidence)
     if "traceback" in clean:
         trace = clean["traceback"]
-        clean["traceback"] = [str(t)[:500] for t in trace] if isinstance(trace, list) else []
+        clean["traceback"] = (
+            [clean_text(str(t), 500) for t in trace] if isinstance(trace, list) else []
+        )
     for name in ("line", "offset", "library_frames"):
         if name in clean and type(clean[name]) is not int:
             clean[name] = None
@@ -61,7 +41,7 @@ def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {"ok": reply.get("ok") is True}
     for name, limit in _TEXT_FIELDS.items():
         if name in reply:
-            clean[name] = str(reply[name])[:limit]
+            clean[name] = clean_text(str(reply[name]), limit)
     for name in ("elapsed_s", "load_s"):
         value = reply.get(name)
         number = (
@@ -71,7 +51,10 @@ def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
     line = reply.get("line")
     clean["line"] = line if type(line) is int else None
     trace = reply.get("traceback")
-    clean["traceback"] = [str(t)[:500] for t in trace[:50]] if isinstance(trace, list) else []
+    clean["traceback"] = (
+        [clean_text(str(t), 500) for t in trace[:50]] if isinstance(trace, list) else []
+    )
+    clean["global_random"] = reply.get("global_random") is True
     if isinstance(reply.get("library_frames"), int):
         clean["library_frames"] = reply["library_frames"]
     if isinstance(reply.get("array"), dict):
@@ -84,7 +67,7 @@ def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
     warnings = reply.get("warnings")
     if isinstance(warnings, list):
         clean["warnings"] = [
-            {k: str(w.get(k))[:300] for k in ("code", "signature", "expected")}
+            {k: clean_text(str(w.get(k)), 300) for k in ("code", "signature", "expected")}
             for w in warnings[:10]
             if isinstance(w, dict)
         ]

@@ -118,7 +118,7 @@ class Grading:
                 if isinstance(warning, dict):
                     self.diagnostics.append(diagnose.signature_warning(self.problem, warning))
             return None, None
-        if reply.get("code") == "memory":
+        if reply.get("code") == "memory" and self.pair.memory_confirmed(reply):
             return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.memory_limit(
                 self.problem, None, None, self.limits.memory_mb
             )

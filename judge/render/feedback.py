@@ -13,6 +13,12 @@ from ..result import Report
 from . import text
 
 
+def _markdown_text(value: str) -> str:
+    """A learner-chosen name as literal Markdown text: no markup, no HTML, no line break."""
+    flat = " ".join(text.visible(value).split())
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", flat)
+
+
 def render(report: Report, student: str) -> str:
     """The feedback of ``student``, whose result is ``report``; Markdown, without colour."""
     body = text.render(report, color=False).rstrip("\n")
@@ -21,7 +27,8 @@ def render(report: Report, student: str) -> str:
     fence = "`" * max(3, longest + 1)
     return (
         f"# Feedback: {report.problem}\n\n"
-        f"Student: {student} · verdict: {report.verdict} · score {report.score:.2f}\n\n"
+        f"Student: {_markdown_text(student)} · verdict: {report.verdict} · "
+        f"score {report.score:.2f}\n\n"
         f"{fence}text\n{body}\n{fence}\n"
     )
 

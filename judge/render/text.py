@@ -83,8 +83,8 @@ def visible(text: str) -> str:
 def _head(report: Report) -> list[Text]:
     head = Text()
     head.append(str(report.verdict), style=_STYLE[report.verdict])
-    head.append(f"  {report.problem} · {report.submission} · score {report.score:.2f}")
-    return [head, Text(f"  {report.summary}", style="dim")]
+    head.append(f"  {report.problem} · {visible(report.submission)} · score {report.score:.2f}")
+    return [head, Text(f"  {visible(report.summary)}", style="dim")]
 
 
 def _failing_lines(failing: FailingCase) -> list[Text]:

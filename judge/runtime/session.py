@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import os
+import random
 import sys
 import time
 import traceback
@@ -21,7 +22,7 @@ import numpy as np
 from .guard import install_guard
 from .observer import Observer, safe_repr, type_name
 from .shared import OUT_OF_MEMORY_IN_MESSAGE
-from .wire import Reply, WorkerConfig, compile_source, decode_array, encode_array
+from .wire import Reply, WorkerConfig, compile_source, decode_array, encode_array, is_numeric
 
 DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 
@@ -181,23 +182,26 @@ class Session:
         entry = self.entries.get(str(request.get("slot") or "main"))
         if entry is None:
             return {"ok": False, "kind": "protocol", "message": "call before a successful load"}
-        args = [decode_array(a) if isinstance(a, dict) else a for a in request["args"]]
+        args = [_argument(a) for a in request["args"]]
+        seeded = _seed_generators()
         started = time.perf_counter()
         reply: Reply
         try:
             result = entry(*args)
             reply = self._to_wire(result)
         except MemoryError:
-            reply = {"ok": False, "kind": "memory", "message": "MemoryError"}
+            reply = {"ok": False, "kind": "memory", "type": "MemoryError", "message": "MemoryError"}
         except BaseException as exc:  # the learner's SystemExit is a runtime error, not an exit
             reply = {"ok": False, "kind": "exception", **self.traceback(exc)}  # type: ignore[typeddict-item]
             if any(
                 m in reply["message"] for m in OUT_OF_MEMORY_IN_MESSAGE
             ):  # XLA could not allocate
-                reply = {"ok": False, "kind": "memory", "message": reply["message"][:500]}
+                reply = {**reply, "kind": "memory", "message": reply["message"][:500]}
         finally:
             _flush_learner_streams()
         reply["elapsed_s"] = time.perf_counter() - started
+        if _generators_used(seeded):
+            reply["global_random"] = True
         if self.observer is not None:
             reply["observations"] = self.observer.take()
         return reply
@@ -226,7 +230,7 @@ class Session:
             array = np.asarray(result)
         else:
             return other
-        if array.dtype.kind not in "biuf" and str(array.dtype) not in ("bfloat16",):
+        if not is_numeric(array.dtype):
             return other
         if array.nbytes > self.config.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES):
             return {
@@ -240,6 +244,48 @@ class Session:
             "type": type_name(result),
             "array": encode_array(array),
         }
+
+
+def _argument(value: Any) -> Any:
+    """A call's argument as the function gets it: an array in the kind the plan chose (a numpy
+    array, or a jax.Array when the encoded form says ``"kind": "jax"``), an int as it is."""
+    if not isinstance(value, dict):
+        return value
+    array = decode_array(value)
+    if value.get("kind") == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(array)
+    return array
+
+
+_SEEDED: dict[str, Any] = {}
+
+
+def _seed_generators() -> tuple[Any, Any]:
+    """Seed Python's and numpy's global random generators with 0 before a call, as the
+    reproducer does: code that draws from them then gives the same answer to the same inputs
+    on every grading. Returns their seeded states, to tell afterwards whether the call drew."""
+    random.seed(0)
+    np.random.seed(0)
+    if not _SEEDED:
+        _SEEDED["python"] = random.getstate()
+        _SEEDED["numpy"] = np.random.get_state()
+    return _SEEDED["python"], _SEEDED["numpy"]
+
+
+def _generators_used(seeded: tuple[Any, Any]) -> bool:
+    """Whether the call drew from (or reseeded) a global generator since ``_seed_generators``."""
+    try:
+        python, numpy = seeded
+        state: Any = np.random.get_state()
+        return bool(
+            random.getstate() != python
+            or state[2:] != numpy[2:]
+            or not np.array_equal(state[1], numpy[1])
+        )
+    except Exception:  # the learner replaced the generators: they were used
+        return True
 
 
 def _check_signature(

@@ -12,10 +12,11 @@ from ..errors import SandboxUnavailable
 from .base import Launch, Sandbox, python_paths
 from .bwrap import BwrapSandbox, bwrap_problem
 from .cgroup import PidsCgroup, _pids_cgroup_parent
+from .environment import probe_backends, worker_environment
 from .landlock import LandlockSandbox, landlock_problem
 from .process import ProcessSandbox
 from .reaper import kill_all_workers, sweep_strays
-from .worker import Worker, WorkerDied, WorkerTimeout, probe_backends, worker_environment
+from .worker import Worker, WorkerDied, WorkerTimeout
 
 # Strongest first: ``auto`` takes the first kernel sandbox that works here, and never falls back
 # to ``none`` by itself (that is for trusted code, and must be asked for).

@@ -130,6 +130,21 @@ class MemoryCgroup(_Cgroup):
         path = cls._make(settings)
         return cls(path, limit_mb) if path is not None else None
 
+    def pressed(self) -> bool:
+        """Whether usage ever reached the limit (an allocation failed or had to be reclaimed
+        for), or the kernel killed a task here: kernel counters, not anyone's output."""
+        return (
+            self.oom_kills() > 0
+            or self._counter("memory.events", "max") > 0
+            or self._number("memory.failcnt") > 0
+        )
+
+    def _number(self, file: str) -> int:
+        try:
+            return int((self.path / file).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
     def oom_kills(self) -> int:
         """How many times the kernel killed a task here for want of memory."""
         return max(

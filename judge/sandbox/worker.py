@@ -14,11 +14,9 @@ import collections
 import fcntl
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -29,50 +27,14 @@ from typing import Any
 from .. import backends
 from ..runtime import wire
 from ..runtime.shared import THREADS_PER_CPU
+from . import folder
 from .base import Launch, Sandbox, python_paths
 from .cgroup import MemoryCgroup, PidsCgroup, enter
+from .environment import worker_environment
 from .reaper import LIVE_LOCK, LIVE_WORKERS, become_subreaper, sweep_strays
-
-# Variables a worker may inherit: what the platform needs to find Python, CUDA and TPUs.
-_PASSTHROUGH = (
-    "PATH",
-    "LANG",
-    "LC_ALL",
-    "LD_LIBRARY_PATH",
-    "CUDA_VISIBLE_DEVICES",
-    "NVIDIA_VISIBLE_DEVICES",
-    "TPU_VISIBLE_CHIPS",
-    "XLA_FLAGS",
-    "SYSTEMROOT",
-)
-
 
 # How often the judge looks at a worker's folder while it waits for a reply.
 DISK_CHECK_S = 0.25
-MAX_ENTRIES = 100_000
-
-
-def folder_bytes(folder: str, stop_at: int) -> int:
-    """Disk blocks used under ``folder`` (links not followed), counting each entry at least a
-    block; stops early past ``stop_at``. Too many entries count as past it."""
-    total, entries, pending = 0, 0, [folder]
-    while pending:
-        try:
-            with os.scandir(pending.pop()) as listing:
-                for entry in listing:
-                    entries += 1
-                    try:
-                        info = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    total += max(info.st_blocks * 512, 4096)
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(entry.path)
-                    if total > stop_at or entries > MAX_ENTRIES:
-                        return max(total, stop_at + 1)
-        except OSError:
-            continue
-    return total
 
 
 def _widen_pipe(fd: int, size: int = 1 << 20) -> None:
@@ -120,28 +82,6 @@ class _Capture:
 
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
-
-
-def worker_environment(
-    backend: str, home: str, device: str | None = None, workers_per_device: int = 2
-) -> dict[str, str]:
-    """The environment a worker starts with: pass-through variables plus JAX's settings (the
-    platform, and for an accelerator its device and its share of the device's memory)."""
-    env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
-    env.update(
-        {
-            "HOME": home,
-            "TMPDIR": home,
-            # Two processes (reference and learner) share a GPU: neither may take 75% of it.
-            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "PYTHONIOENCODING": "utf-8",
-        }
-    )
-    if backend:
-        env.update(backends.worker_variables(backend, device, workers_per_device))
-    env.setdefault("LANG", "C.UTF-8")
-    return env
 
 
 class Worker:
@@ -193,6 +133,7 @@ class Worker:
         self.device = device
         self.workers_per_device = workers_per_device
         self.disk_used_mb: int | None = None  # set when the disk limit ended the worker
+        self._tmpfs = False  # the folder is a tmpfs of its own (as root)
         self.memory_cgroup: MemoryCgroup | None = None
         self.compile_cache = str(compile_cache) if compile_cache else None
         if self.compile_cache:
@@ -249,7 +190,7 @@ class Worker:
 
     def start(self) -> None:
         become_subreaper()
-        self.directory = tempfile.mkdtemp(prefix=f"judge-{self.role}-")
+        self.directory, self._tmpfs = folder.make(self.role, self.disk_limit_mb)
         self.sandbox.prepare(self.directory)
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
@@ -340,7 +281,7 @@ class Worker:
         for thread in self._drains:
             thread.join(timeout=2)
         if self.directory:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            folder.remove(self.directory, self._tmpfs)
             self.directory = ""
 
     def __enter__(self) -> Worker:
@@ -410,7 +351,8 @@ class Worker:
         (each file is bounded by RLIMIT_FSIZE inside a confined worker)."""
         if self.disk_limit_mb is None or not self.directory:
             return
-        used = folder_bytes(self.directory, self.disk_limit_mb * 1024 * 1024)
+        pids = folder.descendants(self.process.pid) if self.process is not None else []
+        used = folder.bytes_used(self.directory, pids, self.disk_limit_mb * 1024 * 1024)
         if used > self.disk_limit_mb * 1024 * 1024:
             self.disk_used_mb = used // (1024 * 1024)
             self.kill()
@@ -488,27 +430,3 @@ class Worker:
             "truncated": out.truncated or err.truncated,
             "bytes": {"stdout": out.total, "stderr": err.total},
         }
-
-
-def probe_backends(python: str | None = None, timeout: float = 60.0) -> list[str]:
-    """Which of cpu, gpu and tpu JAX can start here, asked of a fresh process."""
-    code = (
-        "import jax\nfound=[]\nfor p in ('cpu','gpu','tpu'):\n  try:\n    jax.devices(p)\n"
-        "    found.append(p)\n  except Exception:\n    pass\nprint(','.join(found))"
-    )
-    with tempfile.TemporaryDirectory(prefix="judge-probe-") as home:
-        env = worker_environment("", home)
-        try:
-            done = subprocess.run(
-                [python or sys.executable, "-I", "-c", code],
-                env=env,
-                cwd=home,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                start_new_session=True,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return []
-    lines = done.stdout.strip().splitlines()
-    return [p for p in lines[-1].split(",") if p] if lines else []

@@ -8,6 +8,7 @@ this machine has: process isolation always, bubblewrap where it is installed.
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 import time
@@ -18,6 +19,7 @@ import pytest
 
 from judge import GradeOptions, Verdict, grade
 from judge.cli import main
+from judge.render import text as text_render
 from judge.result import EXIT_ACCEPTED, EXIT_REJECTED
 from judge.runtime.wire import decode_array
 from judge.sandbox import Worker, _pids_cgroup_parent, bwrap_problem, landlock_problem
@@ -165,6 +167,48 @@ CORPUS: dict[str, tuple[str, Verdict, str | None]] = {
         Verdict.MEMORY_LIMIT_EXCEEDED,
         "disk_limit",
     ),
+    "a lone surrogate in an exception at import": (
+        solution('raise ValueError("boom \\ud800 here")'),
+        Verdict.COMPILE_ERROR,
+        "exception",
+    ),
+    "escape sequences in an exception, to fake a verdict": (
+        solution("", 'raise RuntimeError("x\\x1b[2J\\x1b[1;32maccepted\\x1b[0m\\x1b[8m")'),
+        Verdict.RUNTIME_ERROR,
+        "exception",
+    ),
+    "observations forged 800 deep": (
+        solution(
+            "import sys\n"
+            "sys.setrecursionlimit(20000)\n"
+            "_S = sys.modules['judge_runtime.session'].Session\n"
+            "_call = _S.call\n"
+            "def _forged(self, request):\n"
+            "    reply, deep = _call(self, request), []\n"
+            "    for _ in range(800):\n"
+            "        deep = [deep]\n"
+            "    reply['observations'] = [{'kind': 'lifted', 'api': 'flax.linen.vmap',\n"
+            "                              'arguments': {'variable_axes': deep}}]\n"
+            "    return reply\n"
+            "_S.call = _forged\n"
+        ),
+        Verdict.WRONG_ANSWER,
+        "wrong_variable_axes",
+    ),
+    "deleted files held open past the disk limit": (
+        solution(
+            "import os\n_held = []\n"
+            "for i in range(12):\n"
+            "    fd = os.open(f'f{i}', os.O_RDWR | os.O_CREAT, 0o600)\n"
+            "    for _ in range(32):\n"
+            "        os.write(fd, b'x' * (1 << 20))\n"
+            "    os.unlink(f'f{i}')\n"
+            "    _held.append(fd)\n"
+            "import time\ntime.sleep(3)\n"
+        ),
+        Verdict.MEMORY_LIMIT_EXCEEDED,
+        "disk_limit",
+    ),
     "prints an out-of-memory message, then aborts": (
         solution(
             "import os, sys",
@@ -307,6 +351,10 @@ def test_hostile_file_gets_its_verdict_and_leaves_nothing(tmp_path: Path, name: 
         assert report.output["bytes"]["stdout"] >= 1 << 30
         assert len(report.output["stdout"]) <= 64 * 1024
     assert children() == [], "a process outlived grading"
+    # Whatever the learner's code put in its reply reaches no terminal as an escape sequence,
+    # and every report can be written as UTF-8.
+    assert "\x1b" not in text_render.render(report)
+    json.dumps(report.to_dict(), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 @pytest.mark.parametrize("sandbox", LEVELS)

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import uuid
 from pathlib import Path
@@ -168,3 +169,56 @@ def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(
         for suffix in ("", ".fifo", ".sys"):
             if os.path.exists(outside + suffix):
                 os.remove(outside + suffix)
+
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: tmpfs folders, cgroups")
+
+
+@ROOT_ONLY
+def test_a_setuid_file_deep_in_the_folder_neither_works_nor_outlives_grading(
+    tmp_path: Path,
+) -> None:
+    """The learner's folder is a nosuid tmpfs: a setuid-root file made there is inert, and a
+    tree deeper than any recursion limit is still removed."""
+    from judge import GradeOptions, Verdict, grade
+
+    source = tmp_path / f"solution_{uuid.uuid4().hex}.py"  # its copy names its folder
+    source.write_text(
+        textwrap.dedent(
+            """
+            import os
+            os.chmod(".", 0o755)
+            for _ in range(1300):
+                os.mkdir("d")
+                os.chdir("d")
+            with open("evil", "w") as handle:
+                handle.write("#!/bin/sh\\nid -u\\n")
+            os.chmod("evil", 0o4755)
+            MOUNT = open("/proc/self/mountinfo").read()
+            def nn_vmap_forward(seed, x_batch, features):
+                return None
+            """
+        )
+    )
+    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, call_s=8.0))
+    # However far it got (a deep tree is slow to make under the guard), grading ended cleanly
+    assert report.verdict is not Verdict.JUDGE_ERROR, report.summary
+    left = list(Path(tempfile.gettempdir()).glob(f"judge-learner-*/{source.name}"))
+    assert left == [], f"folders left behind: {left}"
+
+
+@ROOT_ONLY
+def test_out_of_memory_text_without_memory_pressure_is_an_exception(tmp_path: Path) -> None:
+    from judge import GradeOptions, Verdict, grade
+
+    source = tmp_path / "solution.py"
+    source.write_text(
+        "def nn_vmap_forward(seed, x_batch, features):\n"
+        "    raise RuntimeError('RESOURCE_EXHAUSTED: Out of memory (not really)')\n"
+    )
+    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, call_s=8.0))
+    if report.environment["limits_enforced"].get("memory_mb", "").startswith("memory cgroup"):
+        assert report.verdict is Verdict.RUNTIME_ERROR, report.summary
+        assert report.diagnostics[0].code == "exception"
+    else:
+        pytest.skip("no memory cgroup here: the worker's classification stands")
