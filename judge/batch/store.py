@@ -47,6 +47,12 @@ def options_key(options: GradeOptions) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# Names Windows reserves for devices, whatever the extension.
+_WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)}
+)
+
+
 def feedback_name(student: str) -> str:
     """A file name for a student's feedback, safe on every file system.
 
@@ -54,7 +60,7 @@ def feedback_name(student: str) -> str:
     never share a file (``Alice`` and ``alice`` on a case-insensitive disk, ``a b`` and ``a_b``).
     """
     safe = re.sub(r"[^a-z0-9._-]+", "_", student.lower()).strip("._-")[:80]
-    reserved = safe.split(".")[0] in {"con", "prn", "aux", "nul", "com1", "lpt1"}
+    reserved = safe.split(".")[0] in _WINDOWS_RESERVED
     if safe != student or reserved or not safe:
         digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         safe = f"{safe}-{digest}" if safe else digest

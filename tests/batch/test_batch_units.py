@@ -580,3 +580,11 @@ def test_summary_is_self_contained_escaped_and_charts_codes_and_scores() -> None
     assert students.index("carol") < students.index("&lt;script&gt;") < students.index("bob")
     assert summary_render.score_histogram(rows) == [1, 0, 0, 0, 1, 0, 0, 0, 0, 1]
     assert summary_render.verdict_counts(rows)[str(Verdict.ACCEPTED)] == 1
+
+
+@pytest.mark.parametrize("student", ["con", "com2", "LPT9", "nul.txt", "com9"])
+def test_feedback_names_avoid_every_windows_device_name(student: str) -> None:
+    stem = feedback_name(student).split(".")[0]
+    assert stem.lower() not in {"con", "prn", "aux", "nul"} | {
+        f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10)
+    }
