@@ -261,7 +261,35 @@ def _run_batch(
             problems_dir=args.problems,
             on_start=started,
             on_result=advance,
+            regrade=args.regrade,
         )
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .batch import latest, read_records
+    from .render import lms
+
+    reports = args.folder / "reports.jsonl"
+    if not reports.is_file():
+        raise UsageError(f"{reports}: no such file (run judge batch --out {args.folder} first)")
+    try:
+        roster = lms.read_roster(args.roster.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise UsageError(f"{args.roster}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UsageError(f"{args.roster}: {exc}") from None
+    records = list(latest(read_records(reports)[0]).values())
+    problems = sorted({r.problem for r in records})
+    name = args.assignment or ", ".join(problems) or "judge"
+    text, unmatched = lms.export(
+        args.lms, {r.student: r.score for r in records}, roster, args.points, name
+    )
+    args.out.write_text(text, encoding="utf-8")
+    print(f"judge export: {len(roster)} roster rows written to {args.out} ({args.lms})")
+    for student in unmatched:
+        print(f"judge: warning: {text_render.visible(student)} has a result but no roster row",
+              file=sys.stderr)  # fmt: skip
+    return 0
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -362,6 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lock": _lock,
         "batch": _batch,
         "merge": _merge,
+        "export": _export,
     }
     try:
         return commands[args.command](args)

@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_lock,
         _add_batch,
         _add_merge,
+        _add_export,
     ):
         add(commands)
     return parser
@@ -263,6 +264,12 @@ def _add_check(commands: _Commands) -> None:
         metavar="S",
         default=8.0,
         help="seconds allowed per call while checking (default: 8)",
+    )
+    c.add_argument(
+        "--sandbox",
+        choices=SANDBOXES,
+        default="auto",
+        help="isolation of the examples' code while checking (default: auto)",
     )
 
 
@@ -406,7 +413,32 @@ def _batch_arguments() -> argparse.ArgumentParser:
         metavar="I/N",
         help="grade only shard I of N (0-based), chosen by a stable hash of the student id",
     )
+    own.add_argument(
+        "--regrade",
+        nargs="*",
+        metavar="ID",
+        help="grade these students again even when their file is unchanged (no ID: everyone)",
+    )
     return own
+
+
+def _add_export(commands: _Commands) -> None:
+    ex = commands.add_parser(
+        "export",
+        help="write a class's grades for an LMS (Canvas gradebook CSV, or a plain CSV)",
+        description="Read the results of judge batch (or merge) in DIR and write a gradebook "
+        "an LMS imports. The roster maps the judge's student ids (its file_id column) to the "
+        "LMS's; for Canvas it has the columns of Canvas's gradebook export (Student, ID, SIS "
+        "User ID, SIS Login ID, Section). Points are each score times --points.",
+    )
+    ex.add_argument("folder", type=Path, metavar="DIR", help="output folder of judge batch")
+    ex.add_argument("--lms", choices=("canvas", "csv"), default="canvas", help="format")
+    ex.add_argument("--roster", type=Path, required=True, metavar="FILE", help="roster CSV")
+    ex.add_argument(
+        "--points", type=_positive(float), default=100.0, help="the assignment's points (100)"
+    )
+    ex.add_argument("--assignment", default=None, help="the grade column's name (the problem)")
+    ex.add_argument("--out", type=Path, required=True, metavar="FILE", help="CSV to write")
 
 
 def _add_merge(commands: _Commands) -> None:

@@ -14,7 +14,7 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +88,7 @@ def run_batch(
     on_start: Callable[[int, int], None] | None = None,
     on_result: Callable[[Record], None] | None = None,
     stop: threading.Event | None = None,
+    regrade: Sequence[str] | None = None,
 ) -> BatchResult:
     """Grade every student of ``source`` (or of one shard) into ``out``; resumable.
 
@@ -102,6 +103,8 @@ def run_batch(
         on_start: called once with (gradings to run, results reused).
         on_result: called with each new record, as it is saved.
         stop: set it to stop the run; SIGINT and SIGTERM set it when run on the main thread.
+        regrade: students graded again even when their stored result is still valid; an empty
+            sequence means every student, None none.
 
     Raises:
         UsageError: a missing or unreadable source, an output folder that cannot be written, an
@@ -117,7 +120,7 @@ def run_batch(
         store = Store(out)
         try:
             run = _Run(problem, options, problems_dir, store, on_result, stop)
-            todo, reused = run.split(entries)
+            todo, reused = run.split(entries, regrade)
             if on_start is not None:
                 on_start(len(todo), len(reused))
             with _stop_on_signals(stop) as received:
@@ -223,12 +226,17 @@ class _Run:
         self.running: dict[Future[Outcome], Entry] = {}
         self.saved: set[Future[Outcome]] = set()
 
-    def split(self, entries: list[Entry]) -> tuple[list[Entry], list[str]]:
-        """The entries to grade, and the students whose stored record is still valid."""
+    def split(
+        self, entries: list[Entry], regrade: Sequence[str] | None = None
+    ) -> tuple[list[Entry], list[str]]:
+        """The entries to grade, and the students whose stored record is still valid (and who
+        are not to be graded again)."""
+        again = None if regrade is None else set(regrade)
         reused = [
             e.student
             for e in entries
-            if _reusable(self.store.records.get(e.student), e, self.problem, self.key)
+            if (again is None or (again and e.student not in again))
+            and _reusable(self.store.records.get(e.student), e, self.problem, self.key)
         ]
         todo = [e for e in entries if e.student not in set(reused)]
         return todo, reused

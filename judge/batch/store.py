@@ -57,7 +57,8 @@ def feedback_name(student: str) -> str:
     """A file name for a student's feedback, safe on every file system.
 
     Ids that are not already plain lower-case names get a hash of the id added to the part
-    before the first dot, so two ids never share a file (``Alice`` and ``alice`` on a case-insensitive disk, ``a b`` and ``a_b``).
+    before the first dot, so two ids never share a file (``Alice`` and ``alice`` on a
+    case-insensitive disk, ``a b`` and ``a_b``).
     """
     safe = re.sub(r"[^a-z0-9._-]+", "_", student.lower()).strip("._-")[:80]
     reserved = safe.split(".")[0] in _WINDOWS_RESERVED

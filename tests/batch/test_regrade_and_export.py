@@ -1,0 +1,79 @@
+"""Forcing a regrade, and the LMS export of a class's grades."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from batch_helpers import FakeGrade, fake_source, write_class
+
+from judge import cli
+from judge.batch import run_batch
+from judge.problem import Problem
+from judge.render import lms
+
+
+def test_regrade_grades_the_named_students_again_and_only_them(
+    tmp_path: Path, problem: Problem, fake_grade: FakeGrade
+) -> None:
+    source = write_class(
+        tmp_path / "class",
+        {f"{s}.py": fake_source("accepted", 1.0) for s in ("ann", "bo", "cy")},
+    )
+    out = tmp_path / "out"
+    run_batch(source, problem, out, jobs=1)
+    assert sorted(fake_grade.calls) == ["ann.py", "bo.py", "cy.py"]
+    fake_grade.calls.clear()
+    run_batch(source, problem, out, jobs=1)  # unchanged: all reused
+    assert fake_grade.calls == []
+    run_batch(source, problem, out, jobs=1, regrade=["bo"])
+    assert fake_grade.calls == ["bo.py"]
+    fake_grade.calls.clear()
+    run_batch(source, problem, out, jobs=1, regrade=[])  # everyone
+    assert sorted(fake_grade.calls) == ["ann.py", "bo.py", "cy.py"]
+
+
+def test_canvas_export_maps_the_roster_and_scales_to_points() -> None:
+    roster = lms.read_roster(
+        "file_id,Student,ID,SIS User ID,SIS Login ID,Section\n"
+        'ann,"Lee, Ann",101,s1,ann@x,A\n'
+        "bo,Bo Chan,102,s2,bo@x,A\n"
+        "dee,Dee Vo,104,s4,dee@x,B\n"
+    )
+    text, unmatched = lms.export(
+        "canvas", {"ann": 1.0, "bo": 0.455, "zed": 0.5}, roster, 20, "nn_vmap_forward"
+    )
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "nn_vmap_forward"]
+    assert rows[1][0] == "Points Possible" and rows[1][-1] == "20"
+    by_id = {r[1]: r for r in rows[2:]}
+    assert by_id["101"][0] == "Lee, Ann" and by_id["101"][-1] == "20"
+    assert by_id["102"][-1] == "9.1"
+    assert by_id["104"][-1] == ""  # on the roster, no result: left empty, never zero
+    assert unmatched == ["zed"]
+
+
+def test_a_roster_without_file_ids_is_refused() -> None:
+    with pytest.raises(ValueError, match="file_id"):
+        lms.read_roster("Student,ID\nAnn,1\n")
+
+
+def test_export_command_writes_the_file_and_warns_of_unmatched(
+    tmp_path: Path, problem: Problem, fake_grade: FakeGrade, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_class(
+        tmp_path / "class",
+        {"ann.py": fake_source("accepted", 1.0), "zed.py": fake_source("wrong_answer", 0.5)},
+    )
+    run_batch(source, problem, tmp_path / "out", jobs=1)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("file_id,lms_id\nann,u-1\n")
+    target = tmp_path / "grades.csv"
+    argv = ["export", str(tmp_path / "out"), "--lms", "csv", "--roster", str(roster),
+            "--points", "10", "--out", str(target)]  # fmt: skip
+    assert cli.main(argv) == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert rows == [{"file_id": "ann", "lms_id": "u-1", "points": "10", "points_possible": "10"}]
+    assert "zed has a result but no roster row" in capsys.readouterr().err
