@@ -411,7 +411,8 @@ def _batch_arguments() -> argparse.ArgumentParser:
     own.add_argument(
         "--shard",
         metavar="I/N",
-        help="grade only shard I of N (0-based), chosen by a stable hash of the student id",
+        help="grade only shard I of N (0-based): the class ordered by a stable hash of the ids "
+        "and dealt out in turn, so shards differ by at most one student",
     )
     own.add_argument(
         "--regrade",

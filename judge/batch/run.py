@@ -116,7 +116,8 @@ def run_batch(
     with tempfile.TemporaryDirectory(prefix="judge-batch-") as scratch:
         collected = collect(source, problem.entry_point, Path(scratch), exclude=out_resolved)
         options = _hiding(options, out_resolved, source.resolve(), Path(scratch).resolve())
-        entries = [e for e in collected.entries if shard is None or e.student in shard]
+        mine = shard.select(e.student for e in collected.entries) if shard is not None else None
+        entries = [e for e in collected.entries if mine is None or e.student in mine]
         store = Store(out)
         try:
             run = _Run(problem, options, problems_dir, store, on_result, stop)

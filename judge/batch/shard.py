@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -22,6 +23,14 @@ class Shard:
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
 
+    def select(self, students: Iterable[str]) -> set[str]:
+        """This shard's students of a class, balanced: the class ordered by a stable hash of
+        each id (then the id), and dealt out in turn, so shard sizes differ by at most one and
+        every machine given the same class makes the same split. (A machine that sees another
+        class, a late file say, splits differently: grade shards from one snapshot.)"""
+        ordered = sorted(set(students), key=lambda s: (_digest(s), s))
+        return {s for k, s in enumerate(ordered) if k % self.count == self.index}
+
 
 def shard_of(student: str, count: int) -> int:
     """The shard a student belongs to: a stable hash of the id, never the listing order.
@@ -29,8 +38,11 @@ def shard_of(student: str, count: int) -> int:
     The same id lands in the same shard on every machine, whatever else the source holds, so
     shards graded apart never overlap and never miss anyone.
     """
-    digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big") % count
+    return int.from_bytes(_digest(student)[:8], "big") % count
+
+
+def _digest(student: str) -> bytes:
+    return hashlib.sha256(student.encode("utf-8", "surrogatepass")).digest()
 
 
 def parse_shard(text: str) -> Shard:

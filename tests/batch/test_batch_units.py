@@ -588,3 +588,18 @@ def test_feedback_names_avoid_every_windows_device_name(student: str) -> None:
     assert stem.lower() not in {"con", "prn", "aux", "nul"} | {
         f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10)
     }
+
+
+@given(
+    students=st.lists(st.text(min_size=1, max_size=12), min_size=0, max_size=120, unique=True),
+    count=st.integers(1, 16),
+)
+def test_balanced_shards_partition_the_class_and_differ_by_at_most_one(
+    students: list[str], count: int
+) -> None:
+    shards = [Shard(i, count).select(students) for i in range(count)]
+    sizes = [len(s) for s in shards]
+    assert max(sizes) - min(sizes) <= 1
+    assert set().union(*shards) == set(students) and sum(sizes) == len(students)
+    # the same split whatever order the class is listed in
+    assert [Shard(i, count).select(reversed(students)) for i in range(count)] == shards
