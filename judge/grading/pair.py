@@ -192,6 +192,9 @@ class WorkerPair:
         }
 
     def close(self) -> None:
-        for worker in (self.reference, self.learner):
-            if worker is not None:
-                worker.close()
+        """End both workers side by side: signal both, then reap and clean up each."""
+        workers = [w for w in (self.reference, self.learner) if w is not None]
+        for worker in workers:
+            worker.signal_end()
+        for worker in workers:
+            worker.close()

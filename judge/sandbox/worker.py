@@ -261,15 +261,21 @@ class Worker:
             if cgroup is not None:
                 cgroup.remove()
 
+    def signal_end(self) -> None:
+        """Start ending the worker at once (SIGKILL to its process group), without waiting: its
+        replies are all read, and whatever it printed is flushed after each request. ``close``
+        then reaps it; a pair of workers is thus ended side by side."""
+        if self.process is not None and self.process.returncode is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
     def close(self) -> None:
-        """Ask the worker to exit, kill what remains of its session, remove its directory."""
+        """End the worker (no idle wait for a graceful exit), kill what remains of its session,
+        remove its directory."""
         if self.process is not None:
-            if self._reap(0.0) is None:
-                try:
-                    wire.send_message(self._request_fd, {"op": "exit"})
-                except OSError:
-                    pass
-                self._reap(2.0)
+            self.signal_end()
             self.kill()  # also reaches children the learner left behind in its session
         for fd in (self._request_fd, self._reply_fd):
             if fd >= 0:
