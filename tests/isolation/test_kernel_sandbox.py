@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from test_hostile import load_unguarded
 
 from judge.sandbox import Worker, bwrap_problem, landlock_problem
 
@@ -134,24 +135,12 @@ def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(
             sandbox=sandbox,
             guard=False,
         ) as worker:
-            hello = worker.receive(120)
-            assert hello["ok"] and hello["confined"]["fs"] == "allowlist", hello
             source = (
                 f"REFERENCE = {reference!r}\nOUTSIDE = {outside!r}\n"
                 f"SIBLING = {sibling.pid}\nPORT = {listener.getsockname()[1]}\n"
             ) + textwrap.dedent(ATTACKS)
-            target = Path(worker.directory) / "attacks.py"
-            target.write_text(source)
-            loaded = worker.request(
-                {
-                    "op": "load",
-                    "path": str(target),
-                    "entry": "nn_vmap_forward",
-                    "parameters": ["seed", "x_batch", "features"],
-                },
-                60,
-            )
-            assert loaded["ok"], loaded
+            hello, _ = load_unguarded(worker, "attacks.py", source)
+            assert hello["confined"]["fs"] == "allowlist", hello
             results = json.loads((Path(worker.directory) / "results.json").read_text())
         allowed = {
             k: v for k, v in results.items() if k in MUST_BE_DENIED and v.startswith("allowed")
