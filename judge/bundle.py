@@ -3,100 +3,82 @@
 Gradescope unpacks it into ``/autograder/source``, runs ``setup.sh`` once while building its
 image, copies ``run_autograder`` to ``/autograder/run_autograder`` and runs it for every
 submission; the learner's files are in ``/autograder/submission`` and the results go to
-``/autograder/results/results.json``. The zip holds the judge's own source (installed by
-``setup.sh``), the problem package and its reference, laid out as in the problem set so that
-the package's relative paths still hold.
+``/autograder/results/results.json``. The zip holds:
+
+- ``judge_wheel/``: the judge itself as a wheel, built here from the running judge (nothing to
+  compile or download for it on the image);
+- ``constraints.txt``: the pinned versions of everything the judge needs (``judge lock``),
+  with the Python minor version they were taken from; ``setup.sh`` brings that Python when the
+  image lacks it (Gradescope's default Ubuntu 22.04 image has 3.10), installs exactly those
+  versions, and fails the build when they cannot be had or when ``judge check`` fails;
+- ``problems/<name>/`` and its reference, laid out as in the problem set so that the package's
+  relative paths still hold;
+- optionally ``wheelhouse/``: every wheel to install, so the image build needs no index.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import os
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
+from . import lock as locking
 from .constants import judge_version
 from .errors import UsageError
 from .problem import Problem
 
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, while it builds the autograder image.
-set -euo pipefail
-cd "$(dirname "$0")"
-if ! command -v python3 >/dev/null; then
-  apt-get update && apt-get install -y python3 python3-venv python3-pip
-fi
-python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install --quiet --upgrade pip
-/autograder/venv/bin/pip install --quiet ./judge_src
-# Check the package and grade its reference once: a broken autograder fails here, at build
-# time, and the cache it fills (case plans, the reference's outputs, JAX's compilations) makes
-# every submission a warm grading (about 1.8 s instead of 4.5 s on 2 cores).
-JUDGE_CACHE_DIR=/autograder/cache /autograder/venv/bin/judge check --problems ./problems
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission. It always leaves a results.json behind.
-set -uo pipefail
-ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
-JUDGE="${{JUDGE:-$ROOT/venv/bin/judge}}"
-PROBLEM={problem}
-ENTRY={entry}
-export JUDGE_CACHE_DIR="${{JUDGE_CACHE_DIR:-$ROOT/cache}}"  # filled by setup.sh
-mkdir -p "$ROOT/results"
-RESULTS="$ROOT/results/results.json"
-
-fail() {{
-  python3 - "$RESULTS" "$1" <<'PY'
-import json, sys
-json.dump({{"score": 0.0, "max_score": 100.0, "output": sys.argv[2], "tests": []}},
-          open(sys.argv[1], "w"))
-PY
-  exit 0
-}}
-
-# The learner's file: the one that defines the entry point, else the only .py or .ipynb.
-file=""
-while IFS= read -r -d '' candidate; do
-  if grep -qE "def[[:space:]]+$ENTRY[[:space:]]*\\(" "$candidate"; then file="$candidate"; break; fi
-  [ -z "$file" ] && file="$candidate"
-done < <(find "$ROOT/submission" -type f \\( -name '*.py' -o -name '*.ipynb' \\) -print0 | sort -z)
-[ -n "$file" ] || fail "No .py or .ipynb file was submitted."
-
-"$JUDGE" grade "$file" --problem "$PROBLEM" --problems "$ROOT/source/problems" \\
-  --format gradescope --output "$RESULTS" --color never
-status=$?
-if [ "$status" -ge 2 ] || [ ! -s "$RESULTS" ]; then
-  fail "The grader could not grade this (exit status $status): tell your instructor."
-fi
-exit 0
-"""
-
-PYPROJECT = """[build-system]
-requires = ["setuptools>=68"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "jax-judge"
-version = "{version}"
-requires-python = ">=3.11"
-dependencies = {dependencies}
-
-[project.scripts]
-judge = "judge.cli:main"
-
-[tool.setuptools.packages.find]
-include = ["judge*"]
-"""
+WHEEL_DIR = "judge_wheel"
+WHEELHOUSE = "wheelhouse"
+CONSTRAINTS = "constraints.txt"
+_TEMPLATES = Path(__file__).resolve().parent / "bundle_scripts"
 
 
-def _dependencies() -> list[str]:
-    try:
-        requires = metadata.requires("jax-judge") or []
-    except metadata.PackageNotFoundError:
-        requires = []
-    found = [r for r in requires if "extra ==" not in r]
-    return found or ["jax", "jaxlib", "flax", "numpy", "hypothesis", "pyyaml", "rich"]
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def _judge_files(engine: Path) -> list[tuple[str, bytes]]:
+    """The judge package's files for the wheel: sources and data, no caches, no bundled set
+    (the zip carries the one problem it grades)."""
+    files = []
+    for path in sorted(engine.rglob("*")):
+        parts = path.relative_to(engine).parts
+        if path.is_file() and "__pycache__" not in parts and parts[0] != "_bundled":
+            files.append((f"judge/{Path(*parts).as_posix()}", path.read_bytes()))
+    return files
+
+
+def judge_wheel(version: str, requirements: list[str]) -> tuple[str, bytes]:
+    """A wheel (PEP 427) of the running judge: its file name and bytes."""
+    info = f"jax_judge-{version}.dist-info"
+    metadata_lines = [
+        "Metadata-Version: 2.1",
+        "Name: jax-judge",
+        f"Version: {version}",
+        "Requires-Python: >=3.11",
+        *(f"Requires-Dist: {r}" for r in requirements),
+    ]
+    files = [
+        *_judge_files(Path(__file__).resolve().parent),
+        (f"{info}/METADATA", ("\n".join(metadata_lines) + "\n").encode()),
+        (
+            f"{info}/WHEEL",
+            b"Wheel-Version: 1.0\nGenerator: judge gradescope-bundle\n"
+            b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+        ),
+        (f"{info}/entry_points.txt", b"[console_scripts]\njudge = judge.cli:main\n"),
+    ]
+    record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in files)
+    files.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as wheel:
+        for name, data in files:
+            wheel.writestr(name, data)
+    return f"jax_judge-{version}-py3-none-any.whl", buffer.getvalue()
 
 
 def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
@@ -112,8 +94,45 @@ def _executable(archive: zipfile.ZipFile, name: str, text: str) -> None:
     archive.writestr(info, text)
 
 
-def build_bundle(problem: Problem, output: Path) -> Path:
-    """Write the autograder zip for ``problem`` to ``output``; returns the path written."""
+def _wheels(folder: Path) -> list[Path]:
+    found = sorted(folder.glob("*.whl")) if folder.is_dir() else []
+    if not found:
+        raise UsageError(f"--wheelhouse {folder}: no .whl files there")
+    return found
+
+
+def scripts(problem: Problem, points: float, sandbox: str) -> dict[str, str]:
+    """``setup.sh`` and ``run_autograder`` for ``problem``, from ``bundle_scripts/``."""
+    values = {
+        "@PROBLEM@": problem.name,
+        "@POINTS@": f"{points:g}",
+        "@SANDBOX@": sandbox,
+        "@PYTHON_MIN@": "3.11",
+    }
+    found = {}
+    for name in ("setup.sh", "run_autograder"):
+        text = (_TEMPLATES / name).read_text(encoding="utf-8")
+        for key, value in values.items():
+            text = text.replace(key, value)
+        found[name] = text
+    return found
+
+
+def build_bundle(
+    problem: Problem,
+    output: Path,
+    *,
+    lock: locking.Lock | None = None,
+    points: float = 100.0,
+    wheelhouse: Path | None = None,
+    sandbox: str = "auto",
+) -> Path:
+    """Write the autograder zip for ``problem`` to ``output``; returns the path written.
+
+    ``lock`` pins the versions installed on the image (default: this environment's, as
+    ``judge lock`` writes them); ``wheelhouse`` is a folder of wheels carried in the zip so the
+    image installs without an index.
+    """
     set_root = problem.directory.parent.parent  # <set>/problems/<name>
     reference = Path(os.path.normpath(problem.reference))
     try:
@@ -123,20 +142,20 @@ def build_bundle(problem: Problem, output: Path) -> Path:
             f"{problem.name}: its reference {reference} is outside the problem set "
             f"{set_root}; move it under the set to bundle it"
         ) from None
-    engine = Path(__file__).resolve().parent
+    constraints = locking.render(locking.installed_pins()) if lock is None else None
+    wheels = _wheels(wheelhouse) if wheelhouse is not None else []
+    wheel_name, wheel = judge_wheel(judge_version(), locking.judge_requirements())
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        _executable(archive, "setup.sh", SETUP_SH)
-        _executable(
-            archive,
-            "run_autograder",
-            RUN_AUTOGRADER.format(problem=problem.name, entry=problem.entry_point),
-        )
-        archive.writestr(
-            "judge_src/pyproject.toml",
-            PYPROJECT.format(version=judge_version(), dependencies=_dependencies()),
-        )
-        _add_tree(archive, engine, "judge_src/judge")
+        for name, text in scripts(problem, points, sandbox).items():
+            _executable(archive, name, text)
+        if lock is not None and lock.path is not None:
+            archive.write(lock.path, CONSTRAINTS)
+        else:
+            archive.writestr(CONSTRAINTS, constraints or "")
+        archive.writestr(f"{WHEEL_DIR}/{wheel_name}", wheel, zipfile.ZIP_STORED)
+        for path in wheels:  # already compressed
+            archive.write(path, f"{WHEELHOUSE}/{path.name}", zipfile.ZIP_STORED)
         _add_tree(archive, problem.directory, f"problems/{problem.name}")
         archive.write(reference, reference_in_set.as_posix())
     return output

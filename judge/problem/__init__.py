@@ -27,6 +27,7 @@ from .model import (
     PRECISIONS,
     PROBLEM_FILE,
     RUBRIC_CHECKS,
+    VISIBILITIES,
     ArrayInput,
     CaseSpec,
     Fingerprint,
@@ -55,9 +56,11 @@ __all__ = [
     "DEFAULT_RUBRIC_ITEM",
     "FLOAT_DTYPES",
     "INT_ROLES",
+    "NO_PROBLEMS_HINT",
     "PRECISIONS",
     "PROBLEM_FILE",
     "RUBRIC_CHECKS",
+    "VISIBILITIES",
     "ArrayInput",
     "CaseSpec",
     "Fingerprint",
@@ -68,6 +71,7 @@ __all__ = [
     "Problem",
     "RubricItem",
     "Tolerance",
+    "bundled_problems_dir",
     "default_problems_dir",
     "load_problem",
     "load_problem_file",
@@ -237,11 +241,26 @@ def _display(path: Path) -> str:
 # --- discovery --------------------------------------------------------------------------------
 
 
+# Where a wheel carries the bundled problem set (copied there by setup.py at build time).
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "_bundled"
+
+
+def bundled_problems_dir() -> Path:
+    """The problem set that ships with the judge.
+
+    An installed wheel carries it as package data (``judge/_bundled/problems``); a source
+    checkout (an editable install) has it at its top, beside ``pyproject.toml``.
+    """
+    if (BUNDLED_DIR / "problems").is_dir():
+        return BUNDLED_DIR / "problems"
+    return Path(__file__).resolve().parent.parent.parent / "problems"
+
+
 def default_problems_dir() -> Path:
     """Where problem packages live when ``--problems`` is not given.
 
-    In order: ``$JUDGE_PROBLEMS``; a ``problems/`` folder in the working directory or one of
-    its parents; the ``problems/`` folder beside the installed ``judge`` package.
+    In order: ``$JUDGE_PROBLEMS``; a ``problems/`` folder holding a package in the working
+    directory or one of its parents; the bundled problem set (``bundled_problems_dir``).
     """
     env = os.environ.get("JUDGE_PROBLEMS")
     if env:
@@ -251,7 +270,13 @@ def default_problems_dir() -> Path:
         candidate = folder / "problems"
         if candidate.is_dir() and any(candidate.glob(f"*/{PROBLEM_FILE}")):
             return candidate
-    return Path(__file__).resolve().parent.parent / "problems"
+    return bundled_problems_dir()
+
+
+NO_PROBLEMS_HINT = (
+    "pass --problems DIR (a folder of problem packages), set $JUDGE_PROBLEMS, or run from a "
+    "problem set holding problems/<name>/problem.yaml"
+)
 
 
 def problem_names(problems_dir: Path) -> list[str]:
@@ -275,5 +300,5 @@ def load_problem(name: str, problems_dir: Path | None = None) -> Problem:
     known = problem_names(folder)
     close = difflib.get_close_matches(name, known, n=1)
     tip = f" (did you mean {close[0]!r}?)" if close else ""
-    listing = ", ".join(known) if known else "none"
+    listing = ", ".join(known) if known else f"none ({NO_PROBLEMS_HINT})"
     raise ProblemNotFound(f"no problem named {name!r} in {folder}{tip}; known: {listing}")

@@ -23,10 +23,12 @@ from .fields import (
 )
 from .model import (
     ARRAY_DTYPES,
+    ARRAY_KINDS,
     DEFAULT_RUBRIC_ITEM,
     FLOAT_DTYPES,
     INT_ROLES,
     RUBRIC_CHECKS,
+    VISIBILITIES,
     ArrayInput,
     CaseSpec,
     Fingerprint,
@@ -105,9 +107,10 @@ def _parse_array_input(name: str, spec: dict, path: str, errors: _Errors) -> Arr
         spec,
         path,
         ("type", "dtype", "shape", "min", "max"),
-        ("nonzero", "min_magnitude", "decimals"),
+        ("nonzero", "min_magnitude", "decimals", "kinds"),
         errors,
     )
+    kinds = _array_kinds(data, path, errors)
     decimals = _int(data, "decimals", path, errors, minimum=0)
     dtype = _text(data, "dtype", path, errors, choices=ARRAY_DTYPES)
     lo = _number(data, "min", path, errors)
@@ -134,8 +137,29 @@ def _parse_array_input(name: str, spec: dict, path: str, errors: _Errors) -> Arr
         )
     elif None not in (dtype, lo, hi, magnitude) and len(dims) == len(shape or []):
         assert dtype is not None and lo is not None and hi is not None and magnitude is not None
-        return ArrayInput(name, dtype, tuple(dims), lo, hi, nonzero is True, magnitude, decimals)
+        return ArrayInput(
+            name, dtype, tuple(dims), lo, hi, nonzero is True, magnitude, decimals, kinds
+        )
     return None
+
+
+def _array_kinds(data: dict, path: str, errors: _Errors) -> tuple[str, ...]:
+    """``kinds``: what the function must accept, numpy arrays always among them."""
+    kinds = data.get("kinds", ["numpy"])
+    if (
+        not isinstance(kinds, list)
+        or not kinds
+        or not all(k in ARRAY_KINDS for k in kinds)
+        or len(set(kinds)) != len(kinds)
+    ):
+        errors.add(
+            f"{path}.kinds",
+            f"expected a list of distinct kinds from {list(ARRAY_KINDS)}, got {_describe(kinds)}",
+        )
+        return ("numpy",)
+    if "numpy" not in kinds:
+        errors.add(f"{path}.kinds", "numpy must be among the kinds: the reproducer passes one")
+    return tuple(kinds)
 
 
 def _check_dimensions(raw: dict, inputs: dict[str, Input], errors: _Errors) -> None:
@@ -286,6 +310,26 @@ def _snake(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
 
 
+def _rubric_structure(
+    data: dict, check: str | None, path: str, errors: _Errors
+) -> tuple[str, list[str]]:
+    """A rubric item's ``api`` and ``arguments``: what a structural check compares."""
+    api = data.get("api", "")
+    if check == "transform" and not (isinstance(api, str) and api.startswith("flax.linen.")):
+        errors.add(
+            f"{path}.api",
+            "a transform check names a Flax lifted transform, such as "
+            f"'flax.linen.vmap'; got {_describe(api)}",
+        )
+    arguments = data.get("arguments", [])
+    if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):
+        errors.add(
+            f"{path}.arguments", f"expected a list of argument names, got {_describe(arguments)}"
+        )
+        arguments = []
+    return str(api or ""), arguments
+
+
 def _parse_rubric(raw: Any, errors: _Errors) -> tuple[RubricItem, ...]:
     if not isinstance(raw, list) or not raw:
         errors.add("rubric", f"expected a non-empty list of items, got {_describe(raw)}")
@@ -297,7 +341,7 @@ def _parse_rubric(raw: Any, errors: _Errors) -> tuple[RubricItem, ...]:
             entry,
             path,
             ("id", "check", "weight"),
-            ("title", "required", "api", "arguments", "collection"),
+            ("title", "required", "api", "arguments", "collection", "visibility"),
             errors,
         )
         ident = data.get("id")
@@ -308,23 +352,11 @@ def _parse_rubric(raw: Any, errors: _Errors) -> tuple[RubricItem, ...]:
         required = data.get("required", True)
         if not isinstance(required, bool):
             errors.add(f"{path}.required", f"expected true or false, got {_describe(required)}")
-        api = data.get("api", "")
-        if check == "transform" and not (isinstance(api, str) and api.startswith("flax.linen.")):
-            errors.add(
-                f"{path}.api",
-                "a transform check names a Flax lifted transform, such as "
-                f"'flax.linen.vmap'; got {_describe(api)}",
-            )
-        arguments = data.get("arguments", [])
-        if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):
-            errors.add(
-                f"{path}.arguments",
-                f"expected a list of argument names, got {_describe(arguments)}",
-            )
-            arguments = []
+        api, arguments = _rubric_structure(data, check, path, errors)
         collection = _text(data, "collection", path, errors, default="params")
         title = _text(data, "title", path, errors, default=str(ident))
-        if None not in (check, weight, collection, title) and _snake(ident):
+        shown = _text(data, "visibility", path, errors, choices=VISIBILITIES, default="visible")
+        if None not in (check, weight, collection, title, shown) and _snake(ident):
             items.append(
                 RubricItem(
                     str(ident),
@@ -332,9 +364,10 @@ def _parse_rubric(raw: Any, errors: _Errors) -> tuple[RubricItem, ...]:
                     str(check),
                     float(weight or 0),
                     required is not False,
-                    str(api or ""),
+                    api,
                     tuple(arguments),
                     str(collection),
+                    str(shown),
                 )
             )
     ids = [i.id for i in items]

@@ -112,6 +112,21 @@ _NR: dict[str, tuple[int | None, int | None]] = {
     "sched_setparam": (142, 118), "sched_setattr": (314, 274), "setpriority": (141, 140),
     "ioprio_set": (251, 30), "migrate_pages": (256, 238), "move_pages": (279, 239),
     "capset": (126, 91), "seccomp": (317, 277),
+    # Metadata: Landlock governs reading and writing data, not modes, owners, times or
+    # extended attributes, and the worker (root without capabilities, or bwrap's nobody mapped
+    # to root) owns root's files: without these, a learner could chmod /dev/null or /tmp.
+    "chmod": (90, None), "fchmod": (91, 52), "fchmodat": (268, 53), "fchmodat2": (452, 452),
+    "chown": (92, None), "fchown": (93, 55), "lchown": (94, None), "fchownat": (260, 54),
+    "utime": (132, None), "utimes": (235, None), "futimesat": (261, None),
+    "utimensat": (280, 88), "setxattr": (188, 5), "lsetxattr": (189, 6), "fsetxattr": (190, 7),
+    "removexattr": (197, 14), "lremovexattr": (198, 15), "fremovexattr": (199, 16),
+    "setxattrat": (463, 463), "removexattrat": (466, 466),
+    # POSIX message queues and the rest of SysV IPC: host-wide names, a channel between
+    # submissions that outlives them.
+    "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182),
+    "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
+    "msgsnd": (69, 189), "msgrcv": (70, 188), "msgctl": (71, 187), "semop": (65, 193),
+    "semctl": (66, 191), "semtimedop": (220, 192), "shmdt": (67, 197),
 }  # fmt: skip
 # Allowed only on the caller itself: this argument (a pid or "who") must be 0. Root without
 # capabilities may still renice, re-pin or re-limit any other root process, the judge included.

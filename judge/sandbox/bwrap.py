@@ -78,7 +78,10 @@ class BwrapSandbox(Sandbox):
     def command(self, launch: Launch) -> list[str]:
         bwrap = shutil.which("bwrap") or "bwrap"
         argv = [bwrap, *_namespaces(), *_inside_uid(), *_system_mounts()]
-        # CPU needs no device; GPUs and TPUs need theirs.
+        # CPU needs no device; GPUs and TPUs need theirs. The nodes --dev binds are the host's
+        # own inodes: their modes, times and attributes are kept by the seccomp filter inside
+        # (no chmod, utime or xattr call), which needs Landlock to be applied; a read-only bind
+        # would make them unusable (bubblewrap remounts read-only with nodev).
         argv += ["--dev", "/dev"] if launch.backend == "cpu" else ["--dev-bind", "/dev", "/dev"]
         argv += ["--proc", "/proc", "--tmpfs", "/tmp"]
         for path in [*python_paths(launch.python), *launch.read_only]:

@@ -118,7 +118,8 @@ def test_grade_formats(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
         assert "no bias" in (failure.text or "")
     else:
         results = json.loads(out)
-        assert results["max_score"] == 100.0
+        assert "max_score" not in results  # not a top-level field in Gradescope's specification
+        assert results["output_format"] == "md"
         assert results["score"] == pytest.approx(85.0)
         assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(100.0)
         failed = [t for t in results["tests"] if t["status"] == "failed"]
@@ -153,8 +154,12 @@ def run_autograder(root: Path) -> dict:
 
 def test_bundle_contents(autograder: Path) -> None:
     source = autograder / "source"
-    assert (source / "judge_src" / "judge" / "cli.py").is_file()
-    assert (source / "judge_src" / "pyproject.toml").is_file()
+    (wheel,) = (source / "judge_wheel").glob("jax_judge-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "judge/cli.py" in names and "judge/bundle_scripts/setup.sh" in names
+    assert not any("_bundled" in n or "__pycache__" in n for n in names)
+    assert "# python: " in (source / "constraints.txt").read_text()
     assert (source / "problems" / "nn_vmap_forward" / "problem.yaml").is_file()
     assert (source / "reference" / "nn_vmap_forward.py").is_file()
     assert subprocess.run(["bash", "-n", str(source / "setup.sh")]).returncode == 0
@@ -167,7 +172,7 @@ def test_bundle_setup_checks_the_package_it_carries(
     """setup.sh runs `judge check` on the bundled problems (failing the build when the
     reference is not accepted, and warming the cache): that check passes on what the zip holds."""
     setup = (autograder / "source" / "setup.sh").read_text()
-    assert "judge check --problems ./problems" in setup
+    assert 'judge" check --problems ./problems' in setup
     assert cli.main(["check", "--problems", str(autograder / "source" / "problems")]) == 0
     assert "FAIL" not in capsys.readouterr().out
 
@@ -180,11 +185,12 @@ def test_bundle_grades_the_submission(autograder: Path) -> None:
     )
     (autograder / "submission" / "notes.py").write_text("# not the solution\n")
     results = run_autograder(autograder)
-    assert results["score"] == results["max_score"] == 100.0
+    assert results["score"] == sum(t["max_score"] for t in results["tests"]) == 100.0
     assert len(results["tests"]) == 4 and all(t["status"] == "passed" for t in results["tests"])
+    assert results["extra_data"]["lock"]["pinned"] > 0
 
 
 def test_bundle_without_a_submission_still_writes_results(autograder: Path) -> None:
     results = run_autograder(autograder)
-    assert results["score"] == 0.0
+    assert results["score"] == 0.0 and results["tests"] == []
     assert "No .py or .ipynb file" in results["output"]

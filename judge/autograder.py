@@ -1,0 +1,133 @@
+"""What runs in the Gradescope image for each submission (``judge autograde``).
+
+The bundle's ``run_autograder`` calls it: it picks the learner's file in
+``<root>/submission``, grades it and writes ``<root>/results/results.json``. Whatever happens a
+results.json is written (no file, an unreadable one, a judge that cannot run), so Gradescope
+always has something to show; the reason goes to the learner in words and to the instructor
+in the run's stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import lock as locking
+from .errors import JudgeError, SubmissionNotFound
+from .grading import GradeOptions, grade
+from .problem import Problem, load_problem
+from .render import gradescope
+from .submission import SUFFIXES, read_submission
+
+# Folders that archivers, editors and Python leave behind: never the submission.
+_JUNK = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
+
+
+def _candidates(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix in SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") or part in _JUNK for part in p.relative_to(folder).parts)
+    )
+
+
+def _defines(path: Path, entry_point: str) -> bool:
+    try:
+        return entry_point in read_submission(path).defined_names()
+    except SubmissionNotFound:
+        return False
+
+
+def choose(folder: Path, entry_point: str) -> tuple[Path | None, list[str]]:
+    """The file to grade, and a warning line for the learner when that choice was not clear.
+
+    The file that defines the entry point; of several, the first in name order (named in the
+    warning with the others); when none does, the only file, else the first one.
+    """
+    candidates = _candidates(folder)
+    if not candidates:
+        return None, []
+    shown = {p: p.relative_to(folder).as_posix() for p in candidates}
+    defining = [p for p in candidates if _defines(p, entry_point)]
+    if len(defining) == 1 or (not defining and len(candidates) == 1):
+        return (defining or candidates)[0], []
+    if defining:
+        others = ", ".join(shown[p] for p in defining[1:])
+        return defining[0], [
+            f"{len(defining)} submitted files define {entry_point}: graded "
+            f"{shown[defining[0]]}, not {others}. Submit only the file to grade."
+        ]
+    listing = ", ".join(shown[p] for p in candidates)
+    return candidates[0], [
+        f"none of the submitted files ({listing}) defines {entry_point}: graded "
+        f"{shown[candidates[0]]}."
+    ]
+
+
+def _relative(path: Path) -> Path:
+    """``submission/x.py`` rather than the whole path, when run from the root (as Gradescope
+    does): the report names the file as the learner knows it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def autograde(
+    root: Path,
+    problem: str,
+    problems_dir: Path | None,
+    options: GradeOptions,
+    points: float = gradescope.DEFAULT_POINTS,
+    lock_file: Path | None = None,
+) -> dict[str, Any]:
+    """The results.json object for the submission in ``root/submission``; never raises a
+    JudgeError (it becomes the learner's message)."""
+    extra: dict[str, Any] = {}
+    notes: list[str] = []
+    try:
+        lock = locking.read(lock_file) if lock_file is not None else None
+        found = locking.facts(lock, with_pins=True) if lock is not None else None
+        if found is not None:
+            extra["lock"] = found
+        package: Problem = load_problem(problem, problems_dir)
+        chosen, notes = choose(root / "submission", package.entry_point)
+        if chosen is None:
+            return gradescope.failure(
+                "No .py or .ipynb file was submitted: submit the file that defines "
+                f"{package.entry_point}.",
+                extra=extra,
+            )
+        report = grade(_relative(chosen), package, options)
+        if found is not None:
+            report.environment["lock"] = {k: v for k, v in found.items() if k != "pins"}
+    except JudgeError as exc:
+        print(f"judge autograde: {exc}", flush=True)
+        return gradescope.failure(
+            f"The grader could not grade this ({exc}): tell your instructor.",
+            notes=notes,
+            extra=extra,
+        )
+    visibility = {item.id: item.visibility for item in package.rubric}
+    return gradescope.results(report, points=points, visibility=visibility, notes=notes, lock=found)
+
+
+def write(path: Path, results: Mapping[str, Any]) -> None:
+    """Write ``results`` to ``path`` whole or not at all (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=".results.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(gradescope.dumps(results))
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
