@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .constants import SUFFIXES
 from .errors import SubmissionNotFound
+from .untrusted import clean_text
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 # Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
@@ -38,7 +39,9 @@ class Submission:
     @property
     def module_filename(self) -> str:
         """The file name the worker loads, and the one its tracebacks show."""
-        return self.path.name if self.kind == "py" else f"{self.path.stem}_ipynb.py"
+        name = self.path.name if self.kind == "py" else f"{self.path.stem}_ipynb.py"
+        # A name that is not UTF-8 (or holds control characters) would reach every message.
+        return name if name.isprintable() else "submission.py"
 
     def cell_of_line(self, line: int | None) -> tuple[int, int] | None:
         """For a notebook, ``(cell, line within that cell)`` of a converted-source line."""
@@ -100,6 +103,12 @@ def notebook_source(text: str) -> tuple[str | None, str | None]:
     return "\n\n".join(chunks) + "\n" if chunks else "", None
 
 
+def _as_text(name: str) -> str:
+    """A path as text every file and terminal takes: bytes that are not UTF-8 (kept by Python
+    as lone surrogates) become ``\\xff``, control characters visible escapes."""
+    return clean_text(os.fsencode(name).decode("utf-8", "backslashreplace"), 1000)
+
+
 def _read_no_follow(path: Path) -> bytes:
     """At most MAX_SOURCE_BYTES + 1 bytes of a regular file, never through a link (a link
     swapped in after the check above fails with ELOOP)."""
@@ -121,7 +130,7 @@ def _read_no_follow(path: Path) -> bytes:
 
 def read_submission(path: str | Path) -> Submission:
     """Read a ``.py`` or ``.ipynb`` file. Raises SubmissionNotFound if it cannot be read."""
-    given = str(path)
+    given = _as_text(str(path))
     path = Path(path)
     if not path.exists():
         raise SubmissionNotFound(f"{given}: no such file")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import hashlib
+import os
 import re
 import stat
 import zipfile
@@ -18,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import SubmissionNotFound, UsageError
 from ..submission import MAX_SOURCE_BYTES, SUFFIXES, read_submission
+from ..untrusted import clean_text
 
 # Folders that archivers, editors and Python leave behind: never a student, never a submission.
 _JUNK = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
@@ -120,7 +122,7 @@ def _collect_folder(
     found, skipped = _students(root, exclude)
     entries = []
     for student, paths in sorted(found.items()):
-        display = f"{shown}/{paths[0].name}"
+        display = f"{shown}/{as_text(paths[0].name)}"
         if len(paths) > 1:
             names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
             message = f"{shown}: {student} has several submissions ({names}); keep one"
@@ -140,6 +142,12 @@ def _collect_folder(
         except OSError as exc:  # a folder that cannot be listed: this student's, not the batch's
             entries.append(_unreadable(student, display, exc, paths[0]))
     return Collected(entries, skipped)
+
+
+def as_text(name: str) -> str:
+    """A file name as text every file, terminal and spreadsheet takes: bytes that are not UTF-8
+    (kept by Python as lone surrogates) become ``\\xff``; control characters become escapes."""
+    return clean_text(os.fsencode(name).decode("utf-8", "backslashreplace"), 300)
 
 
 def _leaves(path: Path, root: Path) -> bool:
@@ -162,9 +170,9 @@ def _students(root: Path, exclude: Path | None) -> tuple[dict[str, list[Path]], 
         if _junk(child.name) or (exclude is not None and child.resolve() == exclude):
             continue
         if child.is_dir():
-            student = child.name
+            student = as_text(child.name)
         elif child.suffix in SUFFIXES:  # a dangling link too: reported, not skipped
-            student = child.stem
+            student = as_text(child.stem)
         else:
             skipped.append(child.name)
             continue
@@ -287,8 +295,9 @@ def _extract(archive: Path, into: Path) -> dict[Path, str]:
                     with contextlib.suppress(OSError):
                         target.touch()
                     broken[target] = f"{archive}/{'/'.join(parts)}: cannot be unpacked ({exc})"
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(f"{archive}: not a readable zip file ({exc})") from None
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
+        # A member name that claims UTF-8 and is not: zipfile cannot list the archive at all.
+        raise UsageError(f"{archive}: not a readable zip file ({exc})"[:500]) from None
     return broken
 
 

@@ -124,7 +124,9 @@ class Record:
             "duration_s": round(self.duration_s, 4),
             "feedback": self.feedback,
         }
-        return json.dumps({**self.report, "batch": facts}, ensure_ascii=False, allow_nan=False)
+        line = json.dumps({**self.report, "batch": facts}, ensure_ascii=False, allow_nan=False)
+        # Belt and braces: anything that still is not UTF-8 is stored as an escape, never a crash.
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
     @classmethod
     def from_json(cls, line: str | bytes) -> Record | None:

@@ -68,7 +68,7 @@ def render_html(report: Report, student: str) -> str:
     body = console.export_html(inline_styles=True, code_format="<pre>{code}</pre>")
     return _PAGE.format(
         title=html.escape(f"Feedback: {report.problem}"),
-        student=html.escape(student),
+        student=html.escape(text.visible(student)),
         verdict=html.escape(str(report.verdict)),
         score=report.score,
         body=body,

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..result import Report, Verdict
+from .text import visible
 
 if TYPE_CHECKING:
     from ..check import CheckResult
@@ -50,7 +51,9 @@ def render(report: Report) -> str:
             )
             failure.text = "\n".join(reasons) or report.summary
     out = ET.SubElement(suite, "system-out")
-    out.text = report.output.get("stdout", "")
+    # Learner output: visible escapes for control characters (raw ones are not even valid
+    # XML 1.0, and would reach whatever terminal shows the CI log).
+    out.text = visible(str(report.output.get("stdout", "")))
     return _xml(suites)
 
 

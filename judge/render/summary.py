@@ -18,6 +18,7 @@ from rich.text import Text
 
 from .. import wording
 from ..result import Verdict
+from .text import visible
 
 SLOWEST = 10
 BINS = 10
@@ -366,7 +367,7 @@ def _attention_section(rows: Sequence[Row]) -> list[str]:
 
 
 def _student_link(row: Row) -> str:
-    name = html.escape(row.student)
+    name = html.escape(visible(row.student))
     if not row.feedback:
         return name
     return f'<a href="{html.escape(row.feedback, quote=True)}">{name}</a>'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,33 @@ def test_export_command_writes_the_file_and_warns_of_unmatched(
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert rows == [{"file_id": "ann", "lms_id": "u-1", "points": "10", "points_possible": "10"}]
     assert "zed has a result but no roster row" in capsys.readouterr().err
+
+
+def test_a_file_name_that_is_not_utf8_is_graded_and_stored_not_a_crash(
+    tmp_path: Path, problem: Problem, fake_grade: FakeGrade
+) -> None:
+    source = tmp_path / "class"
+    source.mkdir()
+    (source / "good.py").write_text(fake_source("accepted", 1.0))
+    bad = os.fsdecode(bytes(source) + b"/bad\xff\xfe.py")
+    Path(bad).write_text(fake_source("wrong_answer", 0.5))
+    result = run_batch(source, problem, tmp_path / "out", jobs=1)
+    students = sorted(r.student for r in result.records)
+    assert students == ["bad\\xff\\xfe", "good"]
+    for name in ("reports.jsonl", "gradebook.csv", "summary.html"):
+        (tmp_path / "out" / name).read_text(encoding="utf-8")  # valid UTF-8 throughout
+
+
+def test_junit_output_shows_learner_escapes_visibly_and_stays_xml() -> None:
+    import xml.etree.ElementTree as ET
+
+    from judge.render import junit
+    from judge.result import Report, Verdict
+
+    report = Report(
+        problem="p", submission="s.py", verdict=Verdict.ACCEPTED, score=1.0, summary="ok",
+        output={"stdout": "hi\x1b]0;owned\x07\x1b[2J\x9b31m", "stderr": ""},
+    )  # fmt: skip
+    text = junit.render(report)
+    assert "\x1b" not in text and "\x07" not in text
+    ET.fromstring(text)  # well-formed
