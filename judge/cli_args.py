@@ -3,6 +3,9 @@
 Flags that several commands take (``--problems``, ``--backend`` and ``--seed``, the limits and
 sandbox of the learner's process, ``--no-shrink``) are each defined once, as a parent parser;
 ``cli.py`` runs what this parses.
+
+Long because every command's arguments and their help live here, each once, so that a reader
+finds any flag in one file.
 """
 
 from __future__ import annotations

@@ -103,8 +103,7 @@ def run_batch(
         on_start: called once with (gradings to run, results reused).
         on_result: called with each new record, as it is saved.
         stop: set it to stop the run; SIGINT and SIGTERM set it when run on the main thread.
-        regrade: students graded again even when their stored result is still valid; an empty
-            sequence means every student, None none.
+        regrade: students to grade again even if unchanged ([]: everyone; None: nobody).
 
     Raises:
         UsageError: a missing or unreadable source, an output folder that cannot be written, an
@@ -116,8 +115,7 @@ def run_batch(
     with tempfile.TemporaryDirectory(prefix="judge-batch-") as scratch:
         collected = collect(source, problem.entry_point, Path(scratch), exclude=out_resolved)
         options = _hiding(options, out_resolved, source.resolve(), Path(scratch).resolve())
-        mine = shard.select(e.student for e in collected.entries) if shard is not None else None
-        entries = [e for e in collected.entries if mine is None or e.student in mine]
+        entries = _in_shard(collected.entries, shard)
         store = Store(out)
         try:
             run = _Run(problem, options, problems_dir, store, on_result, stop)
@@ -138,6 +136,11 @@ def run_batch(
         ignored_lines=store.ignored_lines,
         stopped_by=stopped_by,
     )
+
+
+def _in_shard(entries: list[Entry], shard: Shard | None) -> list[Entry]:
+    mine = shard.select(e.student for e in entries) if shard is not None else None
+    return [e for e in entries if mine is None or e.student in mine]
 
 
 def _reusable(record: Record | None, entry: Entry, problem: Problem, key: str) -> bool:

@@ -128,31 +128,33 @@ class Worker:
         }
         # JAX's persistent compilation cache: written by the reference's worker only; the
         # learner's reads it (see judge/cache.py).
-        self.cgroup: PidsCgroup | None = None
         self.disk_limit_mb = disk_limit_mb
-        self.device = device
-        self.workers_per_device = workers_per_device
-        self.disk_used_mb: int | None = None  # set when the disk limit ended the worker
-        self._tmpfs = False  # the folder is a tmpfs of its own (as root)
-        self.memory_cgroup: MemoryCgroup | None = None
+        self.device, self.workers_per_device = device, workers_per_device
+        self._reset_process_state()
         self.compile_cache = str(compile_cache) if compile_cache else None
         if self.compile_cache:
             self.config["compile_cache"] = {"dir": self.compile_cache, "write": role != "learner"}
             self.config["allow"].append(self.compile_cache)
+
+    def _reset_process_state(self) -> None:
+        """What one run of the worker process holds: its folder, pipes, captures, cgroups."""
         self.directory = ""
         self.process: subprocess.Popen[bytes] | None = None
-        self._request_fd = -1
-        self._reply_fd = -1
+        self._request_fd = self._reply_fd = -1
         self._buffer = bytearray()
         self._captures = {
-            "stdout": _Capture(output_limit, bytearray()),
-            "stderr": _Capture(output_limit, bytearray()),
+            "stdout": _Capture(self.output_limit, bytearray()),
+            "stderr": _Capture(self.output_limit, bytearray()),
         }
         self._drains: list[threading.Thread] = []
         self._next_id = 0
         self._pending: collections.deque[int] = collections.deque()
         self._cpu_s = 0.0
         self.started_at = 0.0
+        self.cgroup: PidsCgroup | None = None
+        self.memory_cgroup: MemoryCgroup | None = None
+        self.disk_used_mb: int | None = None  # set when the disk limit ended the worker
+        self._tmpfs = False  # the folder is a tmpfs of its own (as root)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
