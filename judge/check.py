@@ -20,7 +20,7 @@ from .constants import SUFFIXES
 from .errors import ProblemError
 from .grading import GradeOptions, grade
 from .problem import Problem, load_problem, problem_names
-from .result import Verdict
+from .result import Report, Verdict
 
 EXPECTED_FILE = "expected.yaml"
 
@@ -95,10 +95,13 @@ def examples(problem: str, problems_dir: Path) -> tuple[list[Example], list[str]
     return found, problems
 
 
-def check_example(problem: Problem, example: Example, options: GradeOptions) -> CheckResult:
-    """Grade an example; it must get its folder's verdict and its declared codes, root first."""
+def check_example(
+    problem: Problem, example: Example, options: GradeOptions, report: Report | None = None
+) -> CheckResult:
+    """Grade an example (or take its ``report``, already graded with ``options``); it must get
+    its folder's verdict and its declared codes, root first."""
     started = time.perf_counter()
-    report = grade(example.path, problem, options)
+    report = report if report is not None else grade(example.path, problem, options)
     codes = [d.code for d in report.diagnostics]
     reasons = []
     if report.verdict != example.verdict:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .problem import Tolerance
 from .result import Mismatch
+from .runtime.wire import is_float, is_numeric
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,22 @@ def _number(value: Any) -> float | str:
     return value if np.isfinite(value) else str(value)
 
 
-def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> Mismatch | None:
+def compare(
+    expected: np.ndarray,
+    got: np.ndarray | Opaque,
+    tol: Tolerance,
+    got_tol: Tolerance | None = None,
+) -> Mismatch | None:
     """None when ``got`` matches ``expected`` within ``tol``; otherwise the first reason why not.
 
     Accepts ``|got - expected| <= atol + rtol * |expected|`` element-wise, the numpy
     convention, with the expected value on the right: the tolerance scales with the answer.
-    Checked in order: the type, the shape, finiteness, the values.
+    ``tol`` is the reference's dtype's. Checked in order: the type, the shape, finiteness, the
+    values. Values of another dtype than the reference's that miss ``tol`` are compared once
+    more with the expected values cast to their dtype, under the looser of ``tol`` and
+    ``got_tol`` (that dtype's tolerance; by default ``cast_tolerance``): a match there makes
+    the dtype the reason (``wrong_output_dtype``), and a miss names the dtype beside the
+    values.
     """
     shape = tuple(expected.shape)
     if isinstance(got, Opaque):
@@ -50,7 +61,7 @@ def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> M
             {"type": got.type, "repr": got.repr, "expected_shape": list(shape)},
         )
     got = np.asarray(got)
-    if got.dtype.kind not in "biuf":
+    if not is_numeric(got.dtype):
         return Mismatch(
             "wrong_return_type",
             f"returned an array of {got.dtype}, expected numbers",
@@ -58,7 +69,47 @@ def compare(expected: np.ndarray, got: np.ndarray | Opaque, tol: Tolerance) -> M
         )
     if got.shape != shape:
         return _shape_mismatch(expected, got, tol)
-    return _non_finite(got) or _values_mismatch(expected, got, tol)
+    found = _non_finite(got) or _values_mismatch(expected, got, tol)
+    if found is None or found.code != "values_mismatch" or got.dtype == expected.dtype:
+        return found
+    return _other_dtype(expected, got, found, looser(tol, got_tol or cast_tolerance(got, tol)))
+
+
+def cast_tolerance(got: np.ndarray, tol: Tolerance) -> Tolerance:
+    """The tolerance for values in ``got``'s dtype when the problem declares none: four units
+    in the last place for floating point (rounding an answer, plus what computing in that
+    dtype costs), within one for integers (rounding rather than truncating), beside the
+    reference's ``atol``."""
+    if str(got.dtype) == "bfloat16":  # 8 bits of precision; numpy's finfo does not know it
+        return Tolerance(rtol=4 * 2.0**-7, atol=tol.atol)
+    if is_float(got.dtype):
+        return Tolerance(rtol=4 * float(np.finfo(got.dtype).eps), atol=tol.atol)
+    return Tolerance(rtol=0.0, atol=1.0)
+
+
+def looser(a: Tolerance, b: Tolerance) -> Tolerance:
+    return Tolerance(rtol=max(a.rtol, b.rtol), atol=max(a.atol, b.atol))
+
+
+def _other_dtype(
+    expected: np.ndarray, got: np.ndarray, found: Mismatch, tol: Tolerance
+) -> Mismatch:
+    """Values of another dtype: right once the expected values are cast to it, or not."""
+    names = f"{got.dtype} where the reference returns {expected.dtype}"
+    evidence = {**found.evidence, "cast_atol": tol.atol, "cast_rtol": tol.rtol}
+    if got.dtype.kind != "b":
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = expected.astype(got.dtype)
+        if np.all(np.isfinite(cast.astype(np.float64))) and not _off(cast, got, tol).any():
+            evidence["values_match_when_cast"] = True
+            return Mismatch(
+                "wrong_output_dtype",
+                f"output is {names}; its values are right once the reference's are cast to "
+                f"{got.dtype}",
+                evidence,
+            )
+    evidence["values_match_when_cast"] = False
+    return Mismatch("values_mismatch", f"{found.message}; and the output is {names}", evidence)
 
 
 def _shape_mismatch(expected: np.ndarray, got: np.ndarray, tol: Tolerance) -> Mismatch:
@@ -84,7 +135,7 @@ def _shape_mismatch(expected: np.ndarray, got: np.ndarray, tol: Tolerance) -> Mi
 
 
 def _non_finite(got: np.ndarray) -> Mismatch | None:
-    finite = np.isfinite(got) if got.dtype.kind == "f" else np.ones(got.shape, dtype=bool)
+    finite = np.isfinite(got) if is_float(got.dtype) else np.ones(got.shape, dtype=bool)
     if finite.all():
         return None
     bad = np.flatnonzero(~finite.reshape(-1))

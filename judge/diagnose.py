@@ -197,6 +197,49 @@ def mismatch(problem: Problem, case: Case, index: int | None, found: Mismatch) -
     return _diagnostic(problem, found.code, message, evidence)
 
 
+def state_between_calls(
+    problem: Problem,
+    case: Case,
+    earlier: list[Case],
+    alone: str | None,
+    reproduced: bool,
+) -> Diagnostic:
+    """The failure depends on calls made before: ``alone`` says how the case did as the first
+    call of a fresh process (``passed``, or its failure); ``earlier`` the calls that make it
+    fail there, when ``reproduced``."""
+    name = problem.entry_point
+    first = (
+        "gives the right answer"
+        if alone == "passed"
+        else f"fails another way ({alone})"
+        if alone
+        else "could not be run"
+    )
+    head = f"{name}({case.describe(problem)}) {first} as the first call of a fresh process"
+    if not reproduced:
+        message = (
+            f"{head}, and its failure did not happen again there, even after the calls "
+            "that came before it: your function's answer depends on something besides its "
+            "arguments (state kept between calls, the time, a random source)"
+        )
+    else:
+        shown = "; ".join(c.describe(problem) for c in earlier[:3])
+        more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
+        count = f"{len(earlier)} earlier call{'s' if len(earlier) != 1 else ''}"
+        message = (
+            f"{head}, and fails after {count} ({shown}{more}): your function keeps something "
+            "between calls (a cache keyed on part of the arguments, a counter, a global) that "
+            "changes its answer"
+        )
+    evidence = {
+        "case": case.describe(problem),
+        "alone": alone,
+        "earlier_calls": [c.describe(problem) for c in earlier],
+        "reproduced": reproduced,
+    }
+    return _diagnostic(problem, "state_between_calls", message, evidence)
+
+
 # --- known errors -----------------------------------------------------------------------------
 
 # Flax and JAX errors a learner meets in these exercises, in plain words. A problem package may

@@ -90,6 +90,11 @@ class FailingCase:
     mismatch: dict[str, Any] | None
     reproducer: str
     shrink_steps: int = 0
+    # Confirmation in a fresh learner process (additive in judge.report/1): whether the failure
+    # happened again there (None: not tried, as with --no-shrink), and the calls the sequence
+    # shown made first (inputs, as ``inputs``); the reproducer makes the same calls.
+    fresh_process: bool | None = None
+    earlier_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

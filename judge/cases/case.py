@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,8 @@ class Case:
 
     values: Mapping[str, Value]
     origin: str = "generated"
+    # Array inputs passed as another kind than a numpy array (``"jax"``: a jax.Array), by name.
+    kinds: Mapping[str, str] = field(default_factory=dict)
     key: str = field(default="")
 
     def __eq__(self, other: object) -> bool:
@@ -41,6 +43,8 @@ class Case:
                 digest.update(np.ascontiguousarray(value).tobytes())
             else:
                 digest.update(f"{name}={value};".encode())
+        for name in sorted(self.kinds):
+            digest.update(f"kind:{name}={self.kinds[name]};".encode())
         object.__setattr__(self, "key", digest.hexdigest()[:16])
 
     def args(self, problem: Problem) -> list[Value]:
@@ -100,18 +104,44 @@ class Case:
                     "shape": list(value.shape),
                     "values": values.reshape(value.shape).tolist(),
                 }
+                if name in self.kinds:
+                    out[name]["kind"] = KIND_TYPES[self.kinds[name]]
             else:
                 out[name] = int(value)
         return out
 
-    def reproducer(self, problem: Problem) -> str:
-        """A line to paste into Python where the learner's function is defined."""
-        args = ", ".join(_literal(v) for v in self.args(problem))
-        return f"import numpy as np; {problem.entry_point}({args})"
+    def call(self, problem: Problem) -> str:
+        """The entry point called on this case, as Python source."""
+        args = []
+        for name in problem.parameters:
+            text = _literal(self.values[name])
+            args.append(f"jnp.asarray({text})" if self.kinds.get(name) == "jax" else text)
+        return f"{problem.entry_point}({', '.join(args)})"
+
+    def reproducer(
+        self, problem: Problem, earlier: Sequence[Case] = (), seeded: bool = False
+    ) -> str:
+        """A line to paste into Python where the learner's function is defined: the calls
+        ``earlier`` first when the failure needs them, and the global random generators seeded
+        as the judge's worker seeds them before each call when ``seeded``."""
+        cases = [*earlier, self]
+        imports = "import numpy as np; "
+        if any(c.kinds for c in cases):
+            imports += "import jax.numpy as jnp; "
+        if seeded:
+            imports += "import random; "
+        calls = [(SEEDING if seeded else "") + c.call(problem) for c in cases]
+        return imports + "; ".join(calls)
 
     def replace(self, changes: Mapping[str, Value], origin: str = "shrunk") -> Case:
         """This case with some values changed, marked with where it came from."""
-        return Case({**self.values, **changes}, origin)
+        return Case({**self.values, **changes}, origin, self.kinds)
+
+
+# How an array input reaches the learner's function, by its kind in problem.yaml.
+KIND_TYPES = {"numpy": "numpy.ndarray", "jax": "jax.Array"}
+# What the learner's worker does before every call (``runtime.session``), for reproducers.
+SEEDING = "random.seed(0); np.random.seed(0); "
 
 
 # --- literals ---------------------------------------------------------------------------------
@@ -119,7 +149,10 @@ class Case:
 
 def json_values(flat: np.ndarray) -> list[Any]:
     """A 1-D array's values for JSON: the shortest decimal that gives back the same value in
-    its own dtype (float32 -3.575, not -3.575000047683716); NaN and infinities as strings."""
+    its own dtype (float32 -3.575, not -3.575000047683716); NaN and infinities as strings.
+    bfloat16 values are written as the float32 numbers they equal exactly."""
+    if str(flat.dtype) == "bfloat16":
+        flat = flat.astype(np.float32)
     if flat.dtype.kind != "f":
         return flat.tolist()
     out: list[Any] = []

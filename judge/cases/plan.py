@@ -1,4 +1,6 @@
-"""The case plan: few distinct shapes (the boundary ones first), many values for each."""
+"""The case plan: few distinct shapes (the boundary ones first, all of them chosen to cover the
+declared ranges), many values for each, and repeated inputs that catch state kept between
+calls."""
 
 from __future__ import annotations
 
@@ -10,58 +12,25 @@ from hypothesis import strategies as st
 from ..errors import ProblemError
 from ..problem import Problem
 from .case import Case, Value
-from .strategies import _draw_many, _resolve, _shape_of, _sub_seed, array_strategy
+from .cover import cover_shapes
+from .repeats import add_repeats
+from .strategies import _draw_many, _shape_of, _sub_seed, array_strategy
 
 
 def _plan_shapes(problem: Problem, seed: int) -> list[dict[str, int]]:
     specs = {i.name: i for i in problem.shape_inputs}
-    shapes: list[dict[str, int]] = []
-    seen: set[tuple[int, ...]] = set()
-
-    def add(shape: dict[str, int]) -> bool:
-        key = tuple(shape[n] for n in specs)
-        if key in seen:
-            return False
-        seen.add(key)
-        shapes.append(shape)
-        return True
-
-    for number, entry in enumerate(problem.cases.boundary):
-        fixed = {k: v for k, v in entry.items() if k in specs}
-
-        @st.composite
-        def resolved(draw: Any, fixed: Mapping[str, int | str] = fixed) -> dict[str, int]:
-            return _resolve(fixed, specs, draw)
-
-        options = _draw_many(resolved(), 20, _sub_seed(seed, "boundary", number), tries=60)
-        # Prefer a shape not met yet, whose drawn values are off their minimum: `batch == in_dim`
-        # proves little when both are 1, and Hypothesis draws the minimum first.
-        drawn_names = [
-            n
-            for n in specs
-            if fixed.get(n) not in ("min", "max") and not isinstance(fixed.get(n), int)
-        ]
-        options.sort(key=lambda shape: any(shape[n] == specs[n].min for n in drawn_names))
-        for shape in options:
-            if add(shape):
-                break
-    free = st.fixed_dictionaries({n: st.integers(s.min, s.max) for n, s in specs.items()})
-    wanted = problem.cases.distinct_shapes - len(shapes)
-    if wanted > 0:
-        for shape in _draw_many(
-            free, wanted * 20, _sub_seed(seed, "shapes"), tries=wanted * 40 + 50
-        ):
-            if len(shapes) >= problem.cases.distinct_shapes:
-                break
-            add(shape)
-    return shapes
+    return cover_shapes(
+        specs, problem.cases.boundary, problem.cases.distinct_shapes, _sub_seed(seed, "shapes")
+    )
 
 
 def plan_cases(problem: Problem, seed: int = 0) -> list[Case]:
     """The cases, in the order they run: each shape once, boundary shapes first, then again.
 
-    Value inputs (a seed) take their range's ends on the first two cases. Raises ProblemError
-    if the inputs can generate no case at all: a spec that generates nothing is an error.
+    Value inputs (a seed) take their range's ends on the first two cases; array inputs that
+    may come as several kinds (numpy, jax) take each in turn; the last round repeats inputs
+    met before (``repeats``). Raises ProblemError if the inputs can generate no case at all: a
+    spec that generates nothing is an error.
     """
     shapes = _plan_shapes(problem, seed)
     if not shapes:
@@ -76,7 +45,8 @@ def plan_cases(problem: Problem, seed: int = 0) -> list[Case]:
     drawn = [_draw_values(problem, shape, per_shape[j], seed, j) for j, shape in enumerate(shapes)]
     cases = _interleave(problem, drawn, len(shapes), max(per_shape))
     _place_value_ends(problem, cases)
-    return cases
+    _assign_kinds(problem, cases, len(shapes))
+    return add_repeats(problem, cases, len(shapes))
 
 
 def _draw_values(
@@ -150,3 +120,17 @@ def _place_value_ends(problem: Problem, cases: list[Case]) -> None:
 def _boundary_entry(problem: Problem, index: int) -> Mapping[str, int | str]:
     boundary = problem.cases.boundary
     return boundary[index] if index < len(boundary) else {}
+
+
+def _assign_kinds(problem: Problem, cases: list[Case], shapes: int) -> None:
+    """Each array input declared with several kinds takes them in turn, case by case and, for
+    each shape, round by round (so every shape meets each kind when it has the cases)."""
+    for spec in problem.array_inputs:
+        if len(spec.kinds) < 2:
+            continue
+        for index, case in enumerate(cases):
+            kind = spec.kinds[(index + index // max(shapes, 1)) % len(spec.kinds)]
+            kinds = {k: v for k, v in case.kinds.items() if k != spec.name}
+            if kind != "numpy":
+                kinds[spec.name] = kind
+            cases[index] = Case(case.values, case.origin, kinds)

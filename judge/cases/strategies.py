@@ -14,7 +14,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ..problem import ArrayInput, IntInput
+from ..problem import ArrayInput
 
 
 def _elements(spec: ArrayInput) -> st.SearchStrategy[Any]:
@@ -54,37 +54,6 @@ def array_strategy(spec: ArrayInput, shape: tuple[int, ...]) -> st.SearchStrateg
 
 def _shape_of(spec: ArrayInput, ints: Mapping[str, int]) -> tuple[int, ...]:
     return tuple(int(ints[d]) if isinstance(d, str) else d for d in spec.shape)
-
-
-def _resolve(
-    entry: Mapping[str, int | str], specs: Mapping[str, IntInput], draw: Any
-) -> dict[str, int]:
-    """Concrete shape ints for a boundary entry: fixed ones, then drawn ones, then ``=other``."""
-    values: dict[str, int] = {}
-    equal: dict[str, str] = {}
-    for name, spec in specs.items():
-        wanted = entry.get(name)
-        if wanted == "min":
-            values[name] = spec.min
-        elif wanted == "max":
-            values[name] = spec.max
-        elif isinstance(wanted, int):
-            values[name] = wanted
-        elif isinstance(wanted, str) and wanted.startswith("="):
-            equal[name] = wanted[1:]
-    for name, spec in specs.items():
-        if name in values or name in equal:
-            continue
-        lo, hi = spec.min, spec.max
-        for other, target in equal.items():  # draw a shared value from both ranges
-            if target == name:
-                lo, hi = max(lo, specs[other].min), min(hi, specs[other].max)
-        values[name] = draw(st.integers(lo, hi))
-    for _ in range(len(equal) + 1):  # chains like a: =b, b: =c settle in a few passes
-        for name, target in equal.items():
-            if target in values:
-                values[name] = values[target]
-    return values
 
 
 # Hypothesis's engine and the patch below are process-wide: one draw at a time, so that threads

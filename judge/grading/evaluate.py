@@ -18,7 +18,7 @@ from ..compare import Opaque, compare, is_informative
 from ..errors import WorkerError
 from ..limits import Limits
 from ..problem import Problem, Tolerance
-from ..runtime.wire import decode_array, encode_array
+from ..runtime.wire import decode_array, encode_array, is_float
 from ..sandbox import WorkerDied, WorkerTimeout
 from ..structure import Observations
 from . import memo
@@ -86,7 +86,7 @@ class Evaluator:
             detail = reply.get("message") or reply.get("repr") or reply.get("type")
             raise WorkerError(f"the reference failed on {where}: {detail}")
         array = decode_array(reply["array"])
-        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        if is_float(array.dtype) and not np.all(np.isfinite(array)):
             raise WorkerError(f"the reference returned NaN or inf on {where}")
         observations = reply.get("observations")
         return memo.Expected(

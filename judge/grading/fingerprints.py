@@ -14,7 +14,7 @@ from ..result import Diagnostic, Severity
 from ..runtime.wire import decode_array
 from ..sandbox import WorkerDied, WorkerTimeout
 from . import memo
-from .evaluate import Evaluator, wire_value
+from .evaluate import Evaluator, wire_args
 from .outcome import Outcome
 
 
@@ -41,7 +41,7 @@ def _variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.nda
     rid, key = evaluator.pair.rid, outcome.case.key
     if memo.has_variant(rid, slot, key):
         return memo.variant(rid, slot, key)
-    args = [wire_value(v) for v in outcome.case.args(evaluator.problem)]
+    args = wire_args(evaluator.problem, outcome.case)
     reference = evaluator.pair.ensure_reference()
     reference.send({"op": "call", "slot": slot, "args": args})
     try:
@@ -64,4 +64,8 @@ def _matches(evaluator: Evaluator, slot: str, outcome: Outcome) -> bool:
         return False
     assert isinstance(outcome.got, np.ndarray) and outcome.expected is not None
     tol = evaluator.tolerance(str(outcome.expected.dtype))
-    return variant.shape == outcome.got.shape and compare(variant, outcome.got, tol) is None
+    if variant.shape != outcome.got.shape or compare(outcome.expected, variant, tol) is None:
+        return False  # a variant that agrees with the reference here names nothing
+    # The variant's numbers in another dtype are still that mistake (and a dtype one beside).
+    found = compare(variant, outcome.got, tol)
+    return found is None or found.code == "wrong_output_dtype"

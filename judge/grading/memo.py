@@ -23,6 +23,8 @@ from ..problem import Problem
 from ..runtime.wire import decode_array, encode_array
 
 ReferenceId = tuple[Any, ...]
+# Bumped whenever the way plans are drawn changes (2: covering shapes, repeated inputs, kinds).
+PLAN_FORMAT = 2
 Observed = list[Any]
 
 
@@ -171,11 +173,14 @@ def write_to_disk(rid: ReferenceId, python: str | None) -> None:
 def plan(problem: Problem, seed: int) -> list[Case]:
     """The case plan, from the on-disk cache when this problem and seed were planned before.
 
-    The plan is a pure function of the inputs, the case spec, the seed and the library
-    versions; all of them are in the key.
+    The plan is a pure function of the inputs, the case spec, the seed, the library versions
+    and how plans are made (``PLAN_FORMAT``); all of them are in the key, with the problem's
+    version.
     """
     key = {
         "spec": repr((problem.parameters, problem.inputs, problem.cases)),
+        "problem_version": problem.version,
+        "plan_format": PLAN_FORMAT,
         "seed": seed,
         "versions": library_versions(),
         "judge": judge_version(),
@@ -190,6 +195,7 @@ def plan(problem: Problem, seed: int) -> list[Case]:
                         for k, v in c["values"].items()
                     },
                     c["origin"],
+                    {str(k): str(v) for k, v in (c.get("kinds") or {}).items()},
                 )
                 for c in stored
             ]
@@ -203,6 +209,7 @@ def plan(problem: Problem, seed: int) -> list[Case]:
 def _plan_entry(case: Case) -> dict[str, Any]:
     return {
         "origin": case.origin,
+        "kinds": dict(case.kinds),
         "values": {
             k: encode_array(v) if isinstance(v, np.ndarray) else int(v)
             for k, v in case.values.items()

@@ -21,6 +21,7 @@ TIMING_FIELDS = (
     "learner_s",
     "compare_s",
     "shrink_s",
+    "confirm_s",
 )
 # Failures after which the learner's worker is gone (or must be): grading stops there.
 FATAL_FAILURES = ("timeout", "died", "memory", "disk")

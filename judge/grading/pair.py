@@ -47,6 +47,7 @@ class WorkerPair:
         self.reference_ready = False
         self.reference_device: str | None = None  # as the reference's worker saw it
         self.earlier_output: list[dict[str, Any]] = []  # of learner workers restarted
+        self.spare: Worker | None = None  # the next learner's worker, started ahead
 
     def worker(self, role: str) -> Worker:
         """A worker for ``role``. Only the learner's is limited, guarded and sandboxed: the
@@ -159,14 +160,24 @@ class WorkerPair:
         if self.learner is not None:
             self.learner.close()
             self.earlier_output.append(self.learner.output())
-        self.learner = self.worker("learner")
-        self.learner.start()
+        if self.spare is not None:
+            self.learner, self.spare = self.spare, None
+        else:
+            self.learner = self.worker("learner")
+            self.learner.start()
         self.hello(self.learner)
         self.send_load()
         try:
             return self.learner.receive(STARTUP_TIMEOUT_S).get("ok") is True
         except (WorkerTimeout, WorkerDied):
             return False
+
+    def start_spare_learner(self) -> None:
+        """Start the next learner's worker now (its file is loaded only when it takes over),
+        so that its start-up overlaps what the current one still does."""
+        if self.spare is None:
+            self.spare = self.worker("learner")
+            self.spare.start()
 
     def memory_confirmed(self, reply: dict[str, Any]) -> bool:
         """Whether a "memory" reply makes a memory verdict. Python's own ``MemoryError`` (an
@@ -193,7 +204,7 @@ class WorkerPair:
 
     def close(self) -> None:
         """End both workers side by side: signal both, then reap and clean up each."""
-        workers = [w for w in (self.reference, self.learner) if w is not None]
+        workers = [w for w in (self.reference, self.learner, self.spare) if w is not None]
         for worker in workers:
             worker.signal_end()
         for worker in workers:

@@ -92,6 +92,9 @@ def score(
                 "codes": [d.code for d in diagnostics],
             }
         )
+    collections = [i.collection for i in problem.rubric if i.check.startswith("variable_")]
+    if collections and observed and all(mine is None for _, mine, _ in observed):
+        findings.append(wording.hinted(problem, structure.unobserved(sorted(set(collections)))))
     return rubric, findings, observed
 
 
@@ -112,7 +115,10 @@ def initial_values(
 
 
 def output_dtype(problem: Problem, results: list[Outcome]) -> list[Diagnostic]:
-    """A warning when the function returns an array of another dtype than the reference."""
+    """A warning when the function returns an array of another dtype than the reference;
+    none when a failure already names the dtype as its reason."""
+    if any(o.mismatch is not None and o.mismatch.code == "wrong_output_dtype" for o in results):
+        return []
     for outcome in results:
         got, expected = outcome.got, outcome.expected
         if (

@@ -188,11 +188,14 @@ class Grading:
         first = results[index]
         shown, steps, confirmed = first, 0, None
         if self.options.shrink and first.failure in ("mismatch", "exception"):
+            self.pair.start_spare_learner()  # for the confirmation: starts while shrinking
             # Start from the smallest case that failed the same way: fewer steps to take.
             same = [k for k, o in enumerate(results) if o.signature == first.signature]
             start = min(same, key=lambda k: (results[k].case.size(self.problem), k))
             shown, steps = self.evaluator.shrink(results[start], self.options.shrink_calls)
             confirmed = Confirmer(self.evaluator).confirm(shown, first, plan, index)
+            if confirmed.outcome.case != shown.case:  # the plan's case, with the plan before it
+                steps = 0
             shown = confirmed.outcome
         verdict = _VERDICTS[str(first.failure)]
         explained = [self._explain(shown, index if shown.case == first.case else None)]

@@ -67,15 +67,20 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 class Observer:
     """Records the arguments of every call to a Flax lifted transform (``nn.vmap`` and
     friends), whatever the import style, since the module attributes are wrapped before any
-    submission is imported; the variables each outermost ``Module.init`` returns (paths, shapes,
-    dtypes, and values when concrete: under ``jax.jit`` they are tracers); and calls of
-    ``jax.vmap`` made from the submission's own file (Flax calls it internally too).
+    submission is imported; the variables every outermost way of creating them returns
+    (``Module.init``, ``init_with_output``, ``lazy_init``, which calls ``init``, and ``apply``
+    with ``mutable`` when it creates a collection): paths, shapes (inside the submission's own
+    ``jax.vmap``, with the batch axes the result will have), dtypes, and values when concrete
+    (under ``jax.jit`` they are tracers); and calls of ``jax.vmap`` made from the submission's
+    own file (Flax calls it internally too). A way not listed is simply not seen: the checks
+    treat that as unknown.
     """
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.filename = ""
         self._in_init = False
+        self._vmap_axes: list[tuple[int | None, Any]] = []  # (size, out_axes), outermost first
 
     def take(self) -> list[dict[str, Any]]:
         events, self.events = self.events, []
@@ -98,7 +103,12 @@ class Observer:
             setattr(transforms, name, lifted)
             if getattr(nn, name, None) is original:
                 setattr(nn, name, lifted)
-        nn.Module.init = self._wrap_init(nn.Module.init)  # type: ignore[method-assign]
+        module = nn.Module
+        module.init = self._wrap_init(module.init, "init")  # type: ignore[method-assign]
+        module.init_with_output = self._wrap_init(  # type: ignore[method-assign]
+            module.init_with_output, "init_with_output"
+        )
+        module.apply = self._wrap_apply(module.apply)  # type: ignore[method-assign]
         self._wrap_jax_vmap()
 
     def _wrap_lifted(self, name: str, original: Any) -> Any:
@@ -128,30 +138,58 @@ class Observer:
 
         return functools.update_wrapper(lifted, original)
 
-    def _wrap_init(self, original_init: Any) -> Any:
+    def _created(self, module: Any, via: str, variables: Any) -> None:
+        """Record variables a module created: the first call that creates them is outermost."""
         import jax
 
+        try:
+            self.record(
+                {
+                    "kind": "init",
+                    "via": via,
+                    "module": type(module).__name__,
+                    "variables": _variables(self, jax, variables),
+                }
+            )
+        except Exception:
+            pass
+
+    def _wrap_init(self, original_init: Any, via: str) -> Any:
         def init(module: Any, *args: Any, **kwargs: Any) -> Any:
             if self._in_init:
                 return original_init(module, *args, **kwargs)
             self._in_init = True
             try:
-                variables = original_init(module, *args, **kwargs)
+                result = original_init(module, *args, **kwargs)
+            finally:
+                self._in_init = False
+            created = result[1] if via == "init_with_output" and _is_pair(result) else result
+            self._created(module, via, created)
+            return result
+
+        return functools.update_wrapper(init, original_init)
+
+    def _wrap_apply(self, original_apply: Any) -> Any:
+        """``apply`` with ``mutable`` may create variables (``apply({}, x, mutable=True,
+        rngs=...)``): recorded when it returns a collection its input lacked."""
+
+        def apply(module: Any, variables: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._in_init or not kwargs.get("mutable"):
+                return original_apply(module, variables, *args, **kwargs)
+            self._in_init = True
+            try:
+                result = original_apply(module, variables, *args, **kwargs)
             finally:
                 self._in_init = False
             try:
-                self.record(
-                    {
-                        "kind": "init",
-                        "module": type(module).__name__,
-                        "variables": _variables(jax, variables),
-                    }
-                )
+                given = {k for k, v in variables.items() if v}
+                if _is_pair(result) and set(result[1]) - given:
+                    self._created(module, "apply", result[1])
             except Exception:
                 pass
-            return variables
+            return result
 
-        return functools.update_wrapper(init, original_init)
+        return functools.update_wrapper(apply, original_apply)
 
     def _wrap_jax_vmap(self) -> None:
         import jax
@@ -161,8 +199,9 @@ class Observer:
         def vmap(*args: Any, **kwargs: Any) -> Any:
             try:
                 caller = sys._getframe(1).f_code.co_filename
-                if caller == self.filename:
+                if caller == self.filename and args and callable(args[0]):
                     self.record({"kind": "jax_vmap", "arguments": _jsonable(kwargs)})
+                    args = (self._in_vmap(jax, args[0], kwargs), *args[1:])
             except Exception:
                 pass
             return original_vmap(*args, **kwargs)
@@ -170,18 +209,59 @@ class Observer:
         functools.update_wrapper(vmap, original_vmap)
         jax.vmap = vmap
 
+    def _in_vmap(self, jax: Any, fun: Any, kwargs: dict[str, Any]) -> Any:
+        """``fun`` noting, while it runs, the batch axis the enclosing ``jax.vmap`` will add to
+        everything it returns: variables created inside have it too (``outer_shape``)."""
+        out_axes = kwargs.get("out_axes", 0)
 
-def _variables(jax: Any, tree: Any) -> list[dict[str, Any]]:
+        def mapped(*args: Any, **call_kwargs: Any) -> Any:
+            size = kwargs.get("axis_size")
+            if size is None:
+                for leaf in jax.tree_util.tree_leaves((args, call_kwargs)):
+                    inner, batch_dim = getattr(leaf, "val", None), getattr(leaf, "batch_dim", None)
+                    if inner is not None and type(batch_dim) is int:
+                        size = int(inner.shape[batch_dim])
+                        break
+            self._vmap_axes.append((size, out_axes))
+            try:
+                return fun(*args, **call_kwargs)
+            finally:
+                self._vmap_axes.pop()
+
+        return functools.wraps(fun)(mapped)
+
+    @property
+    def in_vmap(self) -> bool:
+        return bool(self._vmap_axes)
+
+    def outer_shape(self, shape: list[int]) -> list[int]:
+        """A shape seen inside ``jax.vmap`` as the code will hold it once the vmaps return:
+        each adds its batch axis where its ``out_axes`` says (0 by default), innermost first."""
+        outer = list(shape)
+        for size, out_axes in reversed(self._vmap_axes):
+            if size is None or out_axes is None:
+                continue
+            where = out_axes if type(out_axes) is int else 0
+            outer.insert(where if where >= 0 else len(outer) + 1 + where, size)
+        return outer
+
+
+def _is_pair(result: Any) -> bool:
+    return isinstance(result, tuple) and len(result) == 2 and hasattr(result[1], "items")
+
+
+def _variables(observer: Observer, jax: Any, tree: Any) -> list[dict[str, Any]]:
     leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
     out = []
     for path, leaf in leaves:
         keys = [str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k)))) for k in path]
         entry: dict[str, Any] = {
             "path": "/".join(keys),
-            "shape": list(getattr(leaf, "shape", ())),
+            "shape": observer.outer_shape([int(d) for d in getattr(leaf, "shape", ())]),
             "dtype": str(getattr(leaf, "dtype", type(leaf).__name__)),
         }
-        concrete = not isinstance(leaf, jax.core.Tracer)
+        # Inside a vmap the value is one example's (or one broadcast later): not the result's.
+        concrete = not isinstance(leaf, jax.core.Tracer) and not observer.in_vmap
         entry["concrete"] = concrete
         if concrete and int(np.prod(entry["shape"] or [1])) <= MAX_OBSERVED_VALUES:
             entry["value"] = encode_array(np.asarray(leaf))

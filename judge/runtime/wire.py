@@ -3,10 +3,12 @@
 Messages travel over two dedicated pipes, never over stdout or stderr, which belong to the
 learner's prints. A frame is a 4-byte big-endian length, then that many bytes of UTF-8 JSON.
 Arrays travel as ``{"__ndarray__": {"dtype", "shape", "data"}}`` with base64 data: no pickle,
-so nothing a worker sends can run code in the judge.
+so nothing a worker sends can run code in the judge. Every array keeps its true dtype, bfloat16
+included (its two bytes per value as they are; decoded with ``ml_dtypes``, the small package
+that gives JAX and numpy that dtype).
 
-Used on both sides: it imports only the standard library and numpy, so that the judge can use
-it without starting JAX.
+Used on both sides: it imports only the standard library and numpy (and ``ml_dtypes`` when a
+bfloat16 array arrives), so that the judge can use it without starting JAX.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ WIRE_DTYPES = frozenset(
         "uint32",
         "uint64",
         "float16",
+        "bfloat16",
         "float32",
         "float64",
     }
@@ -43,8 +46,28 @@ _HEADER = struct.Struct(">I")
 # --- arrays and frames ------------------------------------------------------------------------
 
 
+def wire_dtype(name: str) -> np.dtype:
+    """The numpy dtype of a wire dtype name; bfloat16 comes from ``ml_dtypes``."""
+    if name == "bfloat16":
+        import ml_dtypes  # installed with JAX; imported only when such an array arrives
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def is_float(dtype: np.dtype) -> bool:
+    """Floating point, bfloat16 included (numpy calls its kind ``V``)."""
+    return dtype.kind == "f" or str(dtype) == "bfloat16"
+
+
+def is_numeric(dtype: np.dtype) -> bool:
+    """Booleans, integers and floating point: what can be compared with an expected array."""
+    return dtype.kind in "biuf" or str(dtype) == "bfloat16"
+
+
 def encode_array(array: np.ndarray) -> EncodedArray:
-    """An array as JSON. Dtypes numpy lacks (bfloat16 and friends) travel as float32."""
+    """An array as JSON, in its own dtype. The rare dtypes with no wire form (float8 and
+    friends) travel as float32, their name kept as ``original_dtype``."""
     array = np.asarray(array)
     original = str(array.dtype)
     if original not in WIRE_DTYPES:
@@ -80,10 +103,11 @@ def decode_array(obj: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
     if not isinstance(data, str) or len(data) > 2 * max_bytes:
         raise ValueError("bad data")
     raw = base64.b64decode(data.encode("ascii"), validate=True)
-    expected = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    numpy_dtype = wire_dtype(dtype)
+    expected = int(np.prod(shape, dtype=np.int64)) * numpy_dtype.itemsize
     if len(raw) != expected:
         raise ValueError(f"{len(raw)} bytes of data for shape {shape} {dtype}")
-    return np.frombuffer(raw, dtype=dtype).reshape(tuple(shape)).copy()
+    return np.frombuffer(raw, dtype=numpy_dtype).reshape(tuple(shape)).copy()
 
 
 def send_message(fd: int, message: dict[str, Any]) -> None:
@@ -152,7 +176,7 @@ class LoadRequest(TypedDict):
 
 class CallRequest(TypedDict):
     op: Literal["call"]
-    args: list[EncodedArray | int]
+    args: list[EncodedArray | int]  # an array may carry "kind": "jax" beside "__ndarray__"
     slot: NotRequired[str]
     id: NotRequired[int]
 
@@ -213,6 +237,7 @@ class Reply(TypedDict, total=False):
     load_s: float
     warnings: list[dict[str, str]]
     observations: list[dict[str, Any]]
+    global_random: bool  # the call drew from Python's or numpy's global random generator
 
 
 def compile_source(source: str, filename: str) -> tuple[types.CodeType | None, Reply | None]:

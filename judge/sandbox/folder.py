@@ -107,7 +107,8 @@ def _open_deleted_bytes(pids: Iterable[int]) -> int:
 
 def descendants(pid: int) -> list[int]:
     """``pid`` and every process below it, through ``/proc/<pid>/task/*/children``."""
-    found, pending = [], [pid]
+    found: list[int] = []
+    pending = [pid]
     while pending and len(found) < 4096:
         current = pending.pop()
         found.append(current)

@@ -217,5 +217,6 @@ def test_any_numeric_answer_gets_a_verdict_with_strict_json_evidence(
             "not_flattened",
             "non_finite_output",
             "values_mismatch",
+            "wrong_output_dtype",  # another dtype, its values right once cast
         }
         json.dumps(found.evidence, allow_nan=False)

@@ -6,8 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
-from judge.compare import Opaque, compare, is_informative
+from judge.compare import Opaque, cast_tolerance, compare, is_informative, looser
 from judge.problem import Tolerance
 
 TOL = Tolerance(rtol=1e-5, atol=1e-6)
@@ -231,3 +234,62 @@ def test_is_informative_for_any_value_beyond_the_tolerance_of_zero() -> None:
     assert is_informative(np.array([-2.0], np.float32), TOL)
     # A value smaller than atol alone proves nothing, whatever rtol says.
     assert not is_informative(np.array([0.5], np.float32), Tolerance(rtol=0.0, atol=1.0))
+
+
+# --- another dtype than the reference's ------------------------------------------------------
+
+ml_dtypes = pytest.importorskip("ml_dtypes")
+NARROW = [np.float16, ml_dtypes.bfloat16, np.int32]
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    expected=hnp.arrays(
+        np.float32,
+        st.integers(1, 12),
+        elements=st.floats(-100, 100, width=32, allow_subnormal=False),
+    ),
+    dtype=st.sampled_from(NARROW),
+)
+def test_right_values_in_a_narrower_dtype_blame_the_dtype(expected: np.ndarray, dtype) -> None:
+    """An answer cast to another dtype is either within the reference's tolerance, or a
+    wrong_output_dtype whose values match once the expected ones are cast too."""
+    got = expected.astype(dtype)
+    found = compare(expected, got, TOL)
+    if found is not None:
+        assert found.code == "wrong_output_dtype", found.message
+        assert found.evidence["values_match_when_cast"] is True
+        assert str(np.dtype(dtype)) in found.message
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    expected=hnp.arrays(np.float32, st.integers(1, 12), elements=st.floats(-100, 100, width=32)),
+    dtype=st.sampled_from([np.float16, ml_dtypes.bfloat16]),
+    index=st.integers(0, 11),
+)
+def test_wrong_values_in_another_dtype_name_both(expected: np.ndarray, dtype, index: int) -> None:
+    """Values off beyond what the cast explains: values_mismatch, the dtype named beside."""
+    got = expected.astype(np.float64)
+    got[index % got.size] += 10.0  # far beyond any cast's rounding at these magnitudes
+    found = compare(expected, got.astype(dtype), TOL)
+    assert found is not None and found.code == "values_mismatch"
+    assert found.evidence["values_match_when_cast"] is False
+    assert f"the output is {np.dtype(dtype)} where the reference returns float32" in found.message
+
+
+def test_the_tolerance_for_a_cast_is_the_looser_of_the_two() -> None:
+    expected = np.array([1000.0, -3.14159], np.float32)
+    got = expected.astype(np.float16)
+    declared = Tolerance(rtol=0.0, atol=0.0)  # a problem that declares float16 exact
+    found = compare(expected, got, TOL, declared)  # cast alike on both sides: exact is enough
+    assert found is not None and found.code == "wrong_output_dtype"
+    assert found.evidence["cast_rtol"] == TOL.rtol  # the looser of TOL and the declared one
+    assert cast_tolerance(got, TOL).rtol == pytest.approx(4 * float(np.finfo(np.float16).eps))
+    assert cast_tolerance(expected.astype(ml_dtypes.bfloat16), TOL).rtol == 4 * 2.0**-7
+    assert cast_tolerance(np.array([1], np.int32), TOL) == Tolerance(rtol=0.0, atol=1.0)
+    assert looser(TOL, declared) == TOL
+
+
+def test_a_wider_dtype_with_right_values_passes() -> None:
+    assert compare(EXPECTED, EXPECTED.astype(np.float64), TOL) is None

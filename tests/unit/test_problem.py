@@ -53,7 +53,7 @@ def test_the_bundled_problem_loads_with_its_fields() -> None:
     problem = load_problem(NAME, ROOT / "problems")
     assert problem.name == NAME
     assert problem.title == "nn.vmap with shared parameters"
-    assert problem.version == "1.1.0"
+    assert problem.version == "1.2.0"
     assert problem.directory == (ROOT / "problems" / NAME).resolve()
     assert problem.statement == (ROOT / "problems" / NAME / "statement.md").resolve()
     assert problem.reference == (ROOT / "reference" / "nn_vmap_forward.py").resolve()
@@ -65,7 +65,7 @@ def test_the_bundled_problem_loads_with_its_fields() -> None:
     assert problem.inputs["batch"] == IntInput("batch", 1, 8, "shape")
     assert problem.inputs["features"] == IntInput("features", 1, 8)
     assert problem.inputs["x_batch"] == ArrayInput(
-        "x_batch", "float32", ("batch", "in_dim"), -4.0, 4.0, True, 0.25, 3
+        "x_batch", "float32", ("batch", "in_dim"), -4.0, 4.0, True, 0.25, 3, ("numpy",)
     )
     assert [i.name for i in problem.shape_inputs] == ["batch", "in_dim", "features"]
     assert [i.name for i in problem.value_inputs] == ["seed"]
@@ -168,11 +168,23 @@ def test_array_min_greater_than_max(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"min": 5.0}, "inputs.x_batch.min"), ({"min": -0.1, "max": 0.1}, "inputs.x_batch.nonzero")],
+    [
+        ({"min": 5.0}, "inputs.x_batch.min"),
+        ({"min": -0.1, "max": 0.1}, "inputs.x_batch.nonzero"),
+        ({"kinds": ["numpy", "torch"]}, "inputs.x_batch.kinds"),
+        ({"kinds": ["jax"]}, "inputs.x_batch.kinds"),  # the reproducer passes numpy arrays
+        ({"kinds": []}, "inputs.x_batch.kinds"),
+        ({"kinds": "numpy"}, "inputs.x_batch.kinds"),
+    ],
 )
 def test_a_bad_array_field_gives_one_error(tmp_path: Path, change: dict, field: str) -> None:
     path = mutated(tmp_path, lambda d: d["inputs"]["x_batch"].update(change))
     assert [f for f, _ in errors_of(path)] == [field]
+
+
+def test_an_input_may_ask_for_jax_arrays_too(tmp_path: Path) -> None:
+    path = mutated(tmp_path, lambda d: d["inputs"]["x_batch"].update(kinds=["numpy", "jax"]))
+    assert load_problem_file(path).inputs["x_batch"].kinds == ("numpy", "jax")
 
 
 def test_a_shape_naming_an_unknown_input(tmp_path: Path) -> None:

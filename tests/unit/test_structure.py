@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from judge import diagnose
 from judge.problem import RubricItem, Tolerance
@@ -14,6 +15,8 @@ from judge.structure import (
     check_variable_paths,
     check_variable_shapes,
     check_variable_values,
+    normal_argument,
+    unobserved,
 )
 
 VMAP = RubricItem(
@@ -113,9 +116,41 @@ def test_missing_bias_and_other_trees() -> None:
     assert check_variable_paths(PATHS, REF_TREE, REF_TREE, "c") == []
 
 
-def test_unobserved_init_is_reported() -> None:
-    (found,) = check_variable_paths(PATHS, None, REF_TREE, "case 3")
-    assert "no call of Module.init" in found.message
+def test_unobserved_variables_are_unknown_never_a_mismatch() -> None:
+    assert check_variable_paths(PATHS, None, REF_TREE, "case 3") == []
+    assert check_variable_shapes(SHAPES, None, REF_TREE, "case 3") == []
+    note = unobserved(["params"])
+    assert note.code == "variables_unobserved" and note.severity is Severity.INFO
+    assert "init_with_output" in note.message and note.hint
+
+
+@pytest.mark.parametrize(
+    ("name", "got"),
+    [
+        ("in_axes", [0]),  # (0,): jax.vmap's per-argument spelling, one argument
+        ("in_axes", [0, 0]),
+        ("out_axes", [0]),
+        ("variable_axes", {"params": None}),  # a FrozenDict is recorded as a mapping too
+    ],
+)
+def test_spellings_flax_reads_alike_are_alike(name: str, got: object) -> None:
+    assert check_transform(VMAP, lifted(**{name: got}), lifted()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "got"),
+    [
+        ("in_axes", [0, None]),
+        ("in_axes", [1]),
+        ("in_axes", None),
+        ("split_rngs", {}),  # no key for params at all: not the same as False
+        ("variable_axes", {"params": 0}),
+    ],
+)
+def test_spellings_that_differ_still_differ(name: str, got: object) -> None:
+    (found,) = check_transform(VMAP, lifted(**{name: got}), lifted())
+    assert found.evidence["argument"] == name
+    assert normal_argument(name, got) != normal_argument(name, REFERENCE_ARGS[name])
 
 
 def test_initial_values() -> None:

@@ -14,6 +14,8 @@ from judge.runtime.wire import (
     MAX_MESSAGE_BYTES,
     decode_array,
     encode_array,
+    is_float,
+    is_numeric,
     parse_frame,
     send_message,
 )
@@ -121,6 +123,18 @@ def test_a_non_contiguous_array_keeps_its_logical_order() -> None:
     back = decode_array(encode_array(array))
     assert back.shape == (3, 2)
     assert np.array_equal(back, array)
+
+
+def test_bfloat16_travels_as_itself_bit_for_bit() -> None:
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    array = np.array([1.5, -0.1, 3e38, np.nan, -0.0], dtype=ml_dtypes.bfloat16)
+    encoded = encode_array(array)
+    assert encoded["__ndarray__"]["dtype"] == "bfloat16"
+    assert "original_dtype" not in encoded["__ndarray__"]
+    back = decode_array(json.loads(json.dumps(encoded)))
+    assert str(back.dtype) == "bfloat16" and back.tobytes() == array.tobytes()
+    assert is_float(back.dtype) and is_numeric(back.dtype)
+    assert not is_float(np.dtype(np.int32)) and is_numeric(np.dtype(np.int32))
 
 
 def test_dtypes_without_a_wire_form_travel_as_float32() -> None:

@@ -1,0 +1,13 @@
+"""in_axes=(0,): jax.vmap's per-argument spelling of 0, for a layer called with one argument."""
+
+import jax
+import flax.linen as nn
+
+
+def nn_vmap_ensemble(seed, x_batch, features):
+    layer = nn.vmap(
+        nn.Dense, in_axes=(0,), out_axes=0,
+        variable_axes={"params": 0}, split_rngs={"params": True},
+    )(features)
+    variables = layer.init(jax.random.PRNGKey(seed), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1)

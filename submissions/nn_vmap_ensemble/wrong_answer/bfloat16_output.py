@@ -1,0 +1,14 @@
+"""Returns its output cast to bfloat16: right once cast, the wrong dtype."""
+
+import jax
+import jax.numpy as jnp
+import flax.linen as nn
+
+
+def nn_vmap_ensemble(seed, x_batch, features):
+    layer = nn.vmap(
+        nn.Dense, in_axes=0, out_axes=0,
+        variable_axes={"params": 0}, split_rngs={"params": True},
+    )(features)
+    variables = layer.init(jax.random.PRNGKey(seed), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1).astype(jnp.bfloat16)

@@ -1,0 +1,18 @@
+"""Two mistakes: the key is made from seed + 1, and the output is cast to float16. The values
+are wrong even once cast, so the dtype is named beside the mismatch."""
+
+import jax
+import jax.numpy as jnp
+import flax.linen as nn
+
+
+def nn_vmap_forward(seed, x_batch, features):
+    layer = nn.vmap(
+        nn.Dense,
+        in_axes=0,
+        out_axes=0,
+        variable_axes={"params": None},
+        split_rngs={"params": False},
+    )(features)
+    variables = layer.init(jax.random.PRNGKey(seed + 1), x_batch)
+    return layer.apply(variables, x_batch).reshape(-1).astype(jnp.float16)
