@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from judge.batch import run_batch
 from judge.grading import GradeOptions
 from judge.problem import load_problem
+from judge.sandbox import sweep_strays
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("chrome")
@@ -28,12 +30,21 @@ CLASS = {
 
 
 def dom(page: Path) -> str:
-    done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """The DOM Chromium builds from ``page``. Chromium leaves helper processes (crashpad)
+    behind; this process may be a child subreaper (the judge makes itself one), so they would
+    become its children and outlive the test: they are swept, as the judge sweeps strays."""
+    try:
+        done = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-crash-reporter",
+             "--dump-dom", page.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            start_new_session=True,
+        )  # fmt: skip
+    finally:
+        time.sleep(0.5)
+        sweep_strays()
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
