@@ -17,10 +17,10 @@ from ..cases import Case, ShrinkStopped, shrink
 from ..compare import Opaque, compare, is_informative
 from ..errors import WorkerError
 from ..limits import Limits
+from ..observations import Observations
 from ..problem import Problem, Tolerance
 from ..runtime.wire import decode_array, encode_array, is_float
 from ..sandbox import WorkerDied, WorkerTimeout
-from ..structure import Observations
 from . import memo
 from .outcome import FATAL_FAILURES, Budget, Outcome
 from .pair import WorkerPair

@@ -211,3 +211,19 @@ def test_out_of_memory_text_without_memory_pressure_is_an_exception(tmp_path: Pa
         assert report.diagnostics[0].code == "exception"
     else:
         pytest.skip("no memory cgroup here: the worker's classification stands")
+
+
+def test_without_bubblewrap_the_default_grades_under_landlock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh machine has no bubblewrap: ``--sandbox auto`` (the default) must then confine
+    the learner with Landlock and seccomp, not fall back, whatever this machine has installed."""
+    from judge import GradeOptions, Verdict, grade, sandbox
+
+    monkeypatch.setattr(sandbox.BwrapSandbox, "problem", staticmethod(lambda: "not installed"))
+    source = tmp_path / "solution.py"
+    source.write_text("import os\ndef nn_vmap_forward(seed, x_batch, features):\n    os.fork()\n")
+    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, call_s=8.0))
+    assert report.environment["sandbox"] == "landlock"
+    assert report.environment["sandbox_enforced"]["fs"] == "allowlist"
+    assert report.verdict is Verdict.RUNTIME_ERROR  # the fork was refused
