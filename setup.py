@@ -1,8 +1,9 @@
 """Build hook: the wheel carries the bundled problem set as package data.
 
-The top-level ``problems/`` and ``reference/`` folders stay the only source of truth; a build
-copies them into ``judge/_bundled/`` inside the wheel (their relative layout kept, so each
-``problem.yaml``'s ``reference: ../../reference/<name>.py`` still resolves), where
+The top-level ``problems/``, ``reference/`` and ``assignments/`` folders stay the only source
+of truth; a build copies them into ``judge/_bundled/`` inside the wheel (their relative layout
+kept, so each ``problem.yaml``'s ``reference: ../../reference/<name>.py`` still resolves, and
+an assignment's problems are found beside it), where
 ``judge.problem.default_problems_dir`` finds them after a plain ``pip install``. An editable
 install needs no copy: the judge finds the checkout's own ``problems/``. Everything else about
 the distribution is declared in ``pyproject.toml``.
@@ -17,7 +18,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-BUNDLED = ("problems", "reference")  # copied whole into judge/_bundled/
+BUNDLED = ("problems", "reference", "assignments")  # copied whole into judge/_bundled/
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
 

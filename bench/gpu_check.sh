@@ -52,6 +52,16 @@ except Exception as e: print("no-report", e)')
       --backend gpu --sandbox "$sandbox" --output /dev/null
     awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f s\n", b-a}'
   done
+  echo "== forked workers start CUDA themselves: the same reports with the zygote and without"
+  for flag in "" "--no-zygote"; do
+    "$python" -m judge grade submissions/nn_vmap_forward/wrong_answer/column_major_flatten.py \
+      --problem nn_vmap_forward --backend gpu --sandbox "$sandbox" --format json $flag \
+      | "$python" -c 'import json,sys; r=json.load(sys.stdin); r.pop("timing")
+print(r["verdict"], r["environment"]["device"], r["environment"].get("device_id"))
+json.dump(r, open(sys.argv[1], "w"), sort_keys=True)' "$out/zygote${flag:-on}.json"
+  done
+  cmp -s "$out/zygoteon.json" "$out/zygote--no-zygote.json" && echo "zygote: identical reports" \
+    || echo "zygote: REPORTS DIFFER (diff $out/zygoteon.json $out/zygote--no-zygote.json)"
   echo "== a batch of the accepted examples, --jobs 2, spread over CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0}"
   CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0} "$python" -m judge batch \
     submissions/nn_vmap_forward/accepted --problem nn_vmap_forward --backend gpu \

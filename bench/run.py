@@ -519,9 +519,14 @@ class Bench:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=self.workdir))
 
     def grade_judge(
-        self, file: str, cache_dir: Path | None, sandbox: str | None = None
+        self,
+        file: str,
+        cache_dir: Path | None,
+        sandbox: str | None = None,
+        options: Sequence[str] = (),
     ) -> dict[str, Any]:
         extra, env = cache_settings(self.cache, cache_dir)
+        extra = [*extra, *options]
         if sandbox is not None:
             extra = [*extra, "--sandbox", sandbox]
         command = [*self.judge, "grade", file, "--problem", PROBLEM, "--format", "json", *extra]
@@ -689,6 +694,43 @@ class Bench:
                 warm = cache[label]["warm"]
                 rows.append((f"{label}, warm cache", warm["wall_s"], warm["timing"]))
         return rows
+
+    def correct_file(self) -> str:
+        return str(ROOT / "submissions" / PROBLEM / SINGLE_FILES[0][1])
+
+    def judge_batch_run(
+        self, folder: Path, cache_dir: Path, options: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """One measured ``judge batch`` of ``folder`` with the cache ``cache_dir``."""
+        out = self.fresh_dir("batch-out-")
+        extra, env = cache_settings(self.cache, cache_dir)
+        command = [*self.judge, "batch", str(folder), "--problem", PROBLEM, "--out", str(out)]
+        command += ["--jobs", str(self.args.jobs), *extra, *options]
+        return measured(command, self.workdir, env, timeout=120.0 * 60)
+
+    def zygote(self) -> tuple[Table | None, str]:
+        """Issue 19's rows (``bench/zygote.py``): the zygote on and off, and shard balance."""
+        spec = importlib.util.spec_from_file_location("bench_zygote", ROOT / "bench" / "zygote.py")
+        assert spec is not None and spec.loader is not None
+        rows = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(rows)
+        if not self.cache or not self._sandbox_runs(rows.SANDBOX):
+            return None, ""
+        files = [(label, str(SUBMISSIONS / relative)) for label, relative in SINGLE_FILES[:2]]
+        found = rows.single_files(self, files)
+        shards = ""
+        folder = self.workdir / "batch"
+        if self.args.batch_size and folder.is_dir():
+            found[f"batch of {self.args.batch_size}, warm"] = rows.batch(
+                self, folder, self.args.batch_size
+            )
+            names = sorted(p.stem for p in folder.glob("*.py"))
+            balance = rows.shard_balance(names)
+            self.results["shard_balance"] = balance
+            shards = (f"shards of the batch ({rows.SHARDS}): balanced {balance['balanced']}, "
+                      f"by hash alone {balance['hash_mod_n']}")  # fmt: skip
+        self.results["zygote"] = found
+        return rows.table(found), shards
 
     def judge_batch_available(self) -> tuple[bool, str]:
         done = subprocess.run(
@@ -867,6 +909,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="only the per-sandbox row: the correct file, warm, under each sandbox that runs",
     )
     parser.add_argument(
+        "--zygote-only",
+        action="store_true",
+        help="only the zygote rows: the correct and wrong file (and a warm batch of "
+        "--batch-size), with the zygote and with --no-zygote",
+    )
+    parser.add_argument(
         "--baseline-timeout",
         type=float,
         metavar="S",
@@ -895,6 +943,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.sandboxes_only:
             console.print(bench.sandboxes())
             return 0
+        if args.zygote_only:
+            if args.batch_size:
+                build_batch_folder(example_files(), args.batch_size, Path(scratch) / "batch")
+            zygote_table, shard_line = bench.zygote()
+            console.print(zygote_table or "no zygote rows: no cache, or no landlock sandbox here")
+            console.print(shard_line)
+            console.print(f"load average at the end: {[round(x, 2) for x in os.getloadavg()]}")
+            if args.json is not None:
+                args.json.write_text(json.dumps(bench.results, indent=2, default=str))
+            return 0
         rows, memory = bench.single_files()
         rows += bench.warm_cache()
         differences: list[str] = []
@@ -904,15 +962,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             batch_rows, differences = bench.batch()
             rows += batch_rows
             memory += [bench.batch_memory] if bench.batch_memory else []
+        zygote_table, shard_line = bench.zygote()
     title = f"grading nn_vmap_forward: judge vs baseline (median of {args.repeat} fresh runs)"
     console.print(build_table(rows, title))
     console.print(
         build_memory_table(memory, "peak resident memory, MB (single files: median of the runs)")
     )
     console.print(build_phase_table(bench.phase_rows()))
-    for extra_table in (sandbox_table, backend_table):
+    for extra_table in (sandbox_table, backend_table, zygote_table):
         if extra_table is not None:
             console.print(extra_table)
+    if shard_line:
+        console.print(shard_line)
     if isinstance(bench.results.get("cache"), str):
         console.print(f"cache: {bench.results['cache']}")
     for line in differences:

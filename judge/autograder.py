@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from . import lock as locking
+from .assignment import grade_assignment, load_assignment
+from .assignment import render as assignment_render
 from .errors import JudgeError, SubmissionNotFound
 from .grading import GradeOptions, grade
 from .problem import Problem, load_problem
@@ -38,24 +40,28 @@ def _candidates(folder: Path) -> list[Path]:
     )
 
 
-def _defines(path: Path, entry_point: str) -> bool:
+def _defines(path: Path, wanted: tuple[str, ...]) -> bool:
     try:
-        return entry_point in read_submission(path).defined_names()
+        names = read_submission(path).defined_names()
     except SubmissionNotFound:
         return False
+    return any(name in names for name in wanted)
 
 
-def choose(folder: Path, entry_point: str) -> tuple[Path | None, list[str]]:
+def choose(folder: Path, entry_point: str | tuple[str, ...]) -> tuple[Path | None, list[str]]:
     """The file to grade, and a warning line for the learner when that choice was not clear.
 
-    The file that defines the entry point; of several, the first in name order (named in the
-    warning with the others); when none does, the only file, else the first one.
+    The file that defines the entry point (for an assignment, any of its functions); of
+    several, the first in name order (named in the warning with the others); when none does,
+    the only file, else the first one.
     """
+    wanted = (entry_point,) if isinstance(entry_point, str) else entry_point
+    entry_point = " or ".join(wanted)  # the words of the notes below
     candidates = _candidates(folder)
     if not candidates:
         return None, []
     shown = {p: p.relative_to(folder).as_posix() for p in candidates}
-    defining = [p for p in candidates if _defines(p, entry_point)]
+    defining = [p for p in candidates if _defines(p, wanted)]
     if len(defining) == 1 or (not defining and len(candidates) == 1):
         return (defining or candidates)[0], []
     if defining:
@@ -117,6 +123,50 @@ def autograde(
         )
     visibility = {item.id: item.visibility for item in package.rubric}
     return gradescope.results(report, points=points, visibility=visibility, notes=notes, lock=found)
+
+
+def autograde_assignment(
+    root: Path,
+    name: str,
+    problems_dir: Path | None,
+    options: GradeOptions,
+    lock_file: Path | None = None,
+) -> dict[str, Any]:
+    """``autograde`` for an assignment: one file, every problem, scored out of the
+    assignment's own points; never raises a JudgeError."""
+    extra: dict[str, Any] = {}
+    notes: list[str] = []
+    try:
+        lock = locking.read(lock_file) if lock_file is not None else None
+        found = locking.facts(lock, with_pins=True) if lock is not None else None
+        if found is not None:
+            extra["lock"] = found
+        assignment = load_assignment(name, problems_dir)
+        chosen, notes = choose(root / "submission", assignment.entry_points)
+        if chosen is None:
+            return gradescope.failure(
+                "No .py or .ipynb file was submitted: submit the file that defines "
+                f"{' and '.join(assignment.entry_points)}.",
+                extra=extra,
+            )
+        report = grade_assignment(_relative(chosen), assignment, options)
+        for part in report.parts:
+            if found is not None:
+                part.report.environment["lock"] = {k: v for k, v in found.items() if k != "pins"}
+    except JudgeError as exc:
+        print(f"judge autograde: {exc}", flush=True)
+        return gradescope.failure(
+            f"The grader could not grade this ({exc}): tell your instructor.",
+            notes=notes,
+            extra=extra,
+        )
+    visibility = {
+        part.name: {item.id: item.visibility for item in part.problem.rubric}
+        for part in assignment.parts
+    }
+    return assignment_render.gradescope_results(
+        report, visibility=visibility, notes=notes, lock=found
+    )
 
 
 def write(path: Path, results: Mapping[str, Any]) -> None:

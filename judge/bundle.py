@@ -12,7 +12,8 @@ submission; the learner's files are in ``/autograder/submission`` and the result
   image lacks it (Gradescope's default Ubuntu 22.04 image has 3.10), installs exactly those
   versions, and fails the build when they cannot be had or when ``judge check`` fails;
 - ``problems/<name>/`` and its reference, laid out as in the problem set so that the package's
-  relative paths still hold;
+  relative paths still hold; for an assignment, each of its problems and
+  ``assignments/<name>/assignment.yaml``, found beside ``problems/`` as in a problem set;
 - optionally ``wheelhouse/``: every wheel to install, so the image build needs no index.
 """
 
@@ -26,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from . import lock as locking
+from .assignment import Assignment
 from .constants import judge_version
 from .errors import UsageError
 from .problem import Problem
@@ -101,10 +103,14 @@ def _wheels(folder: Path) -> list[Path]:
     return found
 
 
-def scripts(problem: Problem, points: float, sandbox: str) -> dict[str, str]:
-    """``setup.sh`` and ``run_autograder`` for ``problem``, from ``bundle_scripts/``."""
+def scripts(problem: Problem | Assignment, points: float, sandbox: str) -> dict[str, str]:
+    """``setup.sh`` and ``run_autograder`` for ``problem`` (or an assignment, whose points are
+    its own), from ``bundle_scripts/``."""
+    flag = "--assignment" if isinstance(problem, Assignment) else "--problem"
     values = {
         "@PROBLEM@": problem.name,
+        "@TARGET@": f"{flag} {problem.name}"
+        + ("" if isinstance(problem, Assignment) else f" --points {points:g}"),
         "@POINTS@": f"{points:g}",
         "@SANDBOX@": sandbox,
         "@PYTHON_MIN@": "3.11",
@@ -118,8 +124,21 @@ def scripts(problem: Problem, points: float, sandbox: str) -> dict[str, str]:
     return found
 
 
+def _reference_in_set(problem: Problem) -> tuple[Path, Path]:
+    """The reference's path, and where it goes in the zip (relative to the problem set)."""
+    set_root = problem.directory.parent.parent  # <set>/problems/<name>
+    reference = Path(os.path.normpath(problem.reference))
+    try:
+        return reference, reference.relative_to(set_root)
+    except ValueError:
+        raise UsageError(
+            f"{problem.name}: its reference {reference} is outside the problem set "
+            f"{set_root}; move it under the set to bundle it"
+        ) from None
+
+
 def build_bundle(
-    problem: Problem,
+    problem: Problem | Assignment,
     output: Path,
     *,
     lock: locking.Lock | None = None,
@@ -127,21 +146,15 @@ def build_bundle(
     wheelhouse: Path | None = None,
     sandbox: str = "auto",
 ) -> Path:
-    """Write the autograder zip for ``problem`` to ``output``; returns the path written.
+    """Write the autograder zip for ``problem`` (or for an assignment: its problems, graded
+    with its points) to ``output``; returns the path written.
 
     ``lock`` pins the versions installed on the image (default: this environment's, as
     ``judge lock`` writes them); ``wheelhouse`` is a folder of wheels carried in the zip so the
     image installs without an index.
     """
-    set_root = problem.directory.parent.parent  # <set>/problems/<name>
-    reference = Path(os.path.normpath(problem.reference))
-    try:
-        reference_in_set = reference.relative_to(set_root)
-    except ValueError:
-        raise UsageError(
-            f"{problem.name}: its reference {reference} is outside the problem set "
-            f"{set_root}; move it under the set to bundle it"
-        ) from None
+    packages = [p.problem for p in problem.parts] if isinstance(problem, Assignment) else [problem]
+    references = [_reference_in_set(package) for package in packages]
     constraints = locking.render(locking.installed_pins()) if lock is None else None
     wheels = _wheels(wheelhouse) if wheelhouse is not None else []
     wheel_name, wheel = judge_wheel(judge_version(), locking.judge_requirements())
@@ -156,6 +169,9 @@ def build_bundle(
         archive.writestr(f"{WHEEL_DIR}/{wheel_name}", wheel, zipfile.ZIP_STORED)
         for path in wheels:  # already compressed
             archive.write(path, f"{WHEELHOUSE}/{path.name}", zipfile.ZIP_STORED)
-        _add_tree(archive, problem.directory, f"problems/{problem.name}")
-        archive.write(reference, reference_in_set.as_posix())
+        for package, (reference, in_set) in zip(packages, references, strict=True):
+            _add_tree(archive, package.directory, f"problems/{package.name}")
+            archive.write(reference, in_set.as_posix())
+        if isinstance(problem, Assignment):
+            archive.write(problem.path, f"assignments/{problem.name}/assignment.yaml")
     return output

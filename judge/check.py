@@ -2,8 +2,15 @@
 
 A problem set is a folder holding ``problems/<name>/`` and ``submissions/<name>/<verdict>/``;
 ``submissions/<name>/expected.yaml`` maps each example to the diagnostic codes its report must
-contain, the first being the root cause (the report's first diagnostic). The test suite runs
-these same checks, one test per check, so ``judge check`` and ``pytest`` cannot disagree.
+contain, the first being the root cause (the report's first diagnostic), and optionally to the
+score it must get (a number or a range), so that a change of weights that breaks what the
+rubric means to teach fails the check:
+
+    wrong_answer/plain_dense.py: [no_nn_vmap]                        # codes only
+    wrong_answer/not_flattened.py: {codes: [not_flattened], score: [0.9, 0.95]}
+
+The test suite runs these same checks, one test per check, so ``judge check`` and ``pytest``
+cannot disagree.
 """
 
 from __future__ import annotations
@@ -37,12 +44,22 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """What one entry of expected.yaml declares: codes (root cause first) and, optionally, the
+    score as an inclusive range (an exact score is a range of one value)."""
+
+    codes: tuple[str, ...] = ()
+    score: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class Example:
     """An example submission and what its report must say."""
 
     path: Path
     verdict: str
     codes: tuple[str, ...]
+    score: tuple[float, float] | None = None
 
     @property
     def name(self) -> str:
@@ -54,28 +71,72 @@ def submissions_dir(problems_dir: Path) -> Path:
     return problems_dir.parent / "submissions"
 
 
+def _score(value: object, where: str, verdict: str) -> tuple[tuple[float, float] | None, str]:
+    """A declared score: a number in [0, 1] or a range [low, high]; else the error."""
+
+    def number(v: object) -> float | None:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+            return None
+        return float(v)
+
+    ends = [number(v) for v in value] if isinstance(value, list) and len(value) == 2 else []
+    exact = number(value)
+    if exact is not None:
+        low = high = exact
+    elif ends and ends[0] is not None and ends[1] is not None:
+        low, high = ends[0], ends[1]
+        if low > high:
+            return None, f"{where}: the range's low end {low:g} is above its high end {high:g}"
+    else:
+        return None, f"{where}: expected a number in [0, 1] or a range [low, high], got {value!r}"
+    if (verdict == str(Verdict.ACCEPTED)) != (low == high == 1.0):
+        return None, f"{where}: an accepted example scores 1.0, and only an accepted one does"
+    return (low, high), ""
+
+
+def _expectation(name: str, value: object, shown: str) -> tuple[Expectation, list[str]]:
+    """One entry: ``[codes]`` or ``{codes: [...], score: ...}``."""
+    codes: object = value
+    score = None
+    errors: list[str] = []
+    if isinstance(value, dict):
+        unknown = sorted(str(k) for k in value if k not in ("codes", "score"))
+        if unknown:
+            errors.append(f"{shown}: {name}.{unknown[0]}: unknown key (use codes and score)")
+        codes = value.get("codes", [])
+        if "score" in value:
+            score, error = _score(value["score"], f"{shown}: {name}.score", name.split("/")[0])
+            errors += [error] if error else []
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        errors.append(f"{shown}: {name}.codes: expected a list of codes, got {codes!r}")
+        codes = []
+    return Expectation(tuple(codes), score), errors
+
+
+def read_expected(path: Path) -> tuple[dict[str, Expectation], list[str]]:
+    """expected.yaml: each example's expectation, and one line per malformed entry naming the
+    file and the field. ``judge check`` and the test suite both read it here."""
+    problems: list[str] = []
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        return {}, [f"{path}: not valid YAML ({exc})"]
+    if not isinstance(loaded, dict):
+        return {}, [f"{path}: expected a mapping of files to lists of codes"]
+    declared: dict[str, Expectation] = {}
+    for name, value in loaded.items():
+        declared[str(name)], errors = _expectation(str(name), value, str(path))
+        problems += errors
+    return declared, problems
+
+
 def examples(problem: str, problems_dir: Path) -> tuple[list[Example], list[str]]:
-    """The examples on disk with their declared codes, and what does not add up."""
+    """The examples on disk with their declared codes and scores, and what does not add up."""
     folder = submissions_dir(problems_dir) / problem
     if not folder.is_dir():
         return [], []
     expected_path = folder / EXPECTED_FILE
-    problems: list[str] = []
-    declared: dict[str, list[str]] = {}
-    if expected_path.is_file():
-        try:
-            loaded = yaml.safe_load(expected_path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            loaded = {}
-            problems.append(f"{expected_path}: not valid YAML ({exc})")
-        if not isinstance(loaded, dict):
-            problems.append(f"{expected_path}: expected a mapping of files to lists of codes")
-            loaded = {}
-        for name, codes in loaded.items():
-            if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-                problems.append(f"{expected_path}: {name}: expected a list of codes")
-                codes = []
-            declared[str(name)] = list(codes)
+    declared, problems = read_expected(expected_path) if expected_path.is_file() else ({}, [])
     on_disk = sorted(p for p in folder.glob("*/*") if p.suffix in SUFFIXES)
     found = []
     verdicts = {str(v) for v in Verdict}
@@ -86,7 +147,8 @@ def examples(problem: str, problems_dir: Path) -> tuple[list[Example], list[str]
             continue
         if name not in declared:
             problems.append(f"{name}: not listed in {EXPECTED_FILE}")
-        found.append(Example(path, path.parent.name, tuple(declared.get(name, []))))
+        expectation = declared.get(name, Expectation())
+        found.append(Example(path, path.parent.name, expectation.codes, expectation.score))
     listed = {f"{e.verdict}/{e.path.name}" for e in found}
     problems += [
         f"{name}: listed in {EXPECTED_FILE} but not on disk"
@@ -113,9 +175,19 @@ def check_example(
         reasons.append(f"root cause {codes[0]}, expected {example.codes[0]}; got {codes}")
     if (report.score == 1.0) != (report.verdict is Verdict.ACCEPTED):
         reasons.append(f"score {report.score} with verdict {report.verdict}")
+    elif example.score is not None and not in_range(report.score, example.score):
+        low, high = example.score
+        declared = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
+        reasons.append(f"score {report.score:g}, expected {declared} ({EXPECTED_FILE})")
     return CheckResult(
         problem.name, example.name, not reasons, "; ".join(reasons), time.perf_counter() - started
     )
+
+
+def in_range(score: float, declared: tuple[float, float]) -> bool:
+    """Within the declared range; reports round scores to 4 decimals, so allow that much."""
+    low, high = declared
+    return low - 5e-5 <= score <= high + 5e-5
 
 
 def check_reference(problem: Problem, options: GradeOptions) -> CheckResult:

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.markup import escape as rich_escape
 
+from . import cli_problems
 from .cli_args import build_parser, isolation_options
+from .cli_assignment import assignment_command
 from .errors import JudgeError, ProblemError, UsageError
 from .grading import GradeOptions, grade
 from .problem import NO_PROBLEMS_HINT, Problem, default_problems_dir, load_problem, problem_names
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-    from .batch import BatchResult, Record, Shard
+    from .batch import BatchResult, Record, Shard, Task
     from .check import CheckResult
 
 
@@ -58,7 +60,7 @@ def _progress(console: Console) -> Progress:
 def _check(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .check import check_all, count_checks
+    from .assignment.check import check_all, count_checks  # problems, then assignments
     from .render import junit
 
     folder = _problems_dir(args)
@@ -106,29 +108,6 @@ def _print_checks(results: Sequence[CheckResult], failed: Sequence[CheckResult])
     out.print(table)
     for result in failed:  # one line each, whole, for CI logs and grep
         print(f"FAIL {result.problem} {result.name}: {result.message}")
-
-
-def _list(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    folder = _problems_dir(args)
-    names = problem_names(folder)
-    if not names:  # an empty table would read as success
-        raise UsageError(f"no problem packages in {folder}; {NO_PROBLEMS_HINT}")
-    table = Table(title=f"problems in {folder}")
-    for column in ("name", "title", "version", "entry point"):
-        table.add_column(column)
-    for name in names:
-        problem = load_problem(name, folder)
-        table.add_row(
-            problem.name,
-            problem.title,
-            problem.version,
-            f"{problem.entry_point}({', '.join(problem.parameters)})",
-        )
-    Console(highlight=False).print(table)
-    return 0
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -226,7 +205,7 @@ def _batch(args: argparse.Namespace) -> int:
 def _run_batch(
     args: argparse.Namespace,
     source: Path,
-    problem: Problem,
+    problem: Task,
     options: GradeOptions,
     shard: Shard | None,
 ) -> BatchResult:
@@ -376,14 +355,39 @@ def _grade(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _add_zygote_option(parser: argparse.ArgumentParser) -> None:
+    """``--no-zygote`` on the commands that start workers (grade, batch)."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("grade", "batch"):
+        commands.choices[name].add_argument(
+            "--no-zygote",
+            action="store_true",
+            help="start every worker as a fresh Python (slower) instead of forking it from a "
+            "process that has imported JAX; for comparison (see README, Performance)",
+        )
+
+
+def _start_zygote(args: argparse.Namespace) -> None:
+    """Start the zygote as soon as the command is known, so its imports overlap ours."""
+    from .sandbox import zygote
+
+    if getattr(args, "no_zygote", False):
+        zygote.set_enabled(False)
+    elif args.command in ("grade", "batch"):
+        zygote.prestart(sys.executable, args.backend, args.sandbox)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``judge`` and ``python -m judge``; returns the exit code."""
     parser = build_parser()
+    _add_zygote_option(parser)
     args = parser.parse_args(argv)
+    _start_zygote(args)
     commands = {
         "grade": _grade,
         "check": _check,
-        "list": _list,
+        "list": cli_problems.list_problems,
+        "new": cli_problems.new_problem,
         "show": _show,
         "gradescope-bundle": _bundle,
         "autograde": _autograde,
@@ -393,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _export,
     }
     try:
-        return commands[args.command](args)
+        return (assignment_command(args) or commands[args.command])(args)
     except ProblemError as exc:
         if len(exc.errors) == 1:
             print(f"judge: error: {exc}", file=sys.stderr)

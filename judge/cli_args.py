@@ -152,6 +152,11 @@ def _shrink_flag(help_text: str) -> argparse.ArgumentParser:
     return flags
 
 
+def _assignment_flag(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--assignment NAME``: several problems and their points (``assignments/<name>/``)."""
+    parser.add_argument("--assignment", metavar="NAME", help=help_text)
+
+
 class Isolation(TypedDict):
     """The GradeOptions fields that ``_isolation_flags`` sets."""
 
@@ -196,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_grade,
         _add_check,
         _add_list,
+        _add_new,
         _add_show,
         _add_bundle,
         _add_autograde,
@@ -215,6 +221,7 @@ def _add_grade(commands: _Commands) -> None:
         "--problem",
         help="problem name or folder (default: inferred from the function the file defines)",
     )
+    _assignment_flag(own, "grade the file against every problem of assignment NAME instead")
     commands.add_parser(
         "grade",
         help="grade one learner file (.py or .ipynb)",
@@ -279,9 +286,30 @@ def _add_check(commands: _Commands) -> None:
 def _add_list(commands: _Commands) -> None:
     commands.add_parser(
         "list",
-        help="list the problems with their titles",
-        description="List the problem packages found.",
+        help="list the problems with their titles and where each comes from",
+        description="List the problem packages found, each with its source: the folder "
+        "(--problems, $JUDGE_PROBLEMS, ./problems), or, without one, the problem sets installed "
+        "as Python distributions (entry point group jax_judge.problems) and the bundled set.",
         parents=[_problems_flag()],
+    )
+
+
+def _add_new(commands: _Commands) -> None:
+    new = commands.add_parser(
+        "new",
+        help="write a new problem package that judge check passes, to start from",
+        description="Write problems/NAME (problem.yaml, statement.md), reference/NAME.py, an "
+        "accepted and a wrong example with submissions/NAME/expected.yaml, and, when the "
+        "folder has none, a pyproject.toml that makes the problem set a pip-installable "
+        "distribution. Nothing is overwritten. Exit 0, or 2 when NAME or a file exists.",
+    )
+    new.add_argument("name", metavar="NAME", help="the problem's name: a lowercase identifier")
+    new.add_argument(
+        "--into",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the problem set to write into (default: the working directory)",
     )
 
 
@@ -298,7 +326,8 @@ def _add_show(commands: _Commands) -> None:
 
 def _add_bundle(commands: _Commands) -> None:
     own = _flags()
-    own.add_argument("problem", metavar="PROBLEM", help="problem name")
+    own.add_argument("problem", metavar="PROBLEM", nargs="?", help="problem name")
+    _assignment_flag(own, "bundle assignment NAME (its problems, points as in it) instead")
     own.add_argument(
         "-o",
         "--output",
@@ -340,7 +369,8 @@ def _add_bundle(commands: _Commands) -> None:
 def _add_autograde(commands: _Commands) -> None:
     own = _flags()
     own.add_argument("--root", type=Path, required=True, metavar="DIR", help="/autograder")
-    own.add_argument("--problem", required=True, help="problem name or folder")
+    own.add_argument("--problem", help="problem name or folder")
+    _assignment_flag(own, "grade against assignment NAME instead (its own points)")
     own.add_argument(
         "--points",
         type=_positive(float),
@@ -400,7 +430,8 @@ def _batch_arguments() -> argparse.ArgumentParser:
     """The arguments of ``judge batch`` alone."""
     own = _flags()
     own.add_argument("source", metavar="SOURCE", help="folder of submissions, or a .zip of one")
-    own.add_argument("--problem", required=True, help="problem name or folder")
+    own.add_argument("--problem", help="problem name or folder")
+    _assignment_flag(own, "grade every problem of assignment NAME instead: a column each")
     own.add_argument(
         "--out",
         type=Path,

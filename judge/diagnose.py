@@ -12,6 +12,8 @@ import re
 import signal
 from typing import Any
 
+import numpy as np
+
 from . import wording
 from .cases import Case
 from .problem import KnownError, Problem
@@ -42,14 +44,12 @@ def load_failure(problem: Problem, filename: str, reply: dict[str, Any]) -> Diag
     if code == "import_error":
         return _diagnostic(problem, code, f"importing {filename} failed: {message}", evidence)
     if code == "entry_point_missing":
-        suggestion = evidence.get("did_you_mean")
-        tip = f" (did you mean {suggestion}?)" if suggestion else ""
-        return _diagnostic(
-            problem,
-            code,
-            f"{filename} defines no function named {problem.entry_point}{tip}",
-            evidence,
-        )
+        return _diagnostic(problem, code, _missing(problem, filename, evidence), evidence)
+    if code == "entry_point_not_callable" and evidence.get("type"):
+        kind = str(evidence["type"])
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        what = f"{problem.entry_point} is {article} {kind}, not a function"
+        return _diagnostic(problem, code, what, evidence)
     if code in ("entry_point_not_callable", "signature_mismatch"):
         return _diagnostic(problem, code, message, evidence)
     kind = evidence.get("type", "an exception")
@@ -59,6 +59,20 @@ def load_failure(problem: Problem, filename: str, reply: dict[str, Any]) -> Diag
     if exits:
         what = f"{filename} called exit() or raised {kind} while being loaded"
     return _diagnostic(problem, "exception", what, evidence, hint_key="exception_at_import")
+
+
+def _missing(problem: Problem, filename: str, evidence: dict[str, Any]) -> str:
+    """No entry point: the learner's closest name (``did_you_mean``, found by the worker)
+    is what to rename, and the name the problem expects is what to rename it to; never the
+    other way round (``did you mean <their own misspelling>?`` reads as approval)."""
+    name = problem.entry_point
+    close = evidence.get("did_you_mean")
+    if isinstance(close, str) and close and close != name:
+        return (
+            f"{filename} has no function named {name} (the name the exercise expects) but "
+            f"defines {close}: did you mean {name}? Rename {close} to {name}."
+        )
+    return f"{filename} has no function named {name} (the name the exercise expects)"
 
 
 def locate_in_notebook(diagnostic: Diagnostic, where: tuple[int, int] | None) -> Diagnostic:
@@ -90,14 +104,15 @@ def submission_problem(code: str, message: str, filename: str) -> Diagnostic:
 
 
 def _where(problem: Problem, case: Case, index: int | None) -> str:
-    number = f"case {index + 1} " if index is not None else ""
+    # No index: the case was found by shrinking, and is the one the report shows.
+    number = f"case {index + 1} " if index is not None else "the smallest failing case "
     return f"{number}({case.describe(problem)})"
 
 
 def exception(problem: Problem, case: Case, index: int | None, reply: dict[str, Any]) -> Diagnostic:
     kind = str(reply.get("type", "Exception"))
     text = str(reply.get("message", kind))
-    first = text.splitlines()[0] if text else kind
+    first = wording.shorten(wording.first_meaningful_line(text), 200) if text else kind
     evidence = {
         "type": kind,
         "message": text,
@@ -197,6 +212,22 @@ def mismatch(problem: Problem, case: Case, index: int | None, found: Mismatch) -
     return _diagnostic(problem, found.code, message, evidence)
 
 
+def _beside(problem: Problem, other: Case, case: Case) -> str:
+    """``other`` described so that it reads apart from ``case``: the arrays that differ are
+    named when the numbers are all the same (``seed 5, batch=2, ..., another x_batch``)."""
+    described = other.describe(problem)
+    if described != case.describe(problem):
+        return described
+    differ = [
+        spec.name
+        for spec in problem.array_inputs
+        if not np.array_equal(other.values[spec.name], case.values[spec.name])
+    ]
+    if not differ:
+        return f"{described}, the same call"
+    return described + "".join(f", another {name}" for name in differ)
+
+
 def state_between_calls(
     problem: Problem,
     case: Case,
@@ -223,11 +254,15 @@ def state_between_calls(
             "arguments (state kept between calls, the time, a random source)"
         )
     else:
-        shown = "; ".join(c.describe(problem) for c in earlier[:3])
-        more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
         count = f"{len(earlier)} earlier call{'s' if len(earlier) != 1 else ''}"
+        if all(c.key == case.key for c in earlier):  # a count of calls, whatever they are
+            which = f"{count} with the same arguments"
+        else:
+            shown = "; ".join(_beside(problem, c, case) for c in earlier[:3])
+            more = f" and {len(earlier) - 3} more" if len(earlier) > 3 else ""
+            which = f"{count} ({shown}{more})"
         message = (
-            f"{head}, and fails after {count} ({shown}{more}): your function keeps something "
+            f"{head}, and fails after {which}: your function keeps something "
             "between calls (a cache keyed on part of the arguments, a counter, a global) that "
             "changes its answer"
         )
@@ -308,8 +343,16 @@ def translate(problem: Problem, diagnostic: Diagnostic) -> Diagnostic:
     for known in (*problem.known_errors, *ENGINE_KNOWN_ERRORS):
         if re.search(known.pattern, text):
             where = diagnostic.evidence.get("case")
-            message = known.message + (f" (on {where})" if where else "")
-            evidence = {**diagnostic.evidence, "raised": text.splitlines()[0][:500] if text else ""}
+            message = known.message
+            if where:
+                message = f"{message.removesuffix('.')} (on {where})."
+            # The whole text stays in the evidence (``message``); ``raised`` is its first
+            # meaningful line, whole: a renderer shortens it between words.
+            evidence = {
+                "message": text,
+                **diagnostic.evidence,
+                "raised": wording.first_meaningful_line(text),
+            }
             found = Diagnostic(known.code, Severity.ERROR, message, known.hint, evidence)
             return wording.hinted(problem, found)
     return diagnostic
@@ -362,7 +405,10 @@ def rank(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     cause = ordered[0].code
     return [
         dataclasses.replace(
-            d, severity=Severity.INFO, message=f"{d.message} (a consequence of {cause})"
+            d,
+            severity=Severity.INFO,
+            message=f"{d.message} (a consequence of {cause})",
+            evidence={**d.evidence, "consequence_of": cause},
         )
         if k and d.code in _SYMPTOMS and d.severity is Severity.ERROR
         else d

@@ -8,6 +8,7 @@ error in the package (``judge check`` lists it), never silently ignored.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -107,6 +108,50 @@ TITLES = {
     "unreadable_submission": "submission cannot be read",
     "grading_crashed": "the judge failed on this file",
 }
+
+
+# What "the reference" is, said once in a report that compares the learner's code with it.
+REFERENCE_NOTE = (
+    '"The reference" is the instructor\'s solution to this exercise: the judge runs it on the '
+    "same inputs as your function and compares what the two return and how they are built."
+)
+
+# Where a long line is cut for reading: the full text stays in the JSON report's evidence.
+ELLIPSIS = " ..."
+_NOT_MEANINGFUL = re.compile(r"^(-{3,}|={3,}|Traceback \(most recent call last\):)$")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters, cut only between words and marked
+    with an ellipsis, so a learner never reads half a word and takes it for the error.
+
+    Words are never split, so a URL is shown whole or not at all (a link cut in two leads
+    nowhere); a first word longer than ``limit`` (nothing to cut at) is kept whole.
+    """
+    words = text.split()
+    if len(" ".join(words)) <= limit:
+        return " ".join(words)
+    kept: list[str] = []
+    length = 0
+    for word in words:
+        extra = len(word) + (1 if kept else 0)
+        if kept and length + extra + len(ELLIPSIS) > limit:
+            break
+        kept.append(word)
+        length += extra
+    shown = " ".join(kept).rstrip(",;:(")
+    return shown + ELLIPSIS if len(kept) < len(words) else shown
+
+
+def first_meaningful_line(text: str) -> str:
+    """The first line of an error's text that says something: not blank, not a separator
+    (``----``) nor a traceback header. JAX and Flax errors put the sentence that names the
+    problem first, and pages of background after a separator."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not _NOT_MEANINGFUL.match(stripped):
+            return stripped
+    return text.strip()
 
 
 def title(code: str) -> str:

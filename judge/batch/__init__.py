@@ -57,6 +57,7 @@ from .store import (
     summary_html,
     write_outputs,
 )
+from .student import Task
 
 __all__ = [
     "COLUMNS",
@@ -72,6 +73,7 @@ __all__ = [
     "Record",
     "Shard",
     "Store",
+    "Task",
     "collect",
     "feedback_name",
     "feedback_text",

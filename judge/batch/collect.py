@@ -52,14 +52,15 @@ class Collected:
 
 
 def collect(
-    source: Path, entry_point: str, scratch: Path, exclude: Path | None = None
+    source: Path, entry_point: str | tuple[str, ...], scratch: Path, exclude: Path | None = None
 ) -> Collected:
     """Every student in ``source`` with the file to grade, or the reason there is none.
 
     Args:
         source: a folder of files (student id: the file's stem), a folder of folders (id: the
             folder's name; the file inside that defines ``entry_point``), or a .zip of either.
-        entry_point: the function the problem asks for, to pick a folder's file.
+        entry_point: the function the problem asks for, to pick a folder's file; or an
+            assignment's functions (the file that defines any of them).
         scratch: where a zip is unpacked; must outlive the grading.
         exclude: a folder inside ``source`` that is not a student (the output folder).
 
@@ -67,9 +68,10 @@ def collect(
         UsageError: the source is missing, or is neither a folder nor a readable zip.
     """
     shown = str(source)
+    wanted = (entry_point,) if isinstance(entry_point, str) else entry_point
     if source.is_dir():
         try:
-            return _collect_folder(source, shown, entry_point, {}, exclude)
+            return _collect_folder(source, shown, wanted, {}, exclude)
         except OSError as exc:
             raise UsageError(f"{source}: cannot be read ({exc.strerror or exc})") from None
     if not source.exists():
@@ -80,7 +82,7 @@ def collect(
     root = _unwrap(scratch, source.stem)
     if root != scratch:
         shown = f"{shown}/{root.name}"
-    return _collect_folder(root, shown, entry_point, broken)
+    return _collect_folder(root, shown, wanted, broken)
 
 
 def normalized_hash(source: str) -> str | None:
@@ -115,7 +117,7 @@ def _junk(name: str) -> bool:
 def _collect_folder(
     root: Path,
     shown: str,
-    entry_point: str,
+    entry_point: tuple[str, ...],
     broken: dict[Path, str],
     exclude: Path | None = None,
 ) -> Collected:
@@ -203,9 +205,10 @@ def _from_file(student: str, path: Path, display: str, broken: dict[Path, str]) 
 
 
 def _from_folder(
-    student: str, folder: Path, display: str, entry_point: str, broken: dict[Path, str]
+    student: str, folder: Path, display: str, wanted: tuple[str, ...], broken: dict[Path, str]
 ) -> Entry:
     """The folder's file that defines the entry point, else its only file; else an issue."""
+    entry_point = " or ".join(wanted)  # the words of the messages below
     candidates = sorted(
         p
         for p in folder.rglob("*")
@@ -226,7 +229,7 @@ def _from_folder(
                 f"{MAX_FILES_PER_FOLDER}); submit the one that defines {entry_point}",
             ),
         )
-    defining, unreadable = _defining(candidates, shown, entry_point, broken)
+    defining, unreadable = _defining(candidates, shown, wanted, broken)
     if len(defining) == 1:
         return _from_file(student, defining[0], shown[defining[0]], broken)
     listing = ", ".join(p.relative_to(folder).as_posix() for p in (defining or candidates))
@@ -242,7 +245,7 @@ def _from_folder(
 
 
 def _defining(
-    candidates: list[Path], shown: dict[Path, str], entry_point: str, broken: dict[Path, str]
+    candidates: list[Path], shown: dict[Path, str], wanted: tuple[str, ...], broken: dict[Path, str]
 ) -> tuple[list[Path], list[str]]:
     """The candidates that define the entry point, and why each unreadable one is."""
     defining: list[Path] = []
@@ -256,7 +259,7 @@ def _defining(
         except SubmissionNotFound as exc:
             unreadable.append(str(exc).replace(str(path), shown[path]))
             continue
-        if entry_point in names:
+        if any(name in names for name in wanted):
             defining.append(path)
     return defining, unreadable
 

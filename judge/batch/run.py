@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import backends
+from ..assignment import Assignment, AssignmentReport
 from ..constants import judge_version
 from ..grading import GradeOptions
-from ..problem import Problem
 from ..result import Report, Verdict
 from ..sandbox import kill_all_workers
 from .collect import Entry, collect
@@ -39,7 +39,7 @@ from .store import (
     identical_groups,
     options_key,
 )
-from .student import Outcome, grade_one, issue_report
+from .student import Outcome, Task, grade_one, issue_report
 
 _POLL_S = 0.25
 
@@ -78,7 +78,7 @@ class BatchResult:
 
 def run_batch(
     source: Path,
-    problem: Problem,
+    problem: Task,
     out: Path,
     options: GradeOptions | None = None,
     *,
@@ -94,7 +94,7 @@ def run_batch(
 
     Args:
         source: a folder of files, a folder of folders, or a .zip of either.
-        problem: the problem, loaded once, so every student is graded against the same version.
+        problem: the problem (or assignment), loaded once: all are graded by the same version.
         out: the output folder; what it already holds is reused where still valid.
         options: grading options for every student.
         jobs: gradings at once (default: the CPUs this process may use).
@@ -113,7 +113,7 @@ def run_batch(
     stop = stop or threading.Event()
     out_resolved = out.resolve()
     with tempfile.TemporaryDirectory(prefix="judge-batch-") as scratch:
-        collected = collect(source, problem.entry_point, Path(scratch), exclude=out_resolved)
+        collected = collect(source, _wanted(problem), Path(scratch), exclude=out_resolved)
         options = _hiding(options, out_resolved, source.resolve(), Path(scratch).resolve())
         entries = _in_shard(collected.entries, shard)
         store = Store(out)
@@ -138,12 +138,17 @@ def run_batch(
     )
 
 
+def _wanted(problem: Task) -> str | tuple[str, ...]:
+    """The function a student's file must define: for an assignment, any of its functions."""
+    return problem.entry_points if isinstance(problem, Assignment) else problem.entry_point
+
+
 def _in_shard(entries: list[Entry], shard: Shard | None) -> list[Entry]:
     mine = shard.select(e.student for e in entries) if shard is not None else None
     return [e for e in entries if mine is None or e.student in mine]
 
 
-def _reusable(record: Record | None, entry: Entry, problem: Problem, key: str) -> bool:
+def _reusable(record: Record | None, entry: Entry, problem: Task, key: str) -> bool:
     return (
         record is not None
         and entry.issue is None
@@ -211,7 +216,7 @@ class _Run:
 
     def __init__(
         self,
-        problem: Problem,
+        problem: Task,
         options: GradeOptions,
         problems_dir: Path | None,
         store: Store,
@@ -275,7 +280,7 @@ class _Run:
         if self.fatal:
             raise self.fatal[0]
 
-    def _save(self, entry: Entry, report: Report, seconds: float) -> None:
+    def _save(self, entry: Entry, report: Report | AssignmentReport, seconds: float) -> None:
         record = Record(
             student=entry.student,
             report=report.to_dict(),

@@ -13,7 +13,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,12 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..assignment.report import is_assignment
 from ..errors import UsageError
 from ..grading import GradeOptions
 from ..render import feedback as feedback_render
 from ..render import gradebook as gradebook_render
 from ..render import summary as summary_render
 from ..result import Report, Verdict
+from . import assigned
+from .names import feedback_name
 
 GRADEBOOK = "gradebook.csv"
 REPORTS = "reports.jsonl"
@@ -45,29 +47,6 @@ def options_key(options: GradeOptions) -> str:
     values = {k: v for k, v in dataclasses.asdict(options).items() if k not in _NOT_IN_KEY}
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# Names Windows reserves for devices, whatever the extension.
-_WINDOWS_RESERVED = frozenset(
-    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(1, 10)}
-)
-
-
-def feedback_name(student: str) -> str:
-    """A file name for a student's feedback, safe on every file system.
-
-    Ids that are not already plain lower-case names get a hash of the id added to the part
-    before the first dot, so two ids never share a file (``Alice`` and ``alice`` on a
-    case-insensitive disk, ``a b`` and ``a_b``).
-    """
-    safe = re.sub(r"[^a-z0-9._-]+", "_", student.lower()).strip("._-")[:80]
-    reserved = safe.split(".")[0] in _WINDOWS_RESERVED
-    if safe != student or reserved or not safe:
-        digest = hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        # Before the first dot: Windows reads a device name there whatever follows it.
-        stem, dot, rest = safe.partition(".")
-        safe = f"{stem}-{digest}{dot}{rest}" if safe else digest
-    return f"{safe}.md"
 
 
 # --- records -----------------------------------------------------------------------------------
@@ -93,7 +72,8 @@ class Record:
 
     @property
     def problem(self) -> str:
-        return str(self.report.get("problem", ""))
+        """The problem graded, or the assignment (``judge.assignment/1`` records)."""
+        return str(self.report.get("problem") or self.report.get("assignment") or "")
 
     @property
     def score(self) -> float:
@@ -101,6 +81,8 @@ class Record:
 
     @property
     def codes(self) -> list[str]:
+        if is_assignment(self.report):
+            return assigned.codes(self)
         return [str(d.get("code")) for d in self.report.get("diagnostics") or []]
 
     @property
@@ -151,7 +133,8 @@ class Record:
 
     def gradebook_row(self) -> dict[str, str]:
         """The record's row of the gradebook, a text for each of ``render.gradebook.COLUMNS``."""
-        return {
+        extra = assigned.gradebook_columns(self) if is_assignment(self.report) else {}
+        return extra | {
             "student": self.student,
             "verdict": self.verdict,
             "score": f"{self.score:g}",
@@ -174,6 +157,8 @@ class Record:
         }
 
     def summary_row(self) -> summary_render.Row:
+        if is_assignment(self.report):
+            return assigned.summary_row(self)
         pitfalls = [
             str(d.get("code"))
             for d in self.report.get("diagnostics") or []
@@ -302,6 +287,8 @@ def gradebook_text(records: Iterable[Record]) -> str:
 
 def feedback_text(record: Record) -> str:
     """The learner's feedback: the text report in a fenced block under a short heading."""
+    if is_assignment(record.report):
+        return assigned.feedback_markdown(record)
     return feedback_render.render(Report.from_dict(record.report), record.student)
 
 
@@ -322,6 +309,7 @@ def summary_html(records: Sequence[Record], title: str | None = None) -> str:
     warning = mixed_versions_warning(records)
     if warning:
         facts.insert(3, ("versions", warning))
+    facts[1:1] = assigned.problem_means(records)  # an assignment's: mean points per problem
     return summary_render.render(
         [r.summary_row() for r in sorted(records, key=lambda r: r.student)],
         title=title or f"judge batch: {', '.join(problems) or 'no results'}",
@@ -344,7 +332,11 @@ def write_outputs(out: Path, records: Sequence[Record]) -> None:
 def _write_feedback(out: Path, record: Record) -> None:
     """The student's feedback, as Markdown and as an HTML page."""
     _write_atomic(out / record.feedback, feedback_text(record), sync=False)
-    page = feedback_render.render_html(Report.from_dict(record.report), record.student)
+    page = (
+        assigned.feedback_html(record)
+        if is_assignment(record.report)
+        else feedback_render.render_html(Report.from_dict(record.report), record.student)
+    )
     _write_atomic(out / record.feedback_page, page, sync=False)
 
 

@@ -13,21 +13,24 @@ import time
 import traceback
 from pathlib import Path
 
+from ..assignment import Assignment, AssignmentReport, grade_assignment, unrun_assignment
 from ..errors import BackendUnavailable, ProblemError, SubmissionNotFound
 from ..grading import GradeOptions, grade, unrun_report
 from ..problem import Problem
 from ..result import Diagnostic, Report, Severity, Verdict
 from .collect import Entry
 
+# What a class is graded against: one problem, or an assignment (several, with points).
+Task = Problem | Assignment
 # What a pool thread hands back: the report (none if stopped first), the seconds it took, and
 # the fault of the whole batch, if any.
-Outcome = tuple[Report | None, float, BaseException | None]
+Outcome = tuple[Report | AssignmentReport | None, float, BaseException | None]
 _FATAL = (BackendUnavailable, ProblemError)
 
 
 def grade_one(
     entry: Entry,
-    problem: Problem,
+    problem: Task,
     options: GradeOptions,
     problems_dir: Path | None,
     stop: threading.Event,
@@ -43,8 +46,15 @@ def grade_one(
     if stop.is_set():
         return None, 0.0, None
     try:
-        report = grade(entry.path, problem, options, problems_dir=problems_dir)
-        report = _relabel(report, entry)
+        report: Report | AssignmentReport
+        if isinstance(problem, Assignment):
+            report = grade_assignment(entry.path, problem, options)
+            report.submission = entry.display
+            report.parts = [
+                dataclasses.replace(p, report=_relabel(p.report, entry)) for p in report.parts
+            ]
+        else:
+            report = _relabel(grade(entry.path, problem, options, problems_dir=problems_dir), entry)
     except _FATAL as exc:
         return None, time.perf_counter() - started, exc
     except SubmissionNotFound as exc:  # gone or changed since it was collected
@@ -55,22 +65,38 @@ def grade_one(
     return report, time.perf_counter() - started, None
 
 
-def issue_report(entry: Entry, problem: Problem, options: GradeOptions) -> Report:
+def issue_report(entry: Entry, problem: Task, options: GradeOptions) -> Report | AssignmentReport:
     """The ``judge_error`` of a student with nothing gradable: the entry's issue, with a hint."""
     assert entry.issue is not None
     code, message = entry.issue
+    wanted = (
+        " and ".join(problem.entry_points)
+        if isinstance(problem, Assignment)
+        else problem.entry_point
+    )
     hints = {
-        "ambiguous_submission": f"Keep exactly one file that defines {problem.entry_point}, or "
+        "ambiguous_submission": f"Keep exactly one file that defines {wanted}, or "
         "grade the right one with `judge grade FILE`.",
-        "no_submission": f"Submit a .py or .ipynb file that defines {problem.entry_point}.",
+        "no_submission": f"Submit a .py or .ipynb file that defines {wanted}.",
         "unreadable_submission": "Check the file (a broken link, its size, its permissions) "
         "and run the batch again: it grades only what is missing.",
     }
     diagnostic = Diagnostic(code, Severity.ERROR, message, hints.get(code, ""))
-    return unrun_report(problem, options, entry.display, Verdict.JUDGE_ERROR, diagnostic)
+    return _unrun(problem, options, entry.display, diagnostic)
 
 
-def _crash_report(entry: Entry, problem: Problem, options: GradeOptions, exc: Exception) -> Report:
+def _unrun(
+    problem: Task, options: GradeOptions, display: str, diagnostic: Diagnostic
+) -> Report | AssignmentReport:
+    """A ``judge_error`` report for the whole problem or, for an assignment, each problem."""
+    if isinstance(problem, Assignment):
+        return unrun_assignment(problem, options, display, Verdict.JUDGE_ERROR, diagnostic)
+    return unrun_report(problem, options, display, Verdict.JUDGE_ERROR, diagnostic)
+
+
+def _crash_report(
+    entry: Entry, problem: Task, options: GradeOptions, exc: Exception
+) -> Report | AssignmentReport:
     """A grading that raised: the judge's fault, recorded for this student alone."""
     message = f"grading failed inside the judge: {type(exc).__name__}: {exc}"[:1000]
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
@@ -83,7 +109,7 @@ def _crash_report(entry: Entry, problem: Problem, options: GradeOptions, exc: Ex
         # judge's, for the instructor only.
         {"exception": type(exc).__name__, "judge_traceback": "".join(lines)[-4000:]},
     )
-    return unrun_report(problem, options, entry.display, Verdict.JUDGE_ERROR, diagnostic)
+    return _unrun(problem, options, entry.display, diagnostic)
 
 
 def _relabel(report: Report, entry: Entry) -> Report:

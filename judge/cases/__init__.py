@@ -12,7 +12,7 @@ learner gets the same cases unless ``--seed`` picks another set.
 
 from .case import Case, Value, json_values
 from .plan import plan_cases
-from .repeats import repeated_pairs
+from .repeats import extra_shapes, repeated_pairs
 from .shrink import MAX_SHRINK_CALLS, ShrinkStopped, Shrunk, shrink, shrink_candidates
 from .strategies import array_strategy, satisfies
 
@@ -23,6 +23,7 @@ __all__ = [
     "Shrunk",
     "Value",
     "array_strategy",
+    "extra_shapes",
     "json_values",
     "plan_cases",
     "repeated_pairs",

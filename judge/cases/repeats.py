@@ -9,6 +9,10 @@ with derived ones, each from an earlier case of the same shape (no new shape, no
 
 - for each value parameter (a seed): the earlier case's other parameters, another value;
 - for each array parameter: the earlier case's other parameters, another array;
+- for each dimension passed as a parameter of its own (``features``: no array's shape holds
+  it), the earlier case's arrays and values with another size: a cache keyed on the arrays and
+  the seed alone answers with the earlier case's output. This one case is a shape the plan does
+  not otherwise meet (one compile more): the arrays fix every other dimension;
 - two exact repeats of earlier cases, in the reverse of the order they first ran.
 
 Every derived case lies after the case it repeats, with other calls between them.
@@ -30,6 +34,21 @@ def _value_params(problem: Problem) -> list[IntInput]:
 
 def _array_params(problem: Problem) -> list[ArrayInput]:
     return [a for a in problem.array_inputs if a.name in problem.parameters]
+
+
+def _free_dimension_params(problem: Problem) -> list[IntInput]:
+    """Shape inputs passed to the entry point that no array's shape holds: only a call with
+    the same arrays and another size of these tells a cache that ignores them."""
+    in_arrays = {d for a in problem.array_inputs for d in a.shape if isinstance(d, str)}
+    return [
+        i for i in problem.shape_inputs if i.name in problem.parameters and i.name not in in_arrays
+    ]
+
+
+def extra_shapes(problem: Problem) -> int:
+    """How many shapes the repeats may add to the ``distinct_shapes`` that cover the ranges:
+    one per dimension passed on its own."""
+    return len(_free_dimension_params(problem))
 
 
 def _slots(first: int, count: int, wanted: int) -> list[int]:
@@ -56,7 +75,7 @@ def _other_value(spec: IntInput, earlier: int, drawn: int) -> int | None:
 
 def _derived(problem: Problem, slot: Case, earlier: Case, kind: str, name: str) -> Case | None:
     """The slot's case turned into one that shares all but ``name`` with ``earlier``."""
-    if kind == "value":
+    if kind in ("value", "dimension"):
         spec = problem.inputs[name]
         assert isinstance(spec, IntInput)
         value = _other_value(spec, int(earlier.values[name]), int(slot.values[name]))
@@ -90,9 +109,12 @@ def add_repeats(problem: Problem, cases: Sequence[Case], shapes: int) -> list[Ca
     last = (rounds - 1) * shapes
     wanted: list[tuple[str, str]] = [("value", s.name) for s in _value_params(problem)]
     wanted += [("array", s.name) for s in _array_params(problem)]
+    wanted += [("dimension", s.name) for s in _free_dimension_params(problem)]
     wanted += [("exact", ""), ("exact", "")]
-    positions = _slots(last, len(out) - last, len(wanted))
-    exact_sources = sorted(range(min(shapes, last)), key=lambda j: -j)[:2]  # later one first
+    # A short last round borrows the end of the round before: every kind of repeat is kept.
+    first = max(shapes, min(last, len(out) - len(wanted)))
+    positions = _slots(first, len(out) - first, len(wanted))
+    exact_sources = sorted(range(min(shapes, first)), key=lambda j: -j)[:2]  # later one first
     for position, (kind, name) in zip(positions, wanted, strict=False):
         if kind == "exact":
             if not exact_sources:

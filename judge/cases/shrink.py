@@ -1,10 +1,11 @@
 """Shrinking: a failing case made smaller, step by step, the same way every time.
 
-Integer inputs are bisected (the smallest value that still fails, between the largest one
-seen to pass and the current one: about 31 calls for a seed in ``[0, 2**31)``); then array
-values are made plainer. Every step must fail the same way and be strictly simpler
-(``Case.complexity``), and the whole search is bounded by a number of calls, never by a clock,
-so the same file always shrinks to the same case.
+Shape inputs are first halved together (a structural mistake may fail the same way only while
+two sizes stay equal), then integer inputs are bisected one by one (the smallest value that
+still fails, between the largest one seen to pass and the current one: about 31 calls for a
+seed in ``[0, 2**31)``); then array values are made plainer. Every step must fail the same
+way and be strictly simpler (``Case.complexity``), and the whole search is bounded by a number
+of calls, never by a clock, so the same file always shrinks to the same case.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def shrink_candidates(
 ) -> Iterator[Case]:
     """Simpler variants of a failing case, most promising first.
 
-    One bisection step for each integer input (shape inputs first: each costs a compile;
+    Every shape input halved at once, then one bisection step for each integer input (shape
+    inputs first: each costs a compile;
     ``floors`` holds, per input, the largest value seen to pass with the others as they are),
     then plainer array values at the same shape (cheap): all ones, rounded values, single
     elements zeroed. Every candidate is one the problem could have generated, and strictly
@@ -84,9 +86,33 @@ def _simpler(
             yield candidate, name
 
 
+def _together(problem: Problem, case: Case) -> Case | None:
+    """Every shape input halfway down to its low end at once, or None when fewer than two
+    would change.
+
+    A structural mistake often fails the same way only while two sizes stay equal (a batch
+    mapped over the feature axis gives an output of the right shape only when ``batch ==
+    in_dim``): moving one size alone changes how it fails, so bisecting each alone stalls at
+    the size the plan drew. Halving them together keeps them equal and reaches the smallest
+    shape that still fails, and with it a short reproducer.
+    """
+    sizes = {s.name: int(case.values[s.name]) for s in problem.shape_inputs}
+    lower = {s.name: s.min + (sizes[s.name] - s.min) // 2 for s in problem.shape_inputs}
+    if sum(lower[n] < sizes[n] for n in sizes) < 2:
+        return None
+    candidate: Case | None = case
+    for name, value in lower.items():
+        if candidate is not None and value < sizes[name]:
+            candidate = _resized(problem, candidate, name, value)
+    return candidate
+
+
 def _candidates(
     problem: Problem, case: Case, floors: dict[str, int]
 ) -> Iterator[tuple[Case, str | None]]:
+    together = _together(problem, case)
+    if together is not None:
+        yield together, None
     for spec in problem.shape_inputs:
         value = _bisect(int(case.values[spec.name]), spec.min, floors.get(spec.name))
         if value is not None:

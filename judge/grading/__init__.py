@@ -24,7 +24,14 @@ from .replies import clean_reply
 from .report import unrun_report
 from .run import Grading
 
-__all__ = ["GradeOptions", "clean_reply", "grade", "resolve_problem", "unrun_report"]
+__all__ = [
+    "GradeOptions",
+    "clean_reply",
+    "grade",
+    "grade_submission",
+    "resolve_problem",
+    "unrun_report",
+]
 
 
 def resolve_problem(submission: Submission, name: str | None, problems_dir: Path | None) -> Problem:
@@ -121,6 +128,18 @@ def grade(
         if isinstance(problem, Problem)
         else resolve_problem(submission, problem, problems_dir)
     )
+    return grade_submission(submission, resolved, options, started)
+
+
+def grade_submission(
+    submission: Submission,
+    resolved: Problem,
+    options: GradeOptions,
+    started: float | None = None,
+) -> Report:
+    """Grade a submission already read (``grade`` reads one; an assignment reads its file once
+    for all its problems). ``started``: when the grading began, for ``timing.total_s``."""
+    started = time.perf_counter() if started is None else started
     report = _unrunnable(submission, resolved, options)
     if report is None:
         grading = Grading(

@@ -13,6 +13,9 @@ case runs once more, first, in a new worker:
    reproducer makes;
 3. still not: a new worker replays the plan up to its first failing case, which is reported
    with that sequence;
+   a sequence of several calls is then simplified: its smallest case twice, or as many times
+   as the sequence has calls, when that fails the same way (what such a sequence reproduces
+   is usually a count of calls);
 4. still not: the failure is reported as not reproduced in a fresh process (it depends on
    something besides the calls: the time, a random source of the system's).
 
@@ -137,6 +140,33 @@ class Confirmer:
             and self.evaluator.fails_like(outcomes[-1], like)
         )
 
+    def _simplify(
+        self, calls: list[Case], like: Outcome
+    ) -> tuple[list[Case], list[Outcome]] | None:
+        """A shorter-to-read sequence of as many calls that fails the same way, or None.
+
+        What a sequence of several calls reproduces is usually a count (a counter, a list
+        that grows), not particular inputs; so the sequence's smallest case is tried twice in
+        a row, then in place of every call, then of every earlier call. Three workers at most,
+        a fixed list of calls: the same file still gets the same report.
+        """
+        problem = self.evaluator.problem
+        smallest = min(calls, key=lambda c: (c.size(problem), calls.index(c)))
+        tried: list[list[Case]] = [calls]
+        for candidate in (
+            [smallest] * 2,
+            [smallest] * len(calls),
+            [smallest] * (len(calls) - 1) + [calls[-1]],
+        ):
+            if candidate in tried:
+                continue
+            tried.append(candidate)
+            outcomes = self._run_fresh(candidate)
+            if self._failed_last(outcomes, candidate, like):
+                assert outcomes is not None
+                return candidate, outcomes
+        return None
+
     def confirm(
         self, shown: Outcome, first: Outcome, plan: list[Case], first_index: int
     ) -> Confirmed:
@@ -158,11 +188,18 @@ class Confirmer:
                 outcomes = self._run_fresh(calls)
                 if self._failed_last(outcomes, calls, shown):
                     assert outcomes is not None
-                    return Confirmed(outcomes[-1], earlier, True, alone_outcome, outcomes)
+                    simpler = self._simplify(calls, shown) if len(earlier) > 1 else None
+                    if simpler is not None:
+                        calls, outcomes = simpler
+                    return Confirmed(outcomes[-1], calls[:-1], True, alone_outcome, outcomes)
             prefix = plan[: first_index + 1]
             outcomes = self._run_fresh(prefix)
             if self._failed_last(outcomes, prefix, first):
                 assert outcomes is not None
+                simpler = self._simplify(prefix, first)
+                if simpler is not None:
+                    calls, outcomes = simpler
+                    return Confirmed(outcomes[-1], calls[:-1], True, alone_outcome, outcomes)
                 return Confirmed(outcomes[-1], prefix[:-1], True, alone_outcome, outcomes)
             return Confirmed(shown, [], False, alone_outcome, [shown])
         finally:

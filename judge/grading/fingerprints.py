@@ -36,6 +36,19 @@ def identify(evaluator: Evaluator, shown: Outcome, first: Outcome) -> Diagnostic
     return None
 
 
+def shows(evaluator: Evaluator, code: str, outcome: Outcome) -> bool:
+    """Whether the learner's output on ``outcome``'s case is that of a fingerprint named
+    ``code``: the rubric's partial credit for a slip such as ``wrong_flatten_order``, which
+    only a fingerprint can tell from wrong numbers."""
+    if outcome.failure != "mismatch" or not isinstance(outcome.got, np.ndarray):
+        return False
+    return any(
+        _matches(evaluator, f"fingerprint_{number}", outcome)
+        for number, fingerprint in enumerate(evaluator.problem.fingerprints)
+        if fingerprint.code == code
+    )
+
+
 def _variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.ndarray | None:
     """The variant's output on the outcome's case, from ``memo`` or its worker."""
     rid, key = evaluator.pair.rid, outcome.case.key

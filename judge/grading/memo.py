@@ -23,8 +23,9 @@ from ..problem import Problem
 from ..runtime.wire import decode_array, encode_array
 
 ReferenceId = tuple[Any, ...]
-# Bumped whenever the way plans are drawn changes (2: covering shapes, repeated inputs, kinds).
-PLAN_FORMAT = 2
+# Bumped whenever the way plans are drawn changes (2: covering shapes, repeated inputs, kinds;
+# 3: a repeat with another size of a dimension passed on its own).
+PLAN_FORMAT = 3
 Observed = list[Any]
 
 

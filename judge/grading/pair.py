@@ -8,6 +8,7 @@ start-ups overlap.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..constants import STARTUP_TIMEOUT_S
 from ..errors import BackendUnavailable, SandboxUnavailable, WorkerError
 from ..limits import Limits
 from ..problem import Problem
-from ..sandbox import Sandbox, Worker, WorkerDied, WorkerTimeout, probe_backends
+from ..sandbox import Sandbox, Worker, WorkerDied, WorkerTimeout, probe_backends, zygote
 from ..submission import Submission
 from . import memo
 from .options import GradeOptions
@@ -48,6 +49,34 @@ class WorkerPair:
         self.reference_device: str | None = None  # as the reference's worker saw it
         self.earlier_output: list[dict[str, Any]] = []  # of learner workers restarted
         self.spare: Worker | None = None  # the next learner's worker, started ahead
+        self.own_zygote: zygote.Zygote | None = None  # when no command started a shared one
+
+    def forker(self, role: str) -> zygote.Zygote | None:
+        """The zygote that forks this grading's workers of ``role``: the run's shared one
+        (``judge grade`` and ``judge batch`` start it first thing), else one of this grading's
+        own, ended with it (nothing outlives a grading). None for a fresh interpreter, as
+        before: the zygote is off (``--no-zygote``), the learner's sandbox cannot fork here,
+        or the reference's worker of a grading whose zygote is inside bubblewrap (the
+        reference is trusted and runs outside any sandbox)."""
+        if not zygote.enabled() or not self.sandbox.forks():
+            return None
+        if role != "learner" and self.sandbox.zygote_kind != "plain":
+            return None
+        python, backend = self.options.python or sys.executable, self.options.backend
+        found = zygote.shared(python, backend, self.sandbox)
+        if found is None:
+            if self.own_zygote is None or not self.own_zygote.alive:
+                if self.own_zygote is not None:
+                    self.own_zygote.close()
+                xla = cache.xla_dir()
+                try:
+                    self.own_zygote = zygote.Zygote(
+                        python, backend, self.sandbox, (str(xla),) if xla else ()
+                    )
+                except OSError:
+                    return None
+            found = self.own_zygote
+        return found
 
     def worker(self, role: str) -> Worker:
         """A worker for ``role``. Only the learner's is limited, guarded and sandboxed: the
@@ -69,6 +98,7 @@ class WorkerPair:
             compile_cache=cache.xla_dir(),
             disk_limit_mb=self.limits.disk_mb if learner else None,
             device=self.options.device,
+            zygote=self.forker(role),
         )
 
     def hello(self, worker: Worker) -> dict[str, Any]:
@@ -121,14 +151,20 @@ class WorkerPair:
         self.reference_ready = True
         return self.reference
 
-    def _load_request(self, path: Path | str, slot: str | None = None) -> dict[str, Any]:
+    def _load_request(
+        self, path: Path | str, slot: str | None = None, learner: bool = False
+    ) -> dict[str, Any]:
+        """Load ``path`` into a slot; the learner's function may be renamed (an assignment's
+        ``entry_point:``), the reference's and the fingerprints' never."""
+        problem = self.problem
+        entry = problem.entry_point if learner else problem.reference_entry_point
         request: dict[str, Any] = {"op": "load"}
         if slot is not None:
             request["slot"] = slot
         request.update(
             {
                 "path": str(path),
-                "entry": self.problem.entry_point,
+                "entry": entry or problem.entry_point,
                 "parameters": list(self.problem.parameters),
             }
         )
@@ -151,7 +187,7 @@ class WorkerPair:
         assert self.learner is not None
         path = Path(self.learner.directory) / self.submission.module_filename
         path.write_text(self.submission.source, encoding="utf-8")
-        self.learner.send(self._load_request(path))
+        self.learner.send(self._load_request(path, learner=True))
 
     def restart_learner(self) -> bool:
         """A new learner's worker in place of the current one, its file loaded: nothing earlier
@@ -209,3 +245,6 @@ class WorkerPair:
             worker.signal_end()
         for worker in workers:
             worker.close()
+        if self.own_zygote is not None:
+            self.own_zygote.close()
+            self.own_zygote = None

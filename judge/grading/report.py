@@ -124,6 +124,10 @@ def claim_output_codes(rubric: list[dict[str, Any]], diagnostics: list[Diagnosti
             ]
 
 
+# The failures that are shrunk (``run.Grading``); the others are shown as the plan met them.
+SHRUNK_FAILURES = ("mismatch", "exception")
+
+
 def summary(
     verdict: Verdict,
     problem: Problem,
@@ -137,8 +141,10 @@ def summary(
     if failing is not None:
         outcome, index = failing
         first = diagnostics[0].code if diagnostics else str(outcome.failure)
+        # A timeout, a dead process or the memory limit stops grading: never shrunk.
+        smallest = "smallest failing" if outcome.failure in SHRUNK_FAILURES else "failing"
         return (
-            f"{verdict} on case {index + 1} of {len(plan)} ({first}); smallest failing "
+            f"{verdict} on case {index + 1} of {len(plan)} ({first}); {smallest} "
             f"case: {outcome.case.describe(problem)}"
         )
     head = diagnostics[0] if diagnostics else None

@@ -1,23 +1,32 @@
 """The rubric: each item of the problem's rubric scored, and what the structure checks found.
 
-``outputs`` earns the fraction of informative cases passed; every other item is a structural
-check from ``structure.RUBRIC_CHECKS``, all or nothing.
+``outputs`` earns the fraction of informative cases passed, where a case that fails only by a
+slip its ``partial:`` names (right values, wrong format) earns that fraction of a case; every
+other item is a structural check from ``structure.RUBRIC_CHECKS``, all or nothing. An item
+whose ``requires`` were not all earned earns nothing, whatever its own check found: a check of
+how ``nn.vmap`` maps the params passes trivially for code that never calls ``nn.vmap``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .. import structure, wording
 from ..problem import Problem, RubricItem, Tolerance
+from ..problem.model import RIGHT_VALUE_CODES
+from ..problem.rubric_section import order
 from ..result import Diagnostic, Severity
 from ..structure import Observations, Variables
 from .outcome import Outcome
 
 # (where, the learner's variables or None when unseen, the reference's), one per observed case
 ObservedPair = tuple[str, Variables | None, Variables]
+# Whether the learner's output on a case equals that of a fingerprint with this code.
+FingerprintMatch = Callable[[str, Outcome], bool]
+UNPROVEN = "not earned: no variables were seen being created and no case passed"
 
 
 def observed_pairs(
@@ -34,13 +43,57 @@ def observed_pairs(
     return [p for p in pairs if p[1] is not None] or pairs[:1]
 
 
-def _outputs_credit(results: list[Outcome], planned: int) -> tuple[bool, float]:
-    """Informative cases passed; cases that never ran count as failed."""
+def _slip(item: RubricItem, outcome: Outcome, matches: FingerprintMatch | None) -> str | None:
+    """The code of the best-paid slip in ``item.partial`` that this failing case shows: a
+    comparator code whose evidence says the values are right, or a fingerprint whose output
+    the learner's equals. Tried best-paid first, so no fingerprint runs that cannot raise the
+    credit."""
+    mismatch = outcome.mismatch
+    if outcome.failure != "mismatch" or mismatch is None:
+        return None
+    for code, _ in sorted(item.partial, key=lambda p: -p[1]):
+        if code in RIGHT_VALUE_CODES:
+            if mismatch.code == code and mismatch.evidence.get(RIGHT_VALUE_CODES[code]) is True:
+                return code
+        elif matches is not None and isinstance(outcome.got, np.ndarray) and matches(code, outcome):
+            return code
+    return None
+
+
+def _outputs_credit(
+    item: RubricItem, results: list[Outcome], planned: int, matches: FingerprintMatch | None
+) -> tuple[bool, float, dict[str, int]]:
+    """Informative cases passed, cases failing by a slip ``item.partial`` pays for at its
+    fraction; cases that never ran count as failed. Also: how many cases each slip paid for."""
     passed = all(o.passed for o in results) and len(results) == planned
     informative = [o for o in results if o.informative]
     denominator = len(informative) + planned - len(results)
-    credit = sum(o.passed for o in informative) / denominator if denominator else 0.0
-    return passed, credit
+    fractions = dict(item.partial)
+    slips: dict[str, int] = {}
+    earned = 0.0
+    for outcome in informative:
+        if outcome.passed:
+            earned += 1.0
+        elif item.partial and (code := _slip(item, outcome, matches)) is not None:
+            slips[code] = slips.get(code, 0) + 1
+            earned += fractions[code]
+    return passed, (earned / denominator if denominator else 0.0), slips
+
+
+def _note(item: RubricItem, own_passed: bool, blocked: list[str], slips: dict[str, int]) -> str:
+    """Why an item earned what it did, when its codes alone do not say. ``blocked``: the
+    titles of the items it requires that were not earned."""
+    if blocked and own_passed:
+        names = " and ".join(f"'{title}'" for title in blocked)
+        return f"not earned: it counts only once {names} is earned"
+    if slips and not blocked:
+        fractions = dict(item.partial)
+        return "; ".join(
+            f"{n} failing case{'s' * (n != 1)} earn {fractions[code]:g} of a case's credit: "
+            f"right values in the wrong format ({code})"
+            for code, n in slips.items()
+        )
+    return ""
 
 
 def _structural(
@@ -58,44 +111,73 @@ def _structural(
     return []
 
 
+def _unproven(item: RubricItem, results: list[Outcome], observed: list[ObservedPair]) -> bool:
+    """A variable check that saw no variables on any case, of code that passed no case: what
+    is not seen is never a mismatch, but without a single right answer nothing shows the
+    variables either, so the item earns nothing (code that dies at every call is not paid for
+    params it never made)."""
+    return (
+        structure.RUBRIC_CHECKS[item.check].per_case
+        and bool(observed)
+        and all(mine is None for _, mine, _ in observed)
+        and not any(o.passed and o.informative for o in results)
+    )
+
+
 def score(
     problem: Problem,
     results: list[Outcome],
     planned: int,
     learner: Observations,
     reference: Observations,
+    matches: FingerprintMatch | None = None,
 ) -> tuple[list[dict[str, Any]], list[Diagnostic], list[ObservedPair]]:
-    """Each rubric item's entry for the report, the structural diagnostics, and the observed
-    variable pairs they were found on."""
+    """Each rubric item's entry for the report (in the problem's order), the structural
+    diagnostics, and the observed variable pairs they were found on. ``matches`` tells whether
+    a case's output is a fingerprint's, for the slips an outputs item's ``partial`` names.
+
+    Items are scored after those they require. A blocked item's own check still runs: what it
+    finds is true of the code and is reported, but it earns nothing.
+    """
     observed = observed_pairs(problem, results, learner, reference)
-    rubric: list[dict[str, Any]] = []
+    entries: dict[str, dict[str, Any]] = {}
     findings: list[Diagnostic] = []
-    for item in problem.rubric:
+    for item in order(problem.rubric):
+        blocked = [r for r in item.requires if not entries[r]["passed"]]
+        slips: dict[str, int] = {}
+        note = ""
         if item.check == "outputs":
             diagnostics: list[Diagnostic] = []
-            passed, credit = _outputs_credit(results, planned)
+            own_passed, credit, slips = _outputs_credit(
+                item, results, planned, None if blocked else matches
+            )
         else:
             found = _structural(item, learner, reference, observed)
             diagnostics = [wording.hinted(problem, d) for d in found]
-            passed = not diagnostics
-            credit = 1.0 if passed else 0.0
+            own_passed = not diagnostics
+            if own_passed and _unproven(item, results, observed):
+                own_passed, note = False, UNPROVEN
+            credit = 1.0 if own_passed else 0.0
         findings += diagnostics
-        rubric.append(
-            {
-                "id": item.id,
-                "title": item.title,
-                "check": item.check,
-                "weight": item.weight,
-                "required": item.required,
-                "passed": passed,
-                "score": round(item.weight * credit, 4),
-                "codes": [d.code for d in diagnostics],
-            }
-        )
+        titles = [entries[r]["title"] for r in blocked]
+        entries[item.id] = {
+            "id": item.id,
+            "title": item.title,
+            "check": item.check,
+            "weight": item.weight,
+            "required": item.required,
+            "passed": own_passed and not blocked,
+            "score": 0.0 if blocked else round(item.weight * credit, 4),
+            "codes": [d.code for d in diagnostics],
+            "requires": list(item.requires),
+            "blocked_by": blocked,
+            "partial": slips,
+            "note": note or _note(item, own_passed, titles, slips),
+        }
     collections = [i.collection for i in problem.rubric if i.check.startswith("variable_")]
     if collections and observed and all(mine is None for _, mine, _ in observed):
         findings.append(wording.hinted(problem, structure.unobserved(sorted(set(collections)))))
-    return rubric, findings, observed
+    return [entries[i.id] for i in problem.rubric], findings, observed
 
 
 def initial_values(

@@ -38,6 +38,10 @@ _VERDICTS = {
     "disk": Verdict.MEMORY_LIMIT_EXCEEDED,
     "too_large": Verdict.WRONG_ANSWER,
 }
+# Failures whose case is re-run in a fresh worker before it is reported (``confirm``), shrunk or
+# not. A timeout or the memory limit is not: confirming one costs the whole limit again (10 s
+# and more), and its report never claims a reproducer that gives an output.
+CONFIRMED_FAILURES = ("mismatch", "exception", "died")
 
 
 class Grading:
@@ -169,7 +173,12 @@ class Grading:
         """Score the rubric (into ``self.rubric``); the structural and dtype diagnostics."""
         evaluator = self.evaluator
         self.rubric, findings, observed = rubric.score(
-            self.problem, results, planned, evaluator.learner_seen, evaluator.reference_seen
+            self.problem,
+            results,
+            planned,
+            evaluator.learner_seen,
+            evaluator.reference_seen,
+            lambda code, outcome: fingerprints.shows(evaluator, code, outcome),
         )
         if not all(o.passed for o in results):
             values = rubric.initial_values(
@@ -187,12 +196,13 @@ class Grading:
             return self._all_passed(plan, results, findings)
         first = results[index]
         shown, steps, confirmed = first, 0, None
-        if self.options.shrink and first.failure in ("mismatch", "exception"):
+        if first.failure in CONFIRMED_FAILURES:
             self.pair.start_spare_learner()  # for the confirmation: starts while shrinking
-            # Start from the smallest case that failed the same way: fewer steps to take.
-            same = [k for k, o in enumerate(results) if o.signature == first.signature]
-            start = min(same, key=lambda k: (results[k].case.size(self.problem), k))
-            shown, steps = self.evaluator.shrink(results[start], self.options.shrink_calls)
+            if self.options.shrink and first.failure != "died":
+                # Start from the smallest case that failed the same way: fewer steps to take.
+                same = [k for k, o in enumerate(results) if o.signature == first.signature]
+                start = min(same, key=lambda k: (results[k].case.size(self.problem), k))
+                shown, steps = self.evaluator.shrink(results[start], self.options.shrink_calls)
             confirmed = Confirmer(self.evaluator).confirm(shown, first, plan, index)
             if confirmed.outcome.case != shown.case:  # the plan's case, with the plan before it
                 steps = 0

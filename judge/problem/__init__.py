@@ -38,6 +38,7 @@ from .model import (
     RubricItem,
     Tolerance,
 )
+from .rubric_section import _parse_rubric
 from .sections import (
     _TOP_OPTIONAL,
     _TOP_REQUIRED,
@@ -47,13 +48,14 @@ from .sections import (
     _parse_inputs,
     _parse_known_errors,
     _parse_limits,
-    _parse_rubric,
     _parse_tolerance,
 )
+from .sources import ENTRY_POINT_GROUP, Located, Source, locate
 
 __all__ = [
     "ARRAY_DTYPES",
     "DEFAULT_RUBRIC_ITEM",
+    "ENTRY_POINT_GROUP",
     "FLOAT_DTYPES",
     "INT_ROLES",
     "NO_PROBLEMS_HINT",
@@ -68,13 +70,16 @@ __all__ = [
     "IntInput",
     "KnownError",
     "Limits",
+    "Located",
     "Problem",
     "RubricItem",
+    "Source",
     "Tolerance",
     "bundled_problems_dir",
     "default_problems_dir",
     "load_problem",
     "load_problem_file",
+    "locate_problems",
     "problem_names",
 ]
 
@@ -168,10 +173,13 @@ def _parse_sections(data: dict, directory: Path, errors: _Errors) -> dict[str, A
     found["cases"] = (
         _parse_cases(data["cases"], inputs, data.get("inputs"), errors) if "cases" in data else None
     )
-    found["rubric"] = (
-        _parse_rubric(data.get("rubric"), errors) if "rubric" in data else (DEFAULT_RUBRIC_ITEM,)
-    )
     fingerprints = _parse_fingerprints(directory, data.get("fingerprints"), errors)
+    # After the fingerprints: an outputs item's ``partial:`` may name their codes.
+    found["rubric"] = (
+        _parse_rubric(data.get("rubric"), errors, [f.code for f in fingerprints])
+        if "rubric" in data
+        else (DEFAULT_RUBRIC_ITEM,)
+    )
     known_errors = _parse_known_errors(data.get("errors"), errors)
     found["hints"] = _parse_hints(
         data, {"fingerprints": fingerprints, "errors": known_errors}, errors
@@ -279,11 +287,16 @@ NO_PROBLEMS_HINT = (
 )
 
 
+def locate_problems(problems_dir: Path | None = None) -> Located:
+    """Every problem a command sees from ``problems_dir`` (default: ``default_problems_dir``),
+    each with its source; installed problem sets join the bundled one (``sources``)."""
+    return locate(problems_dir or default_problems_dir(), bundled_problems_dir())
+
+
 def problem_names(problems_dir: Path) -> list[str]:
-    """Names of the problem packages (folders holding a problem.yaml), sorted."""
-    if not problems_dir.is_dir():
-        return []
-    return sorted(p.parent.name for p in problems_dir.glob(f"*/{PROBLEM_FILE}"))
+    """Names of the problem packages (folders holding a problem.yaml), sorted; for the bundled
+    set, with those of the installed problem sets."""
+    return sorted(locate_problems(problems_dir).problems)
 
 
 def load_problem(name: str, problems_dir: Path | None = None) -> Problem:
@@ -294,11 +307,12 @@ def load_problem(name: str, problems_dir: Path | None = None) -> Problem:
     if (as_path / PROBLEM_FILE).is_file() and (os.sep in name or name.startswith(".")):
         return load_problem_file(as_path / PROBLEM_FILE)
     folder = problems_dir or default_problems_dir()
-    candidate = folder / name / PROBLEM_FILE
-    if candidate.is_file():
-        return load_problem_file(candidate)
-    known = problem_names(folder)
+    located = locate_problems(folder)
+    if name in located.problems:  # names are folder names: never a path
+        return load_problem_file(located.problems[name].folder / name / PROBLEM_FILE)
+    known = sorted(located.problems)
     close = difflib.get_close_matches(name, known, n=1)
     tip = f" (did you mean {close[0]!r}?)" if close else ""
     listing = ", ".join(known) if known else f"none ({NO_PROBLEMS_HINT})"
-    raise ProblemNotFound(f"no problem named {name!r} in {folder}{tip}; known: {listing}")
+    where = f"{folder}{' or an installed problem set' if located.merged else ''}"
+    raise ProblemNotFound(f"no problem named {name!r} in {where}{tip}; known: {listing}")

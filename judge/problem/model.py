@@ -83,6 +83,14 @@ class CaseSpec:
 
 # "outputs" is the engine's own; the structural checks are ``structure.RUBRIC_CHECKS``.
 RUBRIC_CHECKS = ("outputs", *STRUCTURE_CHECKS)
+# The comparator's codes (``compare.py``) that can mean "right values, wrong format", each with
+# the evidence key that says whether the values are right. An ``outputs`` item's ``partial:``
+# may name these and the problem's own fingerprint codes, nothing else: partial credit is given
+# for a slip the engine can see, never for a number that is merely close.
+RIGHT_VALUE_CODES = {
+    "not_flattened": "values_match_when_flattened",
+    "wrong_output_dtype": "values_match_when_cast",
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,12 @@ class RubricItem:
 
     ``visibility`` (one of ``VISIBILITIES``) says when a grading platform shows the item's
     result to the learner; the judge's own reports always show it.
+
+    ``requires`` names items that must be earned for this one to earn anything: how params are
+    mapped by ``nn.vmap`` says nothing when ``nn.vmap`` is never called, so such an item would
+    otherwise pass trivially. ``partial`` (an ``outputs`` item only) maps a code that means
+    "right values, wrong format" (``RIGHT_VALUE_CODES`` or one of the problem's fingerprint
+    codes) to the fraction of a case's credit a case failing only by that slip earns.
     """
 
     id: str
@@ -109,6 +123,8 @@ class RubricItem:
     arguments: tuple[str, ...] = ()
     collection: str = "params"
     visibility: str = "visible"
+    requires: tuple[str, ...] = ()
+    partial: tuple[tuple[str, float], ...] = ()
 
 
 DEFAULT_RUBRIC_ITEM = RubricItem(
@@ -159,6 +175,9 @@ class Problem:
     rubric: tuple[RubricItem, ...] = (DEFAULT_RUBRIC_ITEM,)
     fingerprints: tuple[Fingerprint, ...] = ()
     known_errors: tuple[KnownError, ...] = ()
+    # The name the reference and the fingerprints define, when an assignment renames the
+    # learner's function (``entry_point`` is then the learner's name); empty: the same.
+    reference_entry_point: str = ""
 
     @property
     def int_inputs(self) -> list[IntInput]:

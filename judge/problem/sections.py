@@ -24,18 +24,14 @@ from .fields import (
 from .model import (
     ARRAY_DTYPES,
     ARRAY_KINDS,
-    DEFAULT_RUBRIC_ITEM,
     FLOAT_DTYPES,
     INT_ROLES,
-    RUBRIC_CHECKS,
-    VISIBILITIES,
     ArrayInput,
     CaseSpec,
     Fingerprint,
     Input,
     IntInput,
     KnownError,
-    RubricItem,
     Tolerance,
 )
 
@@ -308,79 +304,6 @@ def _words(value: Any) -> str:
 
 def _snake(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
-
-
-def _rubric_structure(
-    data: dict, check: str | None, path: str, errors: _Errors
-) -> tuple[str, list[str]]:
-    """A rubric item's ``api`` and ``arguments``: what a structural check compares."""
-    api = data.get("api", "")
-    if check == "transform" and not (isinstance(api, str) and api.startswith("flax.linen.")):
-        errors.add(
-            f"{path}.api",
-            "a transform check names a Flax lifted transform, such as "
-            f"'flax.linen.vmap'; got {_describe(api)}",
-        )
-    arguments = data.get("arguments", [])
-    if not isinstance(arguments, list) or not all(isinstance(a, str) for a in arguments):
-        errors.add(
-            f"{path}.arguments", f"expected a list of argument names, got {_describe(arguments)}"
-        )
-        arguments = []
-    return str(api or ""), arguments
-
-
-def _parse_rubric(raw: Any, errors: _Errors) -> tuple[RubricItem, ...]:
-    if not isinstance(raw, list) or not raw:
-        errors.add("rubric", f"expected a non-empty list of items, got {_describe(raw)}")
-        return (DEFAULT_RUBRIC_ITEM,)
-    items: list[RubricItem] = []
-    for k, entry in enumerate(raw):
-        path = f"rubric[{k}]"
-        data = _check_keys(
-            entry,
-            path,
-            ("id", "check", "weight"),
-            ("title", "required", "api", "arguments", "collection", "visibility"),
-            errors,
-        )
-        ident = data.get("id")
-        if "id" in data and not _snake(ident):
-            errors.add(f"{path}.id", f"expected a snake_case name, got {_describe(ident)}")
-        check = _text(data, "check", path, errors, choices=RUBRIC_CHECKS)
-        weight = _number(data, "weight", path, errors, positive=True)
-        required = data.get("required", True)
-        if not isinstance(required, bool):
-            errors.add(f"{path}.required", f"expected true or false, got {_describe(required)}")
-        api, arguments = _rubric_structure(data, check, path, errors)
-        collection = _text(data, "collection", path, errors, default="params")
-        title = _text(data, "title", path, errors, default=str(ident))
-        shown = _text(data, "visibility", path, errors, choices=VISIBILITIES, default="visible")
-        if None not in (check, weight, collection, title, shown) and _snake(ident):
-            items.append(
-                RubricItem(
-                    str(ident),
-                    str(title),
-                    str(check),
-                    float(weight or 0),
-                    required is not False,
-                    api,
-                    tuple(arguments),
-                    str(collection),
-                    str(shown),
-                )
-            )
-    ids = [i.id for i in items]
-    for ident in sorted({i for i in ids if ids.count(i) > 1}):
-        errors.add("rubric", f"the id {ident!r} is used twice")
-    outputs = [i for i in items if i.check == "outputs"]
-    if items and (len(outputs) != 1 or not outputs[0].required):
-        errors.add(
-            "rubric",
-            "exactly one item must check 'outputs', and it must be required: "
-            "without it a wrong answer could be accepted",
-        )
-    return tuple(items) or (DEFAULT_RUBRIC_ITEM,)
 
 
 def _entries(raw: Any, key: str, errors: _Errors) -> list[tuple[str, Any]]:

@@ -24,18 +24,21 @@ COLUMNS = (
 )
 
 
-# Then one column per rubric item, ``rubric:<id>``: the points the student earned on it.
+# Then one column per rubric item, ``rubric:<id>``: the points the student earned on it. An
+# assignment's gradebook (``judge batch --assignment``) has instead ``points`` (the total),
+# ``max_points``, one ``points:<problem>`` per problem and ``rubric:<problem>/<id>`` per item.
 RUBRIC_PREFIX = "rubric:"
+POINTS_PREFIX = "points:"
 
 
 def render(rows: Iterable[Mapping[str, str]]) -> str:
-    """The CSV text: a header of ``COLUMNS`` and the rubric items' columns (in the order first
-    met), then the rows sorted by student.
+    """The CSV text: a header of ``COLUMNS`` and the other columns the rows have (rubric items,
+    an assignment's points; in the order first met), then the rows sorted by student.
 
     Each row maps every column to its text; a column missing from a row is left empty.
     """
     rows = list(rows)
-    items = [c for row in rows for c in row if c.startswith(RUBRIC_PREFIX)]
+    items = [c for row in rows for c in row if c not in COLUMNS]
     columns = [*COLUMNS, *dict.fromkeys(items)]
     buffer = io.StringIO()
     writer = csv.DictWriter(

@@ -53,6 +53,8 @@ def _item_output(report: Report, item: dict[str, Any]) -> str:
     ]
     if item.get("check") == "outputs" and not item["passed"] and report.failing_case:
         reasons.append(f"reproduce: {report.failing_case.reproducer}")
+    if item.get("note"):  # not earned for want of an item it requires; or partial credit
+        reasons.insert(0, str(item["note"]))
     if reasons:
         return "\n\n".join(reasons)
     return "" if item["passed"] else report.summary

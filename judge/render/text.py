@@ -7,11 +7,13 @@ can restyle (or hide) the judge's words. Colour only when asked for (on a termin
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from .. import wording
 from ..result import Diagnostic, FailingCase, Report, Verdict
 
 _STYLE = {
@@ -25,6 +27,8 @@ _STYLE = {
 }
 _MARK = {"error": ("✗", "red"), "warning": ("!", "yellow"), "info": ("·", "cyan")}
 MAX_OUTPUT_LINES = 20
+# The widest a quoted error or value runs on its line; the JSON report keeps the whole text.
+QUOTE_CHARS = 160
 
 
 def _value(v: Any) -> str:
@@ -47,9 +51,12 @@ def _mismatch_lines(mismatch: dict[str, Any]) -> list[str]:
 
 def _array_preview(data: dict[str, Any] | None, limit: int = 8) -> str:
     if not data:
-        return "-"
+        return "no answer (see below)"
+    if "exception" in data:
+        return f"raised {data['exception']} (see below)"
     if "values" not in data:
-        return ", ".join(f"{k}={v}" for k, v in data.items() if v is not None)[:200]
+        shown = " ".join(str(data[k]) for k in ("type", "repr") if data.get(k) is not None)
+        return wording.shorten(shown, QUOTE_CHARS)
     values = data["values"][:limit]
     more = " ..." if len(data["values"]) > limit or data.get("truncated") else ""
     shown = ", ".join(_value(v) for v in values)
@@ -87,36 +94,97 @@ def _head(report: Report) -> list[Text]:
     return [head, Text(f"  {visible(report.summary)}", style="dim")]
 
 
-def _failing_lines(failing: FailingCase) -> list[Text]:
+def _failing_lines(failing: FailingCase, said: str) -> list[Text]:
+    """The smallest failing case; the mismatch's sentence only when no diagnostic below
+    (``said``) already says it."""
     count = failing.shrink_steps
     steps = f", shrunk in {count} step{'s' if count != 1 else ''}" if count else ""
-    lines = [Text(""), Text(f"  smallest failing case{steps}:", style="bold")]
+    # Only wrong answers and exceptions are shrunk, and not with --no-shrink (then nothing is
+    # confirmed in a fresh process either): a timeout or a dead process is not "smallest".
+    shrinkable = failing.mismatch is not None or "exception" in (failing.got or {})
+    shrunk = shrinkable and (count > 0 or failing.fresh_process is not None)
+    which = "smallest failing case" if shrunk else "failing case"
+    lines = [Text(""), Text(f"  {which}{steps}:", style="bold")]
     for name, value in failing.inputs.items():
         shown = _array_preview(value, 12) if isinstance(value, dict) else str(value)
         lines.append(Text(f"    {name} = {shown}"))
     if failing.mismatch:
         for line in _mismatch_lines(failing.mismatch):
-            lines.append(Text(f"    {line}"))
+            if line not in said:
+                lines.append(Text(f"    {line}"))
     lines.append(Text(f"    expected {_array_preview(failing.expected)}"))
     lines.append(Text(f"    got      {_array_preview(failing.got)}"))
     return lines
 
 
-def _diagnostic_lines(diagnostics: list[Diagnostic]) -> list[Text]:
+_CASE_NUMBERS = re.compile(r"(\w+)[ =](-?\d+)")
+
+
+def _other_case(where: object, failing: FailingCase | None) -> str | None:
+    """A diagnostic's case (``evidence.case``) when it is not the failing case shown, to be
+    printed beside it: a shape or a value the learner reads must belong to a case they see."""
+    if not isinstance(where, str) or not where:
+        return None
+    if failing is not None:
+        shown = {k: str(v) for k, v in failing.inputs.items() if isinstance(v, int)}
+        if dict(_CASE_NUMBERS.findall(where)) == shown:
+            return None
+    return where
+
+
+_CONSEQUENCE = re.compile(r" \(a consequence of (\w+)\)$")
+
+
+def _consequence_of(diagnostic: Diagnostic) -> str | None:
+    """The root cause a diagnostic follows from (``diagnose.rank``), also in reports written
+    before ``evidence.consequence_of`` was recorded."""
+    cause = diagnostic.evidence.get("consequence_of")
+    if isinstance(cause, str) and cause:
+        return cause
+    found = _CONSEQUENCE.search(diagnostic.message)
+    return found.group(1) if found else None
+
+
+def _diagnostic_lines(diagnostics: list[Diagnostic], failing: FailingCase | None) -> list[Text]:
+    """Each diagnostic: its message, the learner's traceback, the original text of a known
+    library error (its first meaningful line, cut between words), the case it was seen on when
+    that is not the one shown, and its hint, each hint once (a consequence's hint is left to
+    its cause, whose fix is the one to make)."""
     lines = [Text("")] if diagnostics else []
+    hints: set[str] = set()
+    causes: set[str] = set()
     for diagnostic in diagnostics:
+        evidence = diagnostic.evidence
+        message = diagnostic.message
+        cause = _consequence_of(diagnostic)
+        if cause:
+            # Said once above its consequences, not after each of them.
+            message = message.removesuffix(f" (a consequence of {cause})")
+            if cause not in causes:
+                causes.add(cause)
+                lines.append(Text(f"  what follows from {cause}:", style="dim"))
         mark, colour = _MARK.get(str(diagnostic.severity), ("·", "cyan"))
         line = Text(f"  {mark} ", style=colour)
         line.append(diagnostic.code, style=f"bold {colour}")
-        line.append(f": {visible(diagnostic.message)}")
+        line.append(f": {visible(message)}")
         lines.append(line)
-        trace = diagnostic.evidence.get("traceback")
+        trace = evidence.get("traceback")
         for tb in trace if isinstance(trace, list) else []:
             lines.append(Text(f"      {visible(str(tb))}", style="dim"))
-        if diagnostic.evidence.get("text") and diagnostic.code == "syntax_error":
-            lines.append(Text(f"      {visible(str(diagnostic.evidence['text']))}", style="dim"))
-        if diagnostic.hint:
-            lines.append(Text(f"    hint: {diagnostic.hint}", style="italic"))
+        if evidence.get("text") and diagnostic.code == "syntax_error":
+            lines.append(Text(f"      {visible(str(evidence['text']))}", style="dim"))
+        if evidence.get("raised"):
+            first = wording.first_meaningful_line(str(evidence["raised"]))
+            original = wording.shorten(first, QUOTE_CHARS)
+            lines.append(Text(f"      the original error: {visible(original)}", style="dim"))
+        where = _other_case(evidence.get("case"), failing)
+        if where is not None and where not in diagnostic.message:
+            other = "another case than the one above" if failing is not None else "the case"
+            lines.append(Text(f"      seen on {other}: {where}", style="dim"))
+        hint = diagnostic.hint
+        if hint and hint not in hints and not cause:
+            hints.add(hint)
+            lines.append(Text(f"    hint: {hint}", style="italic"))
     return lines
 
 
@@ -171,17 +239,29 @@ def _footer(report: Report) -> list[Text]:
     ]
 
 
+def _summary_repeats(report: Report) -> bool:
+    """Whether the summary says nothing a diagnostic below does not (``<verdict>: <message>``
+    of a report with no case shown): then it is left out, not read twice."""
+    said = report.summary.removeprefix(f"{report.verdict}: ")
+    return report.failing_case is None and any(d.message == said for d in report.diagnostics)
+
+
 def build(report: Report) -> list[Text]:
     """The report as lines of styled text."""
     failing = report.failing_case
     lines = _head(report)
+    if _summary_repeats(report):
+        lines = lines[:1]
     if failing is not None:
-        lines += _failing_lines(failing)
-    lines += _diagnostic_lines(report.diagnostics)
+        said = "\n".join(d.message for d in report.diagnostics)
+        lines += _failing_lines(failing, said)
+    lines += _diagnostic_lines(report.diagnostics, failing)
     lines += _rubric_lines(report.rubric)
     if failing is not None:
         reproduce = Text("  reproduce: ", style="bold").append(failing.reproducer, style="not bold")
         lines += [Text(""), reproduce]
+    if any("reference" in line.plain for line in lines):
+        lines += [Text(""), Text(f"  {wording.REFERENCE_NOTE}", style="dim")]
     return lines + _output_lines(report.output) + _footer(report)
 
 

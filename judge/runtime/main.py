@@ -3,7 +3,8 @@
 Started by the judge (``judge.sandbox``) as ``python -I -B -c BOOTSTRAP REQ RESP CONFIG`` in a
 fresh temporary folder: REQ and RESP are the pipes' file descriptors, CONFIG the JSON
 ``WorkerConfig``. Only the standard library is imported before the limits are set; numpy, JAX
-and Flax come after.
+and Flax come after. A worker forked by the zygote (``zygote``) has them imported already, by a
+process that ran no learner code and started no backend, and calls ``serve`` the same way.
 """
 
 from __future__ import annotations
@@ -103,8 +104,15 @@ def _confine(config: WorkerConfig) -> dict[str, Any] | None:
 
 
 def main(argv: list[str]) -> int:
-    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    """A fresh interpreter's worker: argv is ``[_, REQ, RESP, CONFIG]``."""
     config: WorkerConfig = json.loads(argv[3])
+    return serve(int(argv[1]), int(argv[2]), config)
+
+
+def serve(request_fd: int, reply_fd: int, config: WorkerConfig) -> int:
+    """Limits, confinement, JAX, then requests until told to exit; the exit status. Shared by a
+    fresh interpreter (``main``) and a worker forked by the zygote (``zygote``), so that both
+    are confined by the same code in the same order, before any learner code runs."""
     applied = apply_limits(config)
     try:
         confined = _confine(config)

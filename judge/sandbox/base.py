@@ -52,6 +52,10 @@ class Sandbox(ABC):
 
     name: str  # the --sandbox value
     label: str  # the report's environment.sandbox
+    # Which zygote forks this sandbox's workers (``zygote``): "plain" (a process that confines
+    # each child itself after the fork), "bwrap" (a zygote inside bubblewrap), or "" (none:
+    # every worker a fresh interpreter).
+    zygote_kind = ""
 
     @classmethod
     @abstractmethod
@@ -71,6 +75,17 @@ class Sandbox(ABC):
         """What the worker must confine itself to, first thing (``runtime.confine``); None for
         a sandbox that needs no in-process confinement."""
         return None
+
+    def forks(self) -> bool:
+        """Whether this sandbox's workers may be forked by a zygote here."""
+        return bool(self.zygote_kind)
+
+    def zygote_command(
+        self, python: str, backend: str, root: str, read_only: Sequence[str], argv: list[str]
+    ) -> list[str]:
+        """The zygote's command line (``argv``: its bootstrap, after ``python -I -B -c``);
+        ``root`` holds the folders of the workers it forks. A plain process by default."""
+        return [python, "-I", "-B", "-c", *argv]
 
     def exit_code(self, code: int | None) -> int | None:
         """The worker's own exit status, as ``subprocess`` reports it (negative: a signal)."""

@@ -15,6 +15,7 @@ import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from typing import Any
 
 from ..runtime import confine
@@ -75,22 +76,42 @@ class BwrapSandbox(Sandbox):
     def problem(cls) -> str | None:
         return bwrap_problem()
 
-    def command(self, launch: Launch) -> list[str]:
+    zygote_kind = "bwrap"
+
+    def forks(self) -> bool:
+        """One bubblewrap holds the zygote and every worker it forks, so the workers' folders
+        are kept apart by Landlock alone, inside: without Landlock, a fresh bubblewrap each."""
+        return landlock_problem() is None
+
+    @staticmethod
+    def _wrap(python: str, backend: str, read_only: Sequence[str], workdir: str) -> list[str]:
+        """bubblewrap's arguments around one process whose writable folder is ``workdir``."""
         bwrap = shutil.which("bwrap") or "bwrap"
         argv = [bwrap, *_namespaces(), *_inside_uid(), *_system_mounts()]
         # CPU needs no device; GPUs and TPUs need theirs. The nodes --dev binds are the host's
         # own inodes: their modes, times and attributes are kept by the seccomp filter inside
         # (no chmod, utime or xattr call), which needs Landlock to be applied; a read-only bind
         # would make them unusable (bubblewrap remounts read-only with nodev).
-        argv += ["--dev", "/dev"] if launch.backend == "cpu" else ["--dev-bind", "/dev", "/dev"]
+        argv += ["--dev", "/dev"] if backend == "cpu" else ["--dev-bind", "/dev", "/dev"]
         argv += ["--proc", "/proc", "--tmpfs", "/tmp"]
-        for path in [*python_paths(launch.python), *launch.read_only]:
+        for path in [*python_paths(python), *read_only]:
             if os.path.isdir(path):
                 argv += ["--ro-bind", path, path]
-        workdir = launch.workdir
         argv += ["--bind", workdir, workdir, "--ro-bind", str(RUNTIME_DIR), RUNTIME_INSIDE]
-        argv += ["--chdir", workdir]
-        return argv + self.python_command(launch, RUNTIME_INSIDE)
+        return [*argv, "--chdir", workdir]
+
+    def command(self, launch: Launch) -> list[str]:
+        wrap = self._wrap(launch.python, launch.backend, launch.read_only, launch.workdir)
+        return wrap + self.python_command(launch, RUNTIME_INSIDE)
+
+    def zygote_command(
+        self, python: str, backend: str, root: str, read_only: Sequence[str], argv: list[str]
+    ) -> list[str]:
+        """The zygote inside one bubblewrap whose writable folder is ``root`` (each worker's
+        folder is made in it); the runtime where workers see it, ``RUNTIME_INSIDE``."""
+        inside = [argv[0], RUNTIME_INSIDE, *argv[2:]]  # the bootstrap, then the runtime
+        wrap = self._wrap(python, backend, read_only, root)
+        return [*wrap, python, "-I", "-B", "-c", *inside]
 
     def confinement(self, launch: Launch) -> dict[str, Any] | None:
         if landlock_problem() is not None:

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterable
 
 MS_NOSUID, MS_NODEV, MNT_DETACH = 0x2, 0x4, 0x2
+MS_BIND, MS_SHARED = 0x1000, 1 << 20
 MAX_ENTRIES = 100_000
 # Room above the disk limit, so that the judge's own check (not ENOSPC) ends a flood.
 TMPFS_ROOM_MB = 16
@@ -31,9 +32,10 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-def make(role: str, disk_limit_mb: int | None) -> tuple[str, bool]:
-    """A new folder for a worker of ``role``; whether it is a tmpfs of its own."""
-    path = tempfile.mkdtemp(prefix=f"judge-{role}-")
+def make(role: str, disk_limit_mb: int | None, parent: str | None = None) -> tuple[str, bool]:
+    """A new folder for a worker of ``role`` (in ``parent``: a zygote's folder, when the zygote
+    forks it); whether it is a tmpfs of its own."""
+    path = tempfile.mkdtemp(prefix=f"judge-{role}-", dir=parent)
     if disk_limit_mb is None or os.geteuid() != 0 or not sys.platform.startswith("linux"):
         return path, False
     libc = _libc()
@@ -42,6 +44,21 @@ def make(role: str, disk_limit_mb: int | None) -> tuple[str, bool]:
                                   options) != 0:  # fmt: skip
         return path, False
     return path, True
+
+
+def share(path: str) -> bool:
+    """Make ``path`` a shared mount of its own (as root): a zygote's bubblewrap binds it, and
+    each learner's tmpfs mounted in it afterwards then appears inside too (mounts propagate
+    from a shared mount to its copies). Whether it was done; ``remove`` unmounts it."""
+    libc = _libc()
+    if libc is None or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    if libc.mount(path.encode(), path.encode(), None, MS_BIND, None) != 0:
+        return False
+    if libc.mount(None, path.encode(), None, MS_SHARED, None) != 0:
+        libc.umount2(path.encode(), MNT_DETACH)
+        return False
+    return True
 
 
 def remove(path: str, mounted: bool) -> None:

@@ -49,6 +49,7 @@ def landlock_problem() -> str | None:
 class LandlockSandbox(Sandbox):
     name = "landlock"
     label = "landlock"
+    zygote_kind = "plain"
 
     @classmethod
     def problem(cls) -> str | None:

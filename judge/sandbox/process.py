@@ -11,6 +11,7 @@ class ProcessSandbox(Sandbox):
 
     name = "none"
     label = "process"
+    zygote_kind = "plain"
 
     @classmethod
     def problem(cls) -> str | None:

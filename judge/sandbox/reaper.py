@@ -19,6 +19,7 @@ from ..runtime.kernel import PR_SET_CHILD_SUBREAPER, prctl
 
 LIVE_LOCK = threading.Lock()
 LIVE_WORKERS: set[int] = set()  # pids of the workers this process started and still owns
+SPARED: set[int] = set()  # the zygotes (``zygote``): the judge's own children, not strays
 
 
 @functools.cache
@@ -63,7 +64,7 @@ def sweep_strays(rounds: int = 100) -> int:
     killed = 0
     for _ in range(rounds):
         with LIVE_LOCK:
-            known = set(LIVE_WORKERS)
+            known = LIVE_WORKERS | SPARED
         strays = [
             pid
             for pid, parent, session in _processes()

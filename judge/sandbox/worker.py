@@ -11,7 +11,6 @@ and each must carry the id of the request it answers.
 from __future__ import annotations
 
 import collections
-import fcntl
 import os
 import select
 import signal
@@ -20,7 +19,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +27,14 @@ from ..runtime import wire
 from ..runtime.shared import THREADS_PER_CPU
 from . import folder
 from .base import Launch, Sandbox, python_paths
-from .cgroup import MemoryCgroup, PidsCgroup, enter
+from .capture import Capture, widen_pipe
+from .cgroup import MemoryCgroup, PidsCgroup, _Cgroup, enter
 from .environment import worker_environment
 from .reaper import LIVE_LOCK, LIVE_WORKERS, become_subreaper, sweep_strays
+from .zygote import ForkedProcess, Zygote, ZygoteError
 
 # How often the judge looks at a worker's folder while it waits for a reply.
 DISK_CHECK_S = 0.25
-
-
-def _widen_pipe(fd: int, size: int = 1 << 20) -> None:
-    """A 1 MiB pipe (Linux's default is 64 KiB): a flood of output costs fewer wake-ups."""
-    try:
-        fcntl.fcntl(fd, 1031, size)  # F_SETPIPE_SZ
-    except OSError:
-        pass
 
 
 class WorkerTimeout(Exception):
@@ -55,33 +47,6 @@ class WorkerDied(Exception):
     def __init__(self, message: str, returncode: int | None) -> None:
         super().__init__(message)
         self.returncode = returncode
-
-
-_TAIL_BYTES = 4096
-
-
-@dataclass
-class _Capture:
-    """The first ``limit`` bytes of a stream, and how many bytes it carried in all."""
-
-    limit: int
-    data: bytearray
-    total: int = 0
-    tail: bytes = b""  # the last bytes too: a crash explains itself at the end
-
-    def feed(self, chunk: bytes) -> None:
-        room = self.limit - len(self.data)
-        if room > 0:
-            self.data.extend(chunk[:room])
-        self.total += len(chunk)
-        self.tail = (self.tail + chunk[-_TAIL_BYTES:])[-_TAIL_BYTES:]
-
-    @property
-    def truncated(self) -> bool:
-        return self.total > len(self.data)
-
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
 
 
 class Worker:
@@ -106,6 +71,7 @@ class Worker:
         disk_limit_mb: int | None = None,
         device: str | None = None,
         workers_per_device: int = 2,
+        zygote: Zygote | None = None,
     ) -> None:
         from . import get_sandbox
 
@@ -130,6 +96,7 @@ class Worker:
         # learner's reads it (see judge/cache.py).
         self.disk_limit_mb = disk_limit_mb
         self.device, self.workers_per_device = device, workers_per_device
+        self.zygote = zygote  # forks this worker; None: a fresh interpreter
         self._reset_process_state()
         self.compile_cache = str(compile_cache) if compile_cache else None
         if self.compile_cache:
@@ -139,12 +106,12 @@ class Worker:
     def _reset_process_state(self) -> None:
         """What one run of the worker process holds: its folder, pipes, captures, cgroups."""
         self.directory = ""
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._request_fd = self._reply_fd = -1
         self._buffer = bytearray()
         self._captures = {
-            "stdout": _Capture(self.output_limit, bytearray()),
-            "stderr": _Capture(self.output_limit, bytearray()),
+            "stdout": Capture(self.output_limit, bytearray()),
+            "stderr": Capture(self.output_limit, bytearray()),
         }
         self._drains: list[threading.Thread] = []
         self._next_id = 0
@@ -158,8 +125,9 @@ class Worker:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def _command(self, fds: tuple[int, int]) -> list[str]:
-        """The sandboxed command line, entered into the cgroups that bound it."""
+    def _launch(self, fds: tuple[int, int]) -> tuple[Launch, list[_Cgroup]]:
+        """What the worker is given (its configuration, the sandbox's confinement in it), and
+        the cgroups that bound it, made now."""
         launch = Launch(
             python=self.python,
             workdir=self.directory,
@@ -187,31 +155,35 @@ class Worker:
         if processes:  # room for JAX's own threads, as for RLIMIT_NPROC in the worker
             bound = int(processes) + THREADS_PER_CPU * (os.cpu_count() or 1) + 64
             self.cgroup = PidsCgroup.create(bound)
-        bounds = [c for c in (self.cgroup, self.memory_cgroup) if c is not None]
-        return enter(bounds, self.sandbox.command(launch))
+        return launch, [c for c in (self.cgroup, self.memory_cgroup) if c is not None]
 
     def start(self) -> None:
         become_subreaper()
-        self.directory, self._tmpfs = folder.make(self.role, self.disk_limit_mb)
+        read_only = (self.compile_cache,) if self.compile_cache else ()
+        if self.zygote is not None and not self.zygote.serves(self.sandbox, read_only):
+            self.zygote = None  # a fresh interpreter, as before the zygote
+        parent = self.zygote.root if self.zygote is not None else None
+        self.directory, self._tmpfs = folder.make(self.role, self.disk_limit_mb, parent)
         self.sandbox.prepare(self.directory)
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
+        env = worker_environment(self.backend, self.directory, self.device, self.workers_per_device)
         try:
-            argv = self._command((request_read, reply_write))
+            launch, bounds = self._launch((request_read, reply_write))
             with LIVE_LOCK:  # a sweep in another thread must not take it for a stray
-                self.process = subprocess.Popen(
-                    argv,
-                    cwd=self.directory,
-                    env=worker_environment(
-                        self.backend, self.directory, self.device, self.workers_per_device
-                    ),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    pass_fds=(request_read, reply_write),
-                    start_new_session=True,
-                    close_fds=True,
-                )
+                self.process = self._fork(launch, env, bounds)
+                if self.process is None:
+                    self.process = subprocess.Popen(
+                        enter(bounds, self.sandbox.command(launch)),
+                        cwd=self.directory,
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        pass_fds=(request_read, reply_write),
+                        start_new_session=True,
+                        close_fds=True,
+                    )
                 LIVE_WORKERS.add(self.process.pid)
         finally:
             os.close(request_read)
@@ -220,7 +192,7 @@ class Worker:
         self._reply_fd = reply_read
         self.started_at = time.monotonic()
         for name in ("stdout", "stderr"):
-            _widen_pipe(getattr(self.process, name).fileno())
+            widen_pipe(getattr(self.process, name).fileno())
             thread = threading.Thread(
                 target=self._drain,
                 args=(getattr(self.process, name), self._captures[name]),
@@ -230,8 +202,20 @@ class Worker:
             thread.start()
             self._drains.append(thread)
 
+    def _fork(
+        self, launch: Launch, env: dict[str, str], bounds: list[_Cgroup]
+    ) -> ForkedProcess | None:
+        """The worker forked by this run's zygote, when its sandbox allows it and the zygote
+        works; None: a fresh interpreter instead (no zygote given, ``bwrap``, a failure)."""
+        if self.zygote is None:
+            return None
+        try:
+            return self.zygote.fork(launch.config, env, self.directory, launch.fds, bounds)
+        except ZygoteError:
+            return None
+
     @staticmethod
-    def _drain(stream: Any, capture: _Capture) -> None:
+    def _drain(stream: Any, capture: Capture) -> None:
         fd = stream.fileno()
         while True:
             try:
@@ -252,6 +236,8 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if isinstance(self.process, ForkedProcess):
+            self.process.kill()
         self._reap(10.0)
         with LIVE_LOCK:
             LIVE_WORKERS.discard(self.process.pid)
@@ -387,6 +373,10 @@ class Worker:
         process = self.process
         if process is None:
             return None
+        if isinstance(process, ForkedProcess):  # not our child: its pidfd, then the zygote
+            code = process.wait(timeout)
+            self._cpu_s = process.cpu_s
+            return code
         deadline = time.monotonic() + timeout
         while process.returncode is None:
             try:

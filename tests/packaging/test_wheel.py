@@ -100,6 +100,7 @@ def test_the_wheel_carries_the_problems_and_references(installed: tuple[Path, Pa
         assert f"judge/_bundled/problems/{problem}/statement.md" in names
         assert f"judge/_bundled/reference/{problem}.py" in names
     assert "judge/_bundled/problems/nn_vmap_forward/fingerprints/column_major.py" in names
+    assert "judge/_bundled/assignments/hw_vmap/assignment.yaml" in names  # beside problems/
     assert "judge/bundle_scripts/setup.sh" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from judge.cases import Case, plan_cases, repeated_pairs, shrink
+from judge.cases import Case, extra_shapes, plan_cases, repeated_pairs, shrink
 from judge.cases.cover import cover_shapes, coverage, strata, stratum_of
 from judge.problem import CaseSpec, IntInput, Problem, load_problem
 
@@ -47,10 +47,13 @@ def test_every_value_of_every_dimension_is_met_within_the_distinct_shapes(
 ) -> None:
     problem = PROBLEMS[name]
     cases = plan(name, seed) if seed == 0 else tuple(plan_cases(problem, seed))
-    shapes = {c.shape_key(problem) for c in cases}
+    covering = [c for c in cases if c.origin != "repeat_inputs"]
+    shapes = {c.shape_key(problem) for c in covering}
     assert len(shapes) == problem.cases.distinct_shapes
+    everything = {c.shape_key(problem) for c in cases}
+    assert len(everything) == len(shapes) + extra_shapes(problem), "repeats add one per free dim"
     for spec in problem.shape_inputs:
-        met = {int(c.values[spec.name]) for c in cases}
+        met = {int(c.values[spec.name]) for c in covering}
         assert met == set(range(spec.min, spec.max + 1)), (spec.name, sorted(met))
 
 
@@ -123,8 +126,9 @@ def same(a: Case, b: Case, name: str) -> bool:
 @example("nn_vmap_forward", 0)
 @example("nn_vmap_ensemble", 0)
 def test_the_plan_repeats_inputs_so_state_shows(name: str, seed: int) -> None:
-    """Same seed with another x_batch, same x_batch with another seed (the rest alike), and
-    two exact repeats met in the reverse of their first order, with calls between."""
+    """Same seed with another x_batch, same x_batch with another seed, same seed and x_batch
+    with another features (the rest alike), and two exact repeats met in the reverse of their
+    first order, with calls between."""
     problem = PROBLEMS[name]
     cases = plan(name, seed) if seed == 0 else tuple(plan_cases(problem, seed))
     pairs = [(i, j) for j in range(len(cases)) for i in range(j)]
@@ -139,6 +143,7 @@ def test_the_plan_repeats_inputs_so_state_shows(name: str, seed: int) -> None:
 
     assert exists("x_batch"), "the same seed and features, another x_batch"
     assert exists("seed"), "the same x_batch and features, another seed"
+    assert exists("features"), "the same seed and x_batch, another features"
     exact = repeated_pairs(cases)
     assert len(exact) >= 2
     assert all(j - i > 1 for i, j in exact), "a repeat is never the very next call"
@@ -233,6 +238,6 @@ def test_an_input_declared_with_two_kinds_comes_as_each_in_turn() -> None:
     numpy_twin = Case(jax_case.values, jax_case.origin)
     assert numpy_twin.key != jax_case.key, "the kind is part of a case's identity"
     assert jax_case.replace({"seed": 1}).kinds == jax_case.kinds
-    for shape in {c.shape_key(problem) for c in cases}:
+    for shape in {c.shape_key(problem) for c in cases if c.origin != "repeat_inputs"}:
         met = {c.kinds.get("x_batch", "numpy") for c in cases if c.shape_key(problem) == shape}
         assert met == {"numpy", "jax"}, shape

@@ -8,7 +8,7 @@ import pytest
 
 from judge import diagnose, wording
 from judge.cases import Case
-from judge.grading.confirm import Confirmed, likeliest_earlier
+from judge.grading.confirm import Confirmed, Confirmer, likeliest_earlier
 from judge.grading.outcome import Outcome
 from judge.problem import load_problem
 from judge.result import Severity
@@ -89,3 +89,67 @@ def test_the_reproducer_makes_the_earlier_calls_and_seeds_when_asked() -> None:
     assert line.count("nn_vmap_forward(") == 2 and line.count("np.random.seed(0)") == 2
     assert line.index(first.call(PROBLEM)) < line.index(last.call(PROBLEM))
     assert last.reproducer(PROBLEM) == f"import numpy as np; {last.call(PROBLEM)}"
+
+
+class CountingEvaluator:
+    """A fresh 'worker' per run whose function fails once it has been called ``limit`` times:
+    what a counter does, whatever the arguments."""
+
+    problem = PROBLEM
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.calls, self.runs = limit, 0, []
+
+    def restart(self) -> bool:
+        self.calls = 0
+        self.runs.append([])
+        return True
+
+    def evaluate(self, of: Case, reuse: bool = False) -> Outcome:
+        self.calls += 1
+        self.runs[-1].append(of)
+        found = Outcome(of)
+        found.failure = None if self.calls < self.limit else "mismatch"
+        return found
+
+    @staticmethod
+    def fails_like(outcome: Outcome, failing: Outcome) -> bool:
+        return not outcome.passed and outcome.signature == failing.signature
+
+
+def failing_like() -> Outcome:
+    found = Outcome(case(0, [0.0]))
+    found.failure = "mismatch"
+    return found
+
+
+@pytest.mark.parametrize("limit", [2, 4])
+def test_a_counting_sequence_is_simplified_to_the_smallest_case_repeated(limit: int) -> None:
+    """Four plan calls (the last fails) become the smallest of them repeated: twice when two
+    calls suffice, else as many times as the sequence had calls."""
+    big = Case({**case(3, [1.0, 2.0, 3.0]).values, "batch": 1, "in_dim": 3})
+    small = case(1, [5.0], 1)
+    calls = [big, small, case(2, [1.0, 1.0]), case(4, [2.0, 2.0, 2.0])]
+    evaluator = CountingEvaluator(limit)
+    found = Confirmer(evaluator)._simplify(calls, failing_like())  # type: ignore[arg-type]
+    assert found is not None
+    sequence, outcomes = found
+    assert sequence == [small] * limit
+    assert outcomes[-1].failure == "mismatch" and all(o.passed for o in outcomes[:-1])
+    assert len(evaluator.runs) <= 3, "three fresh workers at most"
+
+
+def test_a_sequence_that_needs_its_own_inputs_is_kept() -> None:
+    """A cache keyed on the seed fails only when another x_batch comes with a seed met before:
+    repeating one case never fails, so nothing simpler is claimed."""
+
+    class SeedCache(CountingEvaluator):
+        def evaluate(self, of: Case, reuse: bool = False) -> Outcome:
+            self.runs[-1].append(of)
+            found = Outcome(of)
+            first = next(c for c in self.runs[-1] if c.values["seed"] == of.values["seed"])
+            found.failure = None if first.key == of.key else "mismatch"
+            return found
+
+    calls = [case(7, [2.0]), case(5, [1.0]), case(5, [3.0])]  # the smallest first: seed 7
+    assert Confirmer(SeedCache(0))._simplify(calls, failing_like()) is None  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ import pytest
 from judge import diagnose
 from judge.cases import Case
 from judge.problem import load_problem
-from judge.result import Mismatch, Severity
+from judge.result import Diagnostic, Mismatch, Severity
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,13 @@ def test_generic_hint_when_the_problem_has_none(problem, case) -> None:
         (
             {"code": "entry_point_missing", "evidence": {"did_you_mean": "nn_vmap_fwd"}},
             "entry_point_missing",
-            "no function named nn_vmap_forward (did you mean nn_vmap_fwd?)",
+            "defines nn_vmap_fwd: did you mean nn_vmap_forward? Rename nn_vmap_fwd to "
+            "nn_vmap_forward.",
+        ),
+        (
+            {"code": "entry_point_not_callable", "evidence": {"type": "int"}},
+            "entry_point_not_callable",
+            "nn_vmap_forward is an int, not a function",
         ),
         (
             {"code": "exception", "evidence": {"type": "SystemExit"}},
@@ -119,3 +125,57 @@ def test_timeouts_say_which_limit(problem, case) -> None:
     assert "within 2 s on case 1" in diagnose.timeout(problem, case, 0, 2.0, "call").message
     assert "whole submission" in diagnose.timeout(problem, case, 0, 60.0, "submission").message
     assert "loading your file" in diagnose.timeout(problem, None, None, 2.0, "call").message
+
+
+FLAX_TEXT = (
+    "ValueError: at vmap out_axes[1][0][0]['params']['kernel'], got axis spec None but output "
+    "was batched on axis 0\n--------------------\nFor simplicity, JAX has removed its internal "
+    "frames from the traceback of the following exception."
+)
+
+
+def test_a_known_error_keeps_the_whole_original_and_its_first_line(problem, case) -> None:
+    reply = {"type": "ValueError", "message": FLAX_TEXT, "traceback": []}
+    found = diagnose.translate(problem, diagnose.exception(problem, case, 0, reply))
+    assert found.code == "split_rngs"
+    assert found.message.startswith("Flax refused the layer")
+    assert found.evidence["message"] == FLAX_TEXT, "the full text stays in the JSON"
+    assert found.evidence["raised"] == FLAX_TEXT.splitlines()[0], "its first line, whole"
+
+
+def test_an_unknown_error_is_quoted_by_its_first_line_cut_between_words(problem, case) -> None:
+    text = "RuntimeError: " + " ".join(f"word{k}" for k in range(200))
+    diagnostic = diagnose.exception(problem, case, 0, {"type": "RuntimeError", "message": text})
+    quoted = diagnostic.message.split(" raised ", 1)[1].split(" on case 1")[0]
+    assert quoted.endswith(" ...") and len(quoted) <= 200
+    assert quoted.removesuffix(" ...").split(" ") == text.split(" ")[: quoted.count(" ")]
+    assert diagnostic.evidence["message"] == text
+
+
+def test_the_did_you_mean_names_the_expected_function_never_the_learners(problem) -> None:
+    reply = {"code": "entry_point_missing", "evidence": {"did_you_mean": "nn_vmap_foward"}}
+    message = diagnose.load_failure(problem, "sol.py", reply).message
+    assert "did you mean nn_vmap_forward?" in message
+    assert "did you mean nn_vmap_foward" not in message
+    bare = diagnose.load_failure(problem, "sol.py", {"code": "entry_point_missing"}).message
+    assert "did you mean" not in bare and "no function named nn_vmap_forward" in bare
+
+
+def test_a_shrunk_case_is_named_as_the_smallest_failing_one(problem, case) -> None:
+    found = diagnose.mismatch(problem, case, None, Mismatch("values_mismatch", "off", {}))
+    assert "on the smallest failing case (seed 1234, batch=2" in found.message
+
+
+def test_earlier_calls_that_differ_only_in_an_array_say_so(problem, case) -> None:
+    other = case.replace({"x_batch": case.values["x_batch"] * 2})
+    found = diagnose.state_between_calls(problem, case, [other, case], "passed", True)
+    assert "features=2, another x_batch; seed 1234" in found.message
+    assert found.message.count("the same call") == 1
+
+
+def test_consequences_record_their_cause(problem) -> None:
+    cause = Diagnostic("ignores_seed", Severity.ERROR, "seed ignored")
+    symptom = Diagnostic("values_mismatch", Severity.ERROR, "values differ")
+    _, marked = diagnose.rank([symptom, cause])
+    assert marked.evidence["consequence_of"] == "ignores_seed"
+    assert marked.severity is Severity.INFO

@@ -35,12 +35,108 @@ def test_the_bundled_rubric() -> None:
     assert [i.check for i in problem.rubric] == [
         "outputs",
         "transform",
+        "transform",
         "variable_shapes",
         "variable_paths",
     ]
     assert all(i.required for i in problem.rubric)
     assert abs(sum(i.weight for i in problem.rubric) - 1.0) < 1e-9
     assert all(f.file.is_file() for f in problem.fingerprints)
+
+
+@pytest.mark.parametrize("name", ["nn_vmap_forward", "nn_vmap_ensemble"])
+def test_the_concept_weighs_most(name: str) -> None:
+    """Teaching intent: the items about nn.vmap (built with it, and how it maps the params)
+    together outweigh the outputs, and everything about the params needs nn.vmap first."""
+    problem = load_problem(name)
+    outputs = next(i for i in problem.rubric if i.check == "outputs")
+    concept = [i for i in problem.rubric if i.check in ("transform", "variable_shapes")]
+    assert sum(i.weight for i in concept) > outputs.weight
+    built = next(i for i in problem.rubric if i.check == "transform" and not i.arguments)
+    for item in problem.rubric:
+        if item.check != "outputs" and item is not built:
+            assert built.id in item.requires, item.id
+    assert dict(outputs.partial).keys() >= {"not_flattened", "wrong_flatten_order"}
+
+
+def rubric_errors(tmp_path: Path, items: list[dict]) -> dict[str, str]:
+    def mutate(data: dict) -> None:
+        data["rubric"] = items
+
+    return fields(broken(tmp_path, mutate))
+
+
+OUT = {"id": "outputs_match", "check": "outputs", "weight": 0.5}
+VMAP = {"id": "uses_vmap", "check": "transform", "api": "flax.linen.vmap", "weight": 0.2}
+SHAPES = {"id": "shared", "check": "variable_shapes", "weight": 0.3}
+
+
+def test_requires_and_partial_load() -> None:
+    problem = load_problem("nn_vmap_ensemble")
+    by_id = {i.id: i for i in problem.rubric}
+    assert by_id["params_per_example"].requires == ("built_with_nn_vmap",)
+    assert dict(by_id["outputs_match"].partial)["not_flattened"] == 0.75
+
+
+def test_requires_must_name_an_item(tmp_path: Path) -> None:
+    found = rubric_errors(tmp_path, [OUT, VMAP, {**SHAPES, "requires": ["use_vmap"]}])
+    assert (
+        "'use_vmap' is not a rubric item's id (did you mean 'uses_vmap'?)"
+        in (found["rubric[2].requires"])
+    )
+
+
+def test_requires_may_not_be_a_cycle_or_the_item_itself(tmp_path: Path) -> None:
+    found = rubric_errors(
+        tmp_path,
+        [OUT, {**VMAP, "requires": ["shared"]}, {**SHAPES, "requires": ["uses_vmap"]}],
+    )
+    assert found["rubric[1].requires"] == "a cycle: uses_vmap -> shared -> uses_vmap"
+    found = rubric_errors(tmp_path / "self", [OUT, {**VMAP, "requires": ["uses_vmap"]}])
+    assert "cannot require itself" in found["rubric[1].requires"]
+
+
+def test_a_required_item_may_not_require_an_optional_one(tmp_path: Path) -> None:
+    found = rubric_errors(
+        tmp_path, [OUT, {**VMAP, "required": False}, {**SHAPES, "requires": ["uses_vmap"]}]
+    )
+    assert "cannot require the optional 'uses_vmap'" in found["rubric[2].requires"]
+
+
+def test_requires_is_a_list_of_ids(tmp_path: Path) -> None:
+    found = rubric_errors(tmp_path, [OUT, VMAP, {**SHAPES, "requires": "uses_vmap"}])
+    assert "expected a list of distinct rubric item ids" in found["rubric[2].requires"]
+
+
+def test_partial_names_only_slips_with_right_values(tmp_path: Path) -> None:
+    found = rubric_errors(
+        tmp_path,
+        [{**OUT, "partial": {"values_mismatch": 0.5, "not_flatened": 0.5, "ignores_seed": 0.2}}],
+    )
+    assert "not a code that can mean right values" in found["rubric[0].partial.values_mismatch"]
+    assert "did you mean 'not_flattened'?" in found["rubric[0].partial.not_flatened"]
+    # A fingerprint code is allowed: the author says which known mistakes are format slips.
+    assert "rubric[0].partial.ignores_seed" not in found
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.1, True, "half"])
+def test_partial_fractions_lie_strictly_between_0_and_1(tmp_path: Path, fraction) -> None:
+    found = rubric_errors(tmp_path, [{**OUT, "partial": {"not_flattened": fraction}}])
+    assert "expected a fraction between 0 and 1" in found["rubric[0].partial.not_flattened"]
+
+
+def test_partial_is_for_the_outputs_item_only(tmp_path: Path) -> None:
+    found = rubric_errors(tmp_path, [OUT, {**VMAP, "partial": {"not_flattened": 0.5}}])
+    assert "only an 'outputs' item" in found["rubric[1].partial"]
+
+
+def test_a_bad_rubric_is_one_line_naming_the_file_and_field(tmp_path: Path) -> None:
+    path = broken(tmp_path, lambda d: d["rubric"].append({**SHAPES, "requires": ["x"]}))
+    with pytest.raises(ProblemError) as raised:
+        load_problem_file(path)
+    assert str(raised.value).splitlines() == [
+        f"{path}: rubric[5].requires: 'x' is not a rubric item's id"
+    ]
 
 
 def test_outputs_must_be_checked_and_required(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ and review the diff of ``tests/unit/golden/``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -148,3 +149,108 @@ def test_every_verdict_renders_and_has_an_exit_code(verdict: Verdict) -> None:
     report.verdict = verdict
     assert text_render.render(report).startswith(str(verdict))
     assert report.exit_code == {Verdict.ACCEPTED: 0, Verdict.JUDGE_ERROR: 3}.get(verdict, 1)
+
+
+# --- wording: each thing said once, about a case the learner sees ---------------------------
+
+
+def _with(*diagnostics: Diagnostic, **changes: object) -> Report:
+    report = wrong_answer_report()
+    report.diagnostics = list(diagnostics)
+    for name, value in changes.items():
+        setattr(report, name, value)
+    return report
+
+
+def test_a_hint_is_shown_once_and_consequences_leave_theirs_to_the_cause() -> None:
+    hint = "The shape is right but the numbers are not."
+    report = _with(
+        Diagnostic("ignores_seed", Severity.ERROR, "seed ignored", "Use the seed."),
+        Diagnostic(
+            "values_mismatch",
+            Severity.INFO,
+            "values differ (a consequence of ignores_seed)",
+            hint,
+            {"consequence_of": "ignores_seed"},
+        ),
+        Diagnostic(
+            "wrong_param_values",
+            Severity.INFO,
+            "params differ (a consequence of ignores_seed)",
+            hint,
+        ),
+        Diagnostic("not_flattened", Severity.ERROR, "not flat", "Use the seed."),
+    )
+    rendered = text_render.render(report)
+    assert rendered.count("Use the seed.") == 1
+    assert hint not in rendered
+    assert rendered.count("ignores_seed") == 2, "the cause, and once above its consequences"
+    assert "what follows from ignores_seed:" in rendered
+    assert "· values_mismatch: values differ\n" in rendered
+    assert "· wrong_param_values: params differ\n" in rendered, "older reports too"
+
+
+def test_the_summary_is_not_repeated_by_the_diagnostic_that_says_it() -> None:
+    said = "sol.py has no function named f (the name the exercise expects)"
+    diagnostic = Diagnostic("entry_point_missing", Severity.ERROR, said, "Define it.")
+    report = _with(diagnostic, summary=f"compile_error: {said}", failing_case=None)
+    report.verdict = Verdict.COMPILE_ERROR
+    assert text_render.render(report).count(said) == 1
+
+
+def test_a_case_other_than_the_shown_one_is_printed_beside_its_diagnostic() -> None:
+    other = Diagnostic(
+        "param_tree_mismatch",
+        Severity.ERROR,
+        "your params/kernel has shape (6, 6); the reference's is (3, 6).",
+        "Check the sizes.",
+        {"case": "seed 7, batch=6, in_dim=3, features=6"},
+    )
+    same = Diagnostic(
+        "wrong_in_axes",
+        Severity.ERROR,
+        "in_axes=1",
+        "Use 0.",
+        {"case": "seed 0, batch=2, in_dim=1, features=2"},
+    )
+    rendered = text_render.render(_with(same, other))
+    assert "seen on another case than the one above: seed 7, batch=6, in_dim=3, features=6" in (
+        rendered
+    )
+    assert rendered.count("seen on") == 1, "the shown case is not named again"
+
+
+def test_a_library_error_is_one_line_cut_between_words_and_the_reference_explained() -> None:
+    raised = "ValueError: " + " ".join(["axis spec None but output was batched"] * 10)
+    diagnostic = Diagnostic(
+        "split_rngs",
+        Severity.ERROR,
+        "Flax refused the layer; the reference's shares its key.",
+        "Share the key.",
+        {"raised": raised + "\n----\nFor simplicity, JAX has removed its internal frames"},
+    )
+    report = _with(diagnostic)
+    assert report.failing_case is not None
+    got = {"exception": "ValueError", "message": raised}
+    report.failing_case = dataclasses.replace(report.failing_case, got=got)
+    rendered = text_render.render(report)
+    (line,) = [ln for ln in rendered.splitlines() if "the original error:" in ln]
+    quoted = line.split("the original error: ")[1]
+    assert quoted.endswith(" ...") and len(line) < 200
+    assert raised.startswith(quoted.removesuffix(" ...")), "whole words, from the start"
+    assert raised[len(quoted) - 4] == " ", "cut where a word ends"
+    assert "For simplicity" not in rendered
+    assert "got      raised ValueError (see below)" in rendered
+    assert rendered.count('"The reference" is') == 1
+    assert '"The reference"' not in text_render.render(wrong_answer_report()), "only when named"
+
+
+def test_a_failure_never_shrunk_is_not_called_the_smallest() -> None:
+    report = _with(Diagnostic("timeout", Severity.ERROR, "no answer within 2 s", "Loop?"))
+    assert report.failing_case is not None
+    report.failing_case = dataclasses.replace(
+        report.failing_case, mismatch=None, got=None, shrink_steps=0
+    )
+    rendered = text_render.render(report)
+    assert "\n  failing case:\n" in rendered
+    assert "\n  smallest failing case" not in rendered

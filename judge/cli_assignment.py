@@ -1,0 +1,168 @@
+"""The commands that take ``--assignment NAME``: grade, batch, gradescope-bundle, autograde.
+
+``cli.main`` asks ``assignment_command`` first: with ``--assignment`` the command runs here,
+otherwise as before in ``cli.py``. Parse, grade, render, exit code; no grading logic. Exit
+codes are those of ``judge grade`` over the whole assignment (``judge.assignment.report``): 0
+when every problem is accepted, 1 for any other learner verdict, 2 for a usage error (an
+unknown assignment, an invalid assignment.yaml, ``--problem`` and ``--assignment`` together), 3
+when the judge failed on any problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .assignment import Assignment, AssignmentReport, grade_assignment, load_assignment
+from .assignment import render as assignment_render
+from .cli_args import isolation_options
+from .errors import UsageError
+from .grading import GradeOptions
+from .result import EXIT_USAGE
+
+Command = Callable[[argparse.Namespace], int]
+_DEFAULT_POINTS = 100.0  # --points' default in cli_args: not given, or given as the default
+
+
+def assignment_command(args: argparse.Namespace) -> Command | None:
+    """The handler when ``--assignment`` applies to this command, else None (``cli.py``'s own).
+
+    Raises:
+        UsageError: both ``--problem`` and ``--assignment``, or (where one is required)
+            neither.
+    """
+    handlers: dict[str, Command] = {
+        "grade": _grade,
+        "batch": _batch,
+        "gradescope-bundle": _bundle,
+        "autograde": _autograde,
+    }
+    if args.command not in handlers:
+        return None  # `judge export --assignment` names a grade column: not this flag
+    given = "PROBLEM" if args.command == "gradescope-bundle" else "--problem"
+    if args.assignment is None:
+        if args.problem is None and args.command != "grade":
+            raise UsageError(f"judge {args.command}: pass {given} NAME or --assignment NAME")
+        return None
+    if args.problem is not None:
+        raise UsageError(f"judge {args.command}: pass {given} or --assignment, not both")
+    if getattr(args, "points", _DEFAULT_POINTS) != _DEFAULT_POINTS:
+        raise UsageError(
+            f"--points {args.points:g}: an assignment's points are those of its "
+            "assignment.yaml (the problems' points add up to the total); leave --points out"
+        )
+    return handlers[args.command]
+
+
+def _grade(args: argparse.Namespace) -> int:
+    if args.format not in assignment_render.FORMATS:
+        raise UsageError(
+            f"--format {args.format}: with --assignment, use one of "
+            f"{', '.join(assignment_render.FORMATS)}"
+        )
+    assignment = load_assignment(args.assignment, args.problems)
+    options = GradeOptions(
+        backend=args.backend,
+        seed=args.seed,
+        **isolation_options(args),
+        hide=(str(args.output.resolve().parent),) if args.output is not None else (),
+        shrink=not args.no_shrink,
+    )
+    report = grade_assignment(args.submission, assignment, options)
+    rendered = _render(args, report, assignment)
+    if args.output is not None:
+        try:
+            args.output.write_text(rendered, encoding="utf-8")
+        except OSError as exc:
+            print(f"judge: error: --output {args.output}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        print(report.summary)
+    else:
+        sys.stdout.write(rendered)
+    return report.exit_code
+
+
+def _render(args: argparse.Namespace, report: AssignmentReport, assignment: Assignment) -> str:
+    from .cli import _recorded_lock, _use_color
+
+    pinned = _recorded_lock(args, report.parts[0].report) if report.parts else None
+    for part in report.parts[1:]:  # one lock for the whole file: recorded in each section
+        if "lock" in report.parts[0].report.environment:
+            part.report.environment["lock"] = report.parts[0].report.environment["lock"]
+    if args.format == "json":
+        return assignment_render.render_json(report)
+    if args.format == "gradescope":
+        from .render import gradescope
+
+        shown = {p.name: {i.id: i.visibility for i in p.problem.rubric} for p in assignment.parts}
+        results = assignment_render.gradescope_results(report, visibility=shown, lock=pinned)
+        return gradescope.dumps(results)
+    color = _use_color(args.color, sys.stdout) and args.output is None
+    return assignment_render.render_text(report, color=color)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from .batch import parse_shard
+    from .cli import _print_class, _run_batch
+
+    shard = parse_shard(args.shard) if args.shard is not None else None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
+    source = Path(args.source)
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder")
+    assignment = load_assignment(args.assignment, args.problems)
+    options = GradeOptions(
+        backend=args.backend,
+        seed=args.seed,
+        shrink=not args.no_shrink,
+        **isolation_options(args),
+    )
+    result = _run_batch(args, source, assignment, options, shard)
+    title = f"judge batch {assignment.name}: {len(result.records)} students in {args.out}"
+    _print_class(result.records, title, result.notes())
+    if result.interrupted:
+        print(
+            f"judge: interrupted: {len(result.graded)} new results saved in {args.out}; "
+            "run the same command again to grade the rest",
+            file=sys.stderr,
+        )
+        return 128 + (result.stopped_by or 2)  # 130 for Ctrl-C (SIGINT is 2)
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from . import lock
+    from .bundle import build_bundle
+
+    assignment = load_assignment(args.assignment, args.problems)
+    pinned = lock.read(args.lock) if args.lock is not None else None
+    path = build_bundle(
+        assignment,
+        args.output,
+        lock=pinned,
+        points=assignment.max_points,
+        wheelhouse=args.wheelhouse,
+        sandbox=args.sandbox,
+    )
+    source = f"pinned as in {args.lock}" if pinned else "pinned to this environment's versions"
+    print(
+        f"wrote {path} ({source}): upload it to Gradescope as the autograder of "
+        f"{assignment.name}, worth {assignment.max_points:g} points"
+    )
+    return 0
+
+
+def _autograde(args: argparse.Namespace) -> int:
+    from .autograder import autograde_assignment, write
+
+    options = GradeOptions(
+        **isolation_options(args),
+        hide=(str(args.root.resolve() / "results"), str(args.root.resolve() / "source")),
+    )
+    results = autograde_assignment(args.root, args.assignment, args.problems, options, args.lock)
+    write(args.root / "results" / "results.json", results)
+    print(f"judge autograde: {args.assignment}: {results['score']:g} points")
+    return 0

@@ -1,0 +1,41 @@
+"""A worker's captured output: the first bytes kept, the rest counted, the last bytes too."""
+
+from __future__ import annotations
+
+import fcntl
+from dataclasses import dataclass
+
+
+def widen_pipe(fd: int, size: int = 1 << 20) -> None:
+    """A 1 MiB pipe (Linux's default is 64 KiB): a flood of output costs fewer wake-ups."""
+    try:
+        fcntl.fcntl(fd, 1031, size)  # F_SETPIPE_SZ
+    except OSError:
+        pass
+
+
+_TAIL_BYTES = 4096
+
+
+@dataclass
+class Capture:
+    """The first ``limit`` bytes of a stream, and how many bytes it carried in all."""
+
+    limit: int
+    data: bytearray
+    total: int = 0
+    tail: bytes = b""  # the last bytes too: a crash explains itself at the end
+
+    def feed(self, chunk: bytes) -> None:
+        room = self.limit - len(self.data)
+        if room > 0:
+            self.data.extend(chunk[:room])
+        self.total += len(chunk)
+        self.tail = (self.tail + chunk[-_TAIL_BYTES:])[-_TAIL_BYTES:]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.data)
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")

@@ -1,0 +1,292 @@
+"""The judge's side of the zygote (``runtime/zygote.py``): one per grading run, forking workers.
+
+A worker forked from a process that has already imported JAX and Flax is ready about half a
+second sooner than a fresh interpreter, and shares those pages. The zygote is started like a
+worker (``python -I -B``, a minimal environment, its own session and folder), as early as the
+command line is read, so that its imports overlap the judge's own start-up; it dies with the
+judge (``PR_SET_PDEATHSIG``), and every worker it forked dies with it.
+
+Which sandboxes fork (``Sandbox.zygote_kind``): ``landlock`` and ``none`` from a plain zygote
+(each child confines itself after the fork); ``bwrap`` from a zygote inside one bubblewrap,
+where the children's folders are kept apart by Landlock (without Landlock, a fresh bubblewrap
+per worker, as before). ``--no-zygote`` (or ``JUDGE_ZYGOTE=0``) turns it off. Any
+failure of the zygote (it could not import JAX, it died) falls back to a fresh interpreter, so
+the zygote can make a grading faster, never different.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from ..constants import STARTUP_TIMEOUT_S
+from . import folder
+from .base import RUNTIME_DIR, Sandbox
+from .cgroup import _Cgroup
+from .environment import worker_environment
+from .reaper import SPARED
+
+# Imports the runtime folder as ``judge_runtime`` (as BOOTSTRAP does) and runs the zygote.
+ZYGOTE_BOOTSTRAP = (
+    "import importlib.util as u,sys\n"
+    "d=sys.argv.pop(1)\n"
+    "s=u.spec_from_file_location('judge_runtime',d+'/__init__.py',submodule_search_locations=[d])\n"
+    "m=u.module_from_spec(s);sys.modules['judge_runtime']=m;s.loader.exec_module(m)\n"
+    "from judge_runtime.zygote import main\n"
+    "sys.exit(main(sys.argv))\n"
+)
+
+_enabled = os.environ.get("JUDGE_ZYGOTE", "1") != "0"
+_LOCK = threading.Lock()
+_ZYGOTES: dict[tuple[str, str, str], Zygote] = {}
+
+
+class ZygoteError(Exception):
+    """The zygote could not fork a worker (the caller starts a fresh interpreter instead)."""
+
+
+class ForkedProcess:
+    """A worker the zygote forked, with what ``Worker`` uses of a ``subprocess.Popen``: its pid,
+    its output streams, ``poll`` and a ``returncode`` negative for a signal. Its end is seen on a
+    pidfd (it is not the judge's child); the zygote reaps it when asked, with its CPU time."""
+
+    def __init__(
+        self, zygote: Zygote, pids: tuple[int, int], pidfd: int, out: int, err: int
+    ) -> None:
+        self.zygote, self.pidfd = zygote, pidfd
+        self.pid, self.inner_pid = pids  # as the judge sees it; as the zygote does
+        self.stdout = os.fdopen(out, "rb", buffering=0)
+        self.stderr = os.fdopen(err, "rb", buffering=0)
+        self.returncode: int | None = None
+        self.cpu_s = 0.0
+
+    def wait(self, timeout: float) -> int | None:
+        """Its exit status once it ended within ``timeout`` s, else None."""
+        if self.returncode is not None:
+            return self.returncode
+        ready, _, _ = select.select([self.pidfd], [], [], max(timeout, 0.0))
+        if not ready:
+            return None
+        status, self.cpu_s = self.zygote.reap(self.pid, self.inner_pid)
+        self.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
+        os.close(self.pidfd)
+        self.pidfd = -1
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return self.wait(0.0)
+
+    def kill(self) -> None:
+        """SIGKILL through the pidfd: reaches it even before it made its own session (which
+        ``killpg`` needs), and never another process that took its pid."""
+        if self.pidfd >= 0:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+class Zygote:
+    """One zygote process and its channel; safe to share between threads (a batch's).
+
+    ``root`` is its folder, and the parent of the folders of the workers it forks: a zygote
+    inside bubblewrap sees only that folder of the host's writable ones. As root, it is a
+    shared mount, so that a learner's tmpfs mounted in it later appears inside too."""
+
+    def __init__(
+        self, python: str, backend: str, sandbox: Sandbox, read_only: Sequence[str] = ()
+    ) -> None:
+        self.python, self.backend, self.kind = python, backend, sandbox.zygote_kind
+        self.read_only = tuple(read_only)
+        self.root = tempfile.mkdtemp(prefix="judge-zygote-")
+        self._shared_mount = sandbox.zygote_kind == "bwrap" and folder.share(self.root)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.channel = ours
+        self._lock = threading.Lock()
+        bootstrap = [ZYGOTE_BOOTSTRAP, str(RUNTIME_DIR), str(theirs.fileno())]
+        try:
+            self.process = subprocess.Popen(
+                sandbox.zygote_command(python, backend, self.root, self.read_only, bootstrap),
+                cwd=self.root,
+                env=worker_environment(backend, self.root),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+            )
+        except OSError:
+            self._remove_root()
+            raise
+        finally:
+            theirs.close()
+        SPARED.add(self.process.pid)  # not a stray: the sweep must leave it alone
+
+    def serves(self, sandbox: Sandbox, read_only: Sequence[str]) -> bool:
+        """Whether a worker of ``sandbox`` needing ``read_only`` may be forked here: a plain
+        zygote serves ``none`` and ``landlock`` (each child confines itself), a bwrap zygote
+        only ``bwrap`` workers, and only folders it was given."""
+        return (
+            self.alive
+            and sandbox.forks()
+            and sandbox.zygote_kind == self.kind
+            and (self.kind != "bwrap" or set(read_only) <= set(self.read_only))
+        )
+
+    def _remove_root(self) -> None:
+        if self._shared_mount:
+            folder.remove(self.root, mounted=True)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def _ask(
+        self, message: dict[str, Any], fds: Sequence[int] = ()
+    ) -> tuple[dict[str, Any], list[int]]:
+        """One request, one reply (under the lock: a batch's threads share the channel)."""
+        with self._lock:
+            try:
+                self.channel.settimeout(STARTUP_TIMEOUT_S)
+                socket.send_fds(self.channel, [json.dumps(message).encode()], list(fds))
+                data, got, _, _ = socket.recv_fds(self.channel, 1 << 16, 1)
+            except OSError as exc:
+                raise ZygoteError(f"the zygote did not answer: {exc}") from None
+        if not data:
+            raise ZygoteError("the zygote has ended")
+        return json.loads(data), got
+
+    def fork(
+        self, config: dict[str, Any], env: dict[str, str], cwd: str, fds: tuple[int, int],
+        cgroups: Sequence[_Cgroup],
+    ) -> ForkedProcess:  # fmt: skip
+        """A new worker with the request and reply pipes ``fds``, in the folder ``cwd`` with the
+        environment ``env``, placed in ``cgroups`` before it runs anything of its own."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        go_r, go_w = os.pipe()
+        try:
+            request = {"op": "fork", "config": config, "env": env, "cwd": cwd}
+            reply, got = self._ask(request, (*fds, out_w, err_w, go_r))
+        except ZygoteError:
+            for fd in (out_r, err_r, go_w):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (out_w, err_w, go_r):
+                os.close(fd)
+        if "pid" not in reply or len(got) != 1:
+            for fd in (out_r, err_r, go_w, *got):
+                os.close(fd)
+            raise ZygoteError(f"the zygote could not fork: {reply.get('error', reply)}")
+        pid = _host_pid(got[0])  # the zygote may see it by another number (bwrap's PID ns)
+        for cgroup in cgroups:  # as ``cgroup.enter`` does for a fresh worker: before it runs
+            try:
+                (cgroup.path / "cgroup.procs").write_text(str(pid))
+            except OSError:
+                pass  # the report then says the cgroup does not hold it (``holds``)
+        try:
+            os.write(go_w, b"g")
+        finally:
+            os.close(go_w)
+        return ForkedProcess(self, (pid, int(reply["pid"])), got[0], out_r, err_r)
+
+    def reap(self, pid: int, inner_pid: int) -> tuple[int | None, float]:
+        """The wait status and CPU seconds of a child that ended (``inner_pid``: its number in
+        the zygote's PID namespace). If the zygote is gone, its children were re-parented to
+        the judge (a subreaper) or to bubblewrap's init: reaped here if they are ours."""
+        try:
+            reply, _ = self._ask({"op": "reap", "pid": inner_pid})
+            if "status" in reply:
+                return int(reply["status"]), float(reply.get("cpu_s") or 0.0)
+        except ZygoteError:
+            pass
+        try:
+            _, status, usage = os.wait4(pid, 0)
+            return status, usage.ru_utime + usage.ru_stime
+        except ChildProcessError:
+            return None, 0.0
+
+    def close(self) -> None:
+        """End the zygote (its workers die with it) and remove its folder."""
+        self.channel.close()
+        self.process.kill()
+        self.process.wait()
+        SPARED.discard(self.process.pid)
+        self._remove_root()
+
+
+def _host_pid(pidfd: int) -> int:
+    """The pid a pidfd refers to, in this process's PID namespace (``Pid:`` of its fdinfo)."""
+    with open(f"/proc/self/fdinfo/{pidfd}") as handle:
+        for line in handle:
+            if line.startswith("Pid:"):
+                return int(line.split()[1])
+    raise ZygoteError("the kernel did not say which process the pidfd is")
+
+
+def set_enabled(enabled: bool) -> None:
+    """``--no-zygote``: every worker a fresh interpreter, as before the zygote."""
+    global _enabled
+    _enabled = enabled
+
+
+def enabled() -> bool:
+    return _enabled
+
+
+def prestart(python: str, backend: str, sandbox: str) -> None:
+    """Start this process's shared zygote now, from the main thread (``PR_SET_PDEATHSIG``
+    follows the thread that started a process), so that its imports overlap the judge's own
+    start-up and planning. Nothing when it is off, or when ``sandbox`` (a ``--sandbox``
+    choice) resolves to one that does not fork; a choice that cannot run here is left for the
+    grading to report, in its words. Ended at exit (``close_all``)."""
+    from .. import cache
+    from . import resolve_sandbox
+
+    if not _enabled:
+        return
+    try:
+        chosen = resolve_sandbox(sandbox)
+        if not chosen.forks():
+            return
+        compile_cache = cache.xla_dir()
+        read_only = (str(compile_cache),) if compile_cache is not None else ()
+        zygote = Zygote(python, backend, chosen, read_only)
+    except Exception:
+        return
+    with _LOCK:
+        _ZYGOTES[(python, backend, zygote.kind)] = zygote
+
+
+def shared(python: str, backend: str, sandbox: Sandbox) -> Zygote | None:
+    """The zygote ``prestart`` started for this run (a command) that forks workers of
+    ``sandbox``, if it is still alive."""
+    with _LOCK:
+        zygote = _ZYGOTES.get((python, backend, sandbox.zygote_kind))
+    return zygote if _enabled and zygote is not None and zygote.alive else None
+
+
+@atexit.register
+def close_all() -> None:
+    """End every zygote: nothing outlives the grading run."""
+    with _LOCK:
+        for zygote in _ZYGOTES.values():
+            zygote.close()
+        _ZYGOTES.clear()
+
+
+__all__ = ["ForkedProcess", "Zygote", "ZygoteError", "close_all", "enabled", "prestart",
+           "set_enabled", "shared"]  # fmt: skip
