@@ -7,7 +7,9 @@ score it must get (a number or a range), so that a change of weights that breaks
 rubric means to teach fails the check:
 
     wrong_answer/plain_dense.py: [no_nn_vmap]                        # codes only
-    wrong_answer/not_flattened.py: {codes: [not_flattened], score: [0.9, 0.95]}
+    wrong_answer/not_flattened.py: {codes: [not_flattened], score: [0.9, 0.97]}
+
+An accepted example scores 1.0 and a compile error 0 without saying so.
 
 The test suite runs these same checks, one test per check, so ``judge check`` and ``pytest``
 cannot disagree.
@@ -30,6 +32,8 @@ from .problem import Problem, load_problem, problem_names
 from .result import Report, Verdict
 
 EXPECTED_FILE = "expected.yaml"
+# The scores a verdict fixes, so that expected.yaml need not repeat them.
+IMPLIED_SCORES = {str(Verdict.ACCEPTED): (1.0, 1.0), str(Verdict.COMPILE_ERROR): (0.0, 0.0)}
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,8 @@ def examples(problem: str, problems_dir: Path) -> tuple[list[Example], list[str]
         if name not in declared:
             problems.append(f"{name}: not listed in {EXPECTED_FILE}")
         expectation = declared.get(name, Expectation())
-        found.append(Example(path, path.parent.name, expectation.codes, expectation.score))
+        score = expectation.score or IMPLIED_SCORES.get(path.parent.name)
+        found.append(Example(path, path.parent.name, expectation.codes, score))
     listed = {f"{e.verdict}/{e.path.name}" for e in found}
     problems += [
         f"{name}: listed in {EXPECTED_FILE} but not on disk"

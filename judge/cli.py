@@ -421,3 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_JUDGE_ERROR
+    finally:
+        from .sandbox import zygote
+
+        zygote.end_run()  # nothing outlives the command, even when main is called in-process

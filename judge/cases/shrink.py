@@ -91,10 +91,10 @@ def _together(problem: Problem, case: Case) -> Case | None:
     would change.
 
     A structural mistake often fails the same way only while two sizes stay equal (a batch
-    mapped over the feature axis gives an output of the right shape only when ``batch ==
-    in_dim``): moving one size alone changes how it fails, so bisecting each alone stalls at
-    the size the plan drew. Halving them together keeps them equal and reaches the smallest
-    shape that still fails, and with it a short reproducer.
+    mapped over the wrong axis of an input gives an output of the right shape only while both
+    axes have the same size): moving one size alone changes how it fails, so bisecting each
+    alone stalls at the sizes the plan drew. Halving them together keeps them equal and
+    reaches the smallest shape that still fails, and with it a short reproducer.
     """
     sizes = {s.name: int(case.values[s.name]) for s in problem.shape_inputs}
     lower = {s.name: s.min + (sizes[s.name] - s.min) // 2 for s in problem.shape_inputs}

@@ -85,12 +85,14 @@ def _note(item: RubricItem, own_passed: bool, blocked: list[str], slips: dict[st
     titles of the items it requires that were not earned."""
     if blocked and own_passed:
         names = " and ".join(f"'{title}'" for title in blocked)
-        return f"not earned: it counts only once {names} is earned"
+        return (
+            f"not earned: it counts only once {names} {'is' if len(blocked) == 1 else 'are'} earned"
+        )
     if slips and not blocked:
         fractions = dict(item.partial)
         return "; ".join(
-            f"{n} failing case{'s' * (n != 1)} earn {fractions[code]:g} of a case's credit: "
-            f"right values in the wrong format ({code})"
+            f"{n} failing {'case earns' if n == 1 else 'cases earn'} {fractions[code]:g} of a "
+            f"case's credit: right values in the wrong format ({code})"
             for code, n in slips.items()
         )
     return ""

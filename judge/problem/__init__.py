@@ -174,9 +174,12 @@ def _parse_sections(data: dict, directory: Path, errors: _Errors) -> dict[str, A
         _parse_cases(data["cases"], inputs, data.get("inputs"), errors) if "cases" in data else None
     )
     fingerprints = _parse_fingerprints(directory, data.get("fingerprints"), errors)
-    # After the fingerprints: an outputs item's ``partial:`` may name their codes.
+    # An outputs item's ``partial:`` may name the fingerprints' codes: those declared, so that
+    # a fingerprint with an error of its own does not make the rubric wrong too.
+    declared = data.get("fingerprints")
+    codes = [str(f.get("code")) for f in declared or [] if isinstance(f, dict)]
     found["rubric"] = (
-        _parse_rubric(data.get("rubric"), errors, [f.code for f in fingerprints])
+        _parse_rubric(data.get("rubric"), errors, codes)
         if "rubric" in data
         else (DEFAULT_RUBRIC_ITEM,)
     )

@@ -43,6 +43,8 @@ def render(report: Report) -> str:
         case = ET.SubElement(suite, "testcase", classname=report.problem, name=str(item["title"]))
         if not item["passed"]:
             reasons = [messages[c] for c in item.get("codes", []) if c in messages]
+            if item.get("note"):  # not earned for want of an item it requires, say
+                reasons.insert(0, str(item["note"]))
             failure = ET.SubElement(
                 case,
                 "failure",

@@ -113,7 +113,11 @@ def _failing_lines(failing: FailingCase, said: str) -> list[Text]:
             if line not in said:
                 lines.append(Text(f"    {line}"))
     lines.append(Text(f"    expected {_array_preview(failing.expected)}"))
-    lines.append(Text(f"    got      {_array_preview(failing.got)}"))
+    got = failing.got or {}
+    if got.get("repr") and str(got["repr"]) in said:  # a diagnostic below quotes it whole
+        lines.append(Text(f"    got      {got.get('type', 'a value')} (see below)"))
+    else:
+        lines.append(Text(f"    got      {_array_preview(failing.got)}"))
     return lines
 
 

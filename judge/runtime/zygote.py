@@ -86,7 +86,8 @@ def _become_worker(request: dict[str, Any], fds: list[int]) -> int:
     if os.environ.get("JAX_PLATFORMS"):  # read by JAX at import, in the zygote's environment
         jax.config.update("jax_platforms", os.environ["JAX_PLATFORMS"])
     prctl(PR_SET_DUMPABLE, 1)  # as a fresh worker; the reference's turns it off again
-    sys.argv = ["-c"]
+    # As a fresh worker's (``-c REQ RESP CONFIG``): the learner sees the same process either way.
+    sys.argv = ["-c", str(request_fd), str(reply_fd), json.dumps(request["config"])]
     from .main import serve
 
     return serve(request_fd, reply_fd, request["config"])

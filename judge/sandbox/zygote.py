@@ -26,6 +26,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -220,12 +221,34 @@ class Zygote:
             return None, 0.0
 
     def close(self) -> None:
-        """End the zygote (its workers die with it) and remove its folder."""
+        """End the zygote and everything under it (a bubblewrap's init, workers), reap what
+        was re-parented to the judge, and remove its folder."""
         self.channel.close()
-        self.process.kill()
+        tree = folder.descendants(self.process.pid)
+        for pid in tree:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         self.process.wait()
         SPARED.discard(self.process.pid)
+        _reap_orphans(set(tree) - {self.process.pid})
         self._remove_root()
+
+
+def _reap_orphans(pids: set[int], seconds: float = 5.0) -> None:
+    """Wait until ``pids`` (killed) are gone, reaping those re-parented to the judge (a child
+    subreaper): bubblewrap's init, once its parent was killed, becomes the judge's child."""
+    deadline = time.monotonic() + seconds
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    pids.discard(pid)
+            except ChildProcessError:  # not ours: gone, or still on its way to us or to init
+                if not os.path.exists(f"/proc/{pid}"):
+                    pids.discard(pid)
+        time.sleep(0.01)
 
 
 def _host_pid(pidfd: int) -> int:
@@ -288,5 +311,12 @@ def close_all() -> None:
         _ZYGOTES.clear()
 
 
-__all__ = ["ForkedProcess", "Zygote", "ZygoteError", "close_all", "enabled", "prestart",
-           "set_enabled", "shared"]  # fmt: skip
+def end_run() -> None:
+    """The end of a command (``cli.main``): every zygote ended, ``--no-zygote`` forgotten, so
+    that a host calling ``main`` again (the tests do) starts from the default."""
+    close_all()
+    set_enabled(os.environ.get("JUDGE_ZYGOTE", "1") != "0")
+
+
+__all__ = ["ForkedProcess", "Zygote", "ZygoteError", "close_all", "enabled", "end_run",
+           "prestart", "set_enabled", "shared"]  # fmt: skip

@@ -100,3 +100,18 @@ def test_a_check_past_its_timeout_is_stopped_and_says_so() -> None:
     assert out.getvalue() == (
         "judge.check: error: no report within timeout=0.2 s; the grading was stopped\n"
     )
+
+
+def test_import_judge_stays_cheap_and_check_loads_on_first_use() -> None:
+    """``import judge`` in a notebook must not import JAX, IPython or the notebook module."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, judge; "
+        "before = {m for m in ('jax', 'IPython', 'judge.notebook') if m in sys.modules}; "
+        "judge.check; from judge import check; "
+        "print(sorted(before), 'judge.notebook' in sys.modules, 'jax' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[] True False", done.stderr

@@ -170,3 +170,11 @@ def test_known_error_pattern_must_compile(tmp_path: Path) -> None:
         data["errors"] = [{"match": "(unclosed", "code": "x", "message": "m"}]
 
     assert "regular expression" in fields(broken(tmp_path, mutate))["errors[0].match"]
+
+
+def test_a_broken_fingerprint_does_not_make_partial_credit_wrong_too(tmp_path: Path) -> None:
+    def mutate(data: dict) -> None:
+        data["fingerprints"][0]["file"] = "fingerprints/nope.py"  # wrong_flatten_order's
+
+    found = fields(broken(tmp_path, mutate))
+    assert list(found) == ["fingerprints[0].file"]

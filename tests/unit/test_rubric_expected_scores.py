@@ -106,3 +106,42 @@ def test_in_range_accepts_every_rounded_score_inside_and_none_beyond(
     assert in_range(round(low + t * (high - low), 4), (low, high))
     assert not in_range(round(high + beyond, 4) + 1e-4, (low, high))
     assert not in_range(round(low - beyond, 4) - 1e-4, (low, high))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_scores() -> dict[tuple[str, str], tuple[float, str]]:
+    """The README's table of example scores: (problem, example) -> (score, declared)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("<!-- example scores: begin -->", 1)[1].split("<!-- example scores: end")[0]
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] not in ("problem", "---"):
+            rows[(cells[0], cells[1])] = (float(cells[3]), cells[4])
+    return rows
+
+
+def shown(score: tuple[float, float]) -> str:
+    low, high = score
+    return f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
+
+
+def test_the_readme_table_of_scores_matches_expected_yaml() -> None:
+    """Every example that is neither accepted nor a compile error has a row; each row shows
+    the range expected.yaml declares, and a measured score inside it."""
+    from judge.check import examples
+    from judge.problem import problem_names
+
+    rows = readme_scores()
+    wanted = {}
+    for name in problem_names(ROOT / "problems"):
+        for example in examples(name, ROOT / "problems")[0]:
+            if example.verdict not in ("accepted", "compile_error"):
+                wanted[(name, example.name)] = example.score
+    assert set(rows) == set(wanted)
+    for key, (score, declared) in rows.items():
+        assert wanted[key] is not None, key
+        assert declared == shown(wanted[key]), key
+        assert in_range(score, wanted[key]), key

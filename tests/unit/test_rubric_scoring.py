@@ -306,3 +306,24 @@ def test_params_never_seen_earn_nothing_when_no_case_passed() -> None:
     assert entries(crashed)["vmap_arguments"]["passed"]  # what was seen still earns
     alive = entries(passed(c))["params_shared"]
     assert (alive["passed"], alive["score"], alive["note"]) == (True, 0.25, "")
+
+
+def test_gradescope_and_junit_say_why_a_blocked_item_earned_nothing() -> None:
+    from judge.render import gradescope, junit
+    from judge.result import Report, Verdict
+
+    results = [passed(case(0))]
+    entries = scored((OUTPUTS, VMAP, ARGS, SHARED), results, lifted=None)
+    graded = Report(
+        problem=BASE.name,
+        submission="plain_dense.py",
+        verdict=Verdict.WRONG_ANSWER,
+        score=0.25,
+        summary="wrong_answer: the summary",
+        rubric=list(entries.values()),
+    )
+    tests = {t["name"]: t for t in gradescope.results(graded, points=100)["tests"]}
+    shared = tests["params shared"]
+    assert (shared["score"], shared["status"]) == (0, "failed")
+    assert shared["output"].startswith("not earned: it counts only once 'built with nn.vmap'")
+    assert "not earned: it counts only once" in junit.render(graded)
