@@ -373,8 +373,8 @@ def _start_zygote(args: argparse.Namespace) -> None:
 
     if getattr(args, "no_zygote", False):
         zygote.set_enabled(False)
-    elif args.command in ("grade", "batch"):
-        zygote.prestart(sys.executable, args.backend, args.sandbox)
+    elif args.command in ("grade", "batch", "check"):  # the commands that start workers
+        zygote.prestart(sys.executable, getattr(args, "backend", "cpu"), args.sandbox)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,10 @@ def _start_jax(config: WorkerConfig) -> Hello:
             "jax_persistent_cache_min_compile_time_secs",
             0.0 if compile_cache.get("write") else 1e12,
         )
-        jax.config.update("jax_persistent_cache_enable_xla_caches", "none")
+        try:  # JAX 0.4.33 and older have no such option (and no XLA caches to keep out)
+            jax.config.update("jax_persistent_cache_enable_xla_caches", "none")
+        except AttributeError:
+            pass
     devices = jax.devices()
     versions: dict[str, str | None] = {
         "python": sys.version.split()[0],

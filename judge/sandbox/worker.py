@@ -162,7 +162,7 @@ class Worker:
         read_only = (self.compile_cache,) if self.compile_cache else ()
         if self.zygote is not None and not self.zygote.serves(self.sandbox, read_only):
             self.zygote = None  # a fresh interpreter, as before the zygote
-        parent = self.zygote.root if self.zygote is not None else None
+        parent = self.zygote.folders if self.zygote is not None else None
         self.directory, self._tmpfs = folder.make(self.role, self.disk_limit_mb, parent)
         self.sandbox.prepare(self.directory)
         request_read, request_write = os.pipe()

@@ -100,9 +100,9 @@ class ForkedProcess:
 class Zygote:
     """One zygote process and its channel; safe to share between threads (a batch's).
 
-    ``root`` is its folder, and the parent of the folders of the workers it forks: a zygote
-    inside bubblewrap sees only that folder of the host's writable ones. As root, it is a
-    shared mount, so that a learner's tmpfs mounted in it later appears inside too."""
+    ``root`` is its folder; inside bubblewrap, the only host folder it may write, and so the
+    parent of its workers' folders. As root, it is then a shared mount, so that a learner's
+    tmpfs mounted in it later appears inside too."""
 
     def __init__(
         self, python: str, backend: str, sandbox: Sandbox, read_only: Sequence[str] = ()
@@ -110,6 +110,9 @@ class Zygote:
         self.python, self.backend, self.kind = python, backend, sandbox.zygote_kind
         self.read_only = tuple(read_only)
         self.root = tempfile.mkdtemp(prefix="judge-zygote-")
+        # Where its workers' folders are made: inside its bubblewrap's one writable folder;
+        # a plain zygote's beside every other worker's, as before (the guard knows them there).
+        self.folders = self.root if self.kind == "bwrap" else None
         self._shared_mount = sandbox.zygote_kind == "bwrap" and folder.share(self.root)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.channel = ours

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 REQUIREMENTS = {Requirement(r).name: Requirement(r) for r in PROJECT["dependencies"]}
 
-# Versions preinstalled on Colab runtimes during 2025 (early and late). Under jax 0.5.2, jaxlib
-# 0.5.1, flax 0.10.4 and numpy 2.0.2, `judge check nn_vmap_forward` passed all 74 checks when
-# this range was set (README, "Checking from a notebook").
+# Versions preinstalled on Colab runtimes during 2025 (early and late). When this range was set,
+# `judge check nn_vmap_forward` passed all 74 checks under jax 0.5.2, jaxlib 0.5.1, flax 0.10.4
+# and numpy 2.0.2, and 73 (one root cause ranked otherwise) under jax 0.4.33, flax 0.8.5 and
+# numpy 1.26.4 (README, "Checking from a notebook").
 SHIPPED = {
     "jax": ["0.4.33", "0.5.2", "0.5.3", "0.7.2"],
     "jaxlib": ["0.4.33", "0.5.1", "0.5.3", "0.7.2"],

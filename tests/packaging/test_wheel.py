@@ -36,6 +36,7 @@ SOURCES = (
     "judge",
     "problems",
     "reference",
+    "assignments",
 )
 
 
