@@ -17,6 +17,8 @@ the zygote can make a grading faster, never different.
 from __future__ import annotations
 
 import atexit
+import functools
+import glob
 import json
 import os
 import select
@@ -49,7 +51,8 @@ ZYGOTE_BOOTSTRAP = (
 
 _enabled = os.environ.get("JUDGE_ZYGOTE", "1") != "0"
 _LOCK = threading.Lock()
-_ZYGOTES: dict[tuple[str, str, str], Zygote] = {}
+_ZYGOTES: dict[tuple[str, str, str], Zygote] = {}  # the shared ones (``prestart``)
+_LIVE: set[Zygote] = set()  # every zygote not yet closed, shared or a grading's own
 
 
 class ZygoteError(Exception):
@@ -109,7 +112,8 @@ class Zygote:
     ) -> None:
         self.python, self.backend, self.kind = python, backend, sandbox.zygote_kind
         self.read_only = tuple(read_only)
-        self.root = tempfile.mkdtemp(prefix="judge-zygote-")
+        _remove_stale_roots()
+        self.root = tempfile.mkdtemp(prefix=f"judge-zygote-{os.getpid()}-")
         # Where its workers' folders are made: inside its bubblewrap's one writable folder;
         # a plain zygote's beside every other worker's, as before (the guard knows them there).
         self.folders = self.root if self.kind == "bwrap" else None
@@ -117,6 +121,7 @@ class Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.channel = ours
         self._lock = threading.Lock()
+        self.broken = False  # its channel failed once: no more requests (fresh workers instead)
         bootstrap = [ZYGOTE_BOOTSTRAP, str(RUNTIME_DIR), str(theirs.fileno())]
         try:
             self.process = subprocess.Popen(
@@ -135,6 +140,8 @@ class Zygote:
         finally:
             theirs.close()
         SPARED.add(self.process.pid)  # not a stray: the sweep must leave it alone
+        with _LOCK:
+            _LIVE.add(self)  # ended at exit if its owner did not end it
 
     def serves(self, sandbox: Sandbox, read_only: Sequence[str]) -> bool:
         """Whether a worker of ``sandbox`` needing ``read_only`` may be forked here: a plain
@@ -155,18 +162,22 @@ class Zygote:
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return not self.broken and self.process.poll() is None
 
     def _ask(
         self, message: dict[str, Any], fds: Sequence[int] = ()
     ) -> tuple[dict[str, Any], list[int]]:
         """One request, one reply (under the lock: a batch's threads share the channel)."""
         with self._lock:
+            if self.broken:
+                raise ZygoteError("the zygote's channel failed earlier")
             try:
                 self.channel.settimeout(STARTUP_TIMEOUT_S)
                 socket.send_fds(self.channel, [json.dumps(message).encode()], list(fds))
                 data, got, _, _ = socket.recv_fds(self.channel, 1 << 16, 1)
             except OSError as exc:
+                # A reply may still come, and would answer the next request: no next request.
+                self.broken = True
                 raise ZygoteError(f"the zygote did not answer: {exc}") from None
         if not data:
             raise ZygoteError("the zygote has ended")
@@ -195,7 +206,12 @@ class Zygote:
             for fd in (out_r, err_r, go_w, *got):
                 os.close(fd)
             raise ZygoteError(f"the zygote could not fork: {reply.get('error', reply)}")
-        pid = _host_pid(got[0])  # the zygote may see it by another number (bwrap's PID ns)
+        try:
+            pid = _host_pid(got[0])  # the zygote may see it by another number (bwrap's PID ns)
+        except (OSError, ZygoteError):
+            for fd in (out_r, err_r, go_w, *got):  # no "go": the child exits at once
+                os.close(fd)
+            raise ZygoteError("the forked worker could not be found") from None
         for cgroup in cgroups:  # as ``cgroup.enter`` does for a fresh worker: before it runs
             try:
                 (cgroup.path / "cgroup.procs").write_text(str(pid))
@@ -225,9 +241,14 @@ class Zygote:
 
     def close(self) -> None:
         """End the zygote and everything under it (a bubblewrap's init, workers), reap what
-        was re-parented to the judge, and remove its folder."""
+        was re-parented to the judge, and remove its folder. Once only: a pid is read from
+        /proc only while the zygote, not yet reaped, still holds it."""
+        with _LOCK:
+            if self not in _LIVE:
+                return
+            _LIVE.discard(self)
         self.channel.close()
-        tree = folder.descendants(self.process.pid)
+        tree = folder.descendants(self.process.pid) if self.process.poll() is None else []
         for pid in tree:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -237,6 +258,23 @@ class Zygote:
         SPARED.discard(self.process.pid)
         _reap_orphans(set(tree) - {self.process.pid})
         self._remove_root()
+
+
+@functools.cache
+def _remove_stale_roots() -> None:
+    """Once per process: remove the folders (and, as root, their mounts) of zygotes whose judge
+    was killed before it could (``judge-zygote-<pid>-...`` with that pid gone)."""
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            mounted = {line.split()[4] for line in handle}
+    except OSError:
+        mounted = set()
+    for stale in glob.glob(os.path.join(tempfile.gettempdir(), "judge-zygote-*-*")):
+        owner = os.path.basename(stale).split("-")[2]
+        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+            for inner in glob.glob(os.path.join(stale, "judge-*")):
+                folder.remove(inner, mounted=inner in mounted)
+            folder.remove(stale, mounted=stale in mounted)
 
 
 def _reap_orphans(pids: set[int], seconds: float = 5.0) -> None:
@@ -309,9 +347,10 @@ def shared(python: str, backend: str, sandbox: Sandbox) -> Zygote | None:
 def close_all() -> None:
     """End every zygote: nothing outlives the grading run."""
     with _LOCK:
-        for zygote in _ZYGOTES.values():
-            zygote.close()
         _ZYGOTES.clear()
+        live = list(_LIVE)
+    for zygote in live:
+        zygote.close()
 
 
 def end_run() -> None:

@@ -254,3 +254,36 @@ def test_a_failure_never_shrunk_is_not_called_the_smallest() -> None:
     rendered = text_render.render(report)
     assert "\n  failing case:\n" in rendered
     assert "\n  smallest failing case" not in rendered
+
+
+def test_why_an_item_earned_nothing_is_said_once_for_the_items_sharing_it() -> None:
+    blocked = "not earned: it counts only once 'built' is earned"
+    items = [
+        {"title": "built", "passed": False, "score": 0.0, "weight": 0.2, "required": True},
+        *[
+            {
+                "title": t,
+                "passed": False,
+                "score": 0.0,
+                "weight": 0.4,
+                "required": True,
+                "note": blocked,
+            }
+            for t in ("shared", "tree")
+        ],
+        {
+            "title": "other",
+            "passed": False,
+            "score": 0.0,
+            "weight": 0.2,
+            "required": False,
+            "note": "not earned: something else",
+        },
+    ]
+    lines = [line.plain for line in text_render._rubric_lines(items)]
+    assert sum(blocked in line for line in lines) == 1
+    assert (
+        lines[lines.index(next(x for x in lines if blocked in x)) - 1].strip().startswith("✗ tree")
+    ), "said after the last item of the run"
+    assert "the 2 items above: " + blocked in "\n".join(lines)
+    assert lines[-1].strip() == "not earned: something else", "a lone note has no count"
