@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from rich.markup import escape as rich_escape
 
 from . import cli_problems
+from .assignment import load_assignment
 from .cli_args import build_parser, isolation_options
 from .cli_assignment import assignment_command
 from .errors import JudgeError, ProblemError, UsageError
@@ -174,6 +175,7 @@ def _lock(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
+    """``judge batch``, for a problem or (``--assignment``) an assignment."""
     from .batch import parse_shard
 
     shard = parse_shard(args.shard) if args.shard is not None else None
@@ -182,15 +184,19 @@ def _batch(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if not source.exists():
         raise UsageError(f"{source}: no such file or folder")
-    problem = load_problem(args.problem, _problems_dir(args))
+    target: Task = (
+        load_assignment(args.assignment, args.problems)
+        if getattr(args, "assignment", None)
+        else load_problem(args.problem, _problems_dir(args))
+    )
     options = GradeOptions(
         backend=args.backend,
         seed=args.seed,
         shrink=not args.no_shrink,
         **isolation_options(args),
     )
-    result = _run_batch(args, source, problem, options, shard)
-    title = f"judge batch {problem.name}: {len(result.records)} students in {args.out}"
+    result = _run_batch(args, source, target, options, shard)
+    title = f"judge batch {target.name}: {len(result.records)} students in {args.out}"
     _print_class(result.records, title, result.notes())
     if result.interrupted:
         print(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from .assignment import Assignment, AssignmentReport, grade_assignment, load_assignment
 from .assignment import render as assignment_render
@@ -35,11 +34,10 @@ def assignment_command(args: argparse.Namespace) -> Command | None:
     """
     handlers: dict[str, Command] = {
         "grade": _grade,
-        "batch": _batch,
         "gradescope-bundle": _bundle,
         "autograde": _autograde,
     }
-    if args.command not in handlers:
+    if args.command not in (*handlers, "batch"):
         return None  # `judge export --assignment` names a grade column: not this flag
     given = "PROBLEM" if args.command == "gradescope-bundle" else "--problem"
     if args.assignment is None:
@@ -53,7 +51,7 @@ def assignment_command(args: argparse.Namespace) -> Command | None:
             f"--points {args.points:g}: an assignment's points are those of its "
             "assignment.yaml (the problems' points add up to the total); leave --points out"
         )
-    return handlers[args.command]
+    return handlers.get(args.command)  # batch: cli's own, one path for both kinds of target
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -101,36 +99,6 @@ def _render(args: argparse.Namespace, report: AssignmentReport, assignment: Assi
         return gradescope.dumps(results)
     color = _use_color(args.color, sys.stdout) and args.output is None
     return assignment_render.render_text(report, color=color)
-
-
-def _batch(args: argparse.Namespace) -> int:
-    from .batch import parse_shard
-    from .cli import _print_class, _run_batch
-
-    shard = parse_shard(args.shard) if args.shard is not None else None
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
-    source = Path(args.source)
-    if not source.exists():
-        raise UsageError(f"{source}: no such file or folder")
-    assignment = load_assignment(args.assignment, args.problems)
-    options = GradeOptions(
-        backend=args.backend,
-        seed=args.seed,
-        shrink=not args.no_shrink,
-        **isolation_options(args),
-    )
-    result = _run_batch(args, source, assignment, options, shard)
-    title = f"judge batch {assignment.name}: {len(result.records)} students in {args.out}"
-    _print_class(result.records, title, result.notes())
-    if result.interrupted:
-        print(
-            f"judge: interrupted: {len(result.graded)} new results saved in {args.out}; "
-            "run the same command again to grade the rest",
-            file=sys.stderr,
-        )
-        return 128 + (result.stopped_by or 2)  # 130 for Ctrl-C (SIGINT is 2)
-    return 0
 
 
 def _bundle(args: argparse.Namespace) -> int:
