@@ -1,7 +1,7 @@
-"""``python -m judge`` runs the command line."""
+"""``python -m judge`` runs the command line (the zygote first: ``launch``)."""
 
 import sys
 
-from .cli import main
+from .launch import main
 
 sys.exit(main())

@@ -316,7 +316,8 @@ def prestart(python: str, backend: str, sandbox: str) -> None:
     follows the thread that started a process), so that its imports overlap the judge's own
     start-up and planning. Nothing when it is off, or when ``sandbox`` (a ``--sandbox``
     choice) resolves to one that does not fork; a choice that cannot run here is left for the
-    grading to report, in its words. Ended at exit (``close_all``)."""
+    grading to report, in its words. A second call for a zygote already running is nothing.
+    Ended at exit (``close_all``)."""
     from .. import cache
     from . import resolve_sandbox
 
@@ -326,13 +327,20 @@ def prestart(python: str, backend: str, sandbox: str) -> None:
         chosen = resolve_sandbox(sandbox)
         if not chosen.forks():
             return
+        with _LOCK:
+            running = _ZYGOTES.get((python, backend, chosen.zygote_kind))
+        if running is not None and running.alive:
+            return  # started earlier in this run (``launch``): one per kind, never two
         compile_cache = cache.xla_dir()
         read_only = (str(compile_cache),) if compile_cache is not None else ()
         zygote = Zygote(python, backend, chosen, read_only)
     except Exception:
         return
     with _LOCK:
+        replaced = _ZYGOTES.get((python, backend, zygote.kind))
         _ZYGOTES[(python, backend, zygote.kind)] = zygote
+    if replaced is not None:
+        replaced.close()  # it had died: its resources go now, not at exit
 
 
 def shared(python: str, backend: str, sandbox: Sandbox) -> Zygote | None:
