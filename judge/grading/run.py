@@ -54,7 +54,7 @@ class Grading:
         self.problem = problem
         self.options = options
         self.limits = options.limits_for(problem)
-        self.sandbox = resolve_sandbox(options.sandbox)
+        self.sandbox = resolve_sandbox(options.sandbox, options.backend)
         self.budget = Budget(self.limits.submission_s)
         rid = memo.reference_id(problem, options.backend)
         memo.read_from_disk(rid, options.python)

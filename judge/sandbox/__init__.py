@@ -39,14 +39,15 @@ def get_sandbox(name: str) -> Sandbox:
         ) from None
 
 
-def resolve_sandbox(choice: str) -> Sandbox:
-    """``auto`` -> the strongest sandbox that works here; a named one only if it works."""
+def resolve_sandbox(choice: str, backend: str = "cpu") -> Sandbox:
+    """``auto`` -> the strongest sandbox that works here for ``backend``; a named one only if
+    it works."""
     if choice == "auto":
         reasons = []
         for name, kind in REGISTRY.items():
             if name in TRUSTED_ONLY:
                 continue
-            problem = kind.problem()
+            problem = kind.problem() or kind().backend_problem(backend)
             if problem is None:
                 return kind()
             reasons.append(f"{name}: {problem}")
@@ -55,7 +56,7 @@ def resolve_sandbox(choice: str) -> Sandbox:
             "learner code would run unconfined. Pass --sandbox none only for trusted code"
         )
     sandbox = get_sandbox(choice)
-    problem = sandbox.problem()
+    problem = sandbox.problem() or sandbox.backend_problem(backend)
     if problem is not None:
         raise SandboxUnavailable(f"--sandbox {choice}: {problem}")
     return sandbox

@@ -113,6 +113,9 @@ class BwrapSandbox(Sandbox):
         wrap = self._wrap(python, backend, read_only, root)
         return [*wrap, python, "-I", "-B", "-c", *inside]
 
+    def confines(self) -> bool:
+        return landlock_problem() is None
+
     def confinement(self, launch: Launch) -> dict[str, Any] | None:
         if landlock_problem() is not None:
             return None

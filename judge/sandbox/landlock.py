@@ -55,6 +55,9 @@ class LandlockSandbox(Sandbox):
     def problem(cls) -> str | None:
         return landlock_problem()
 
+    def confines(self) -> bool:
+        return True
+
     def command(self, launch: Launch) -> list[str]:
         return self.python_command(launch)
 

@@ -324,7 +324,7 @@ def prestart(python: str, backend: str, sandbox: str) -> None:
     if not _enabled:
         return
     try:
-        chosen = resolve_sandbox(sandbox)
+        chosen = resolve_sandbox(sandbox, backend)
         if not chosen.forks():
             return
         with _LOCK:
