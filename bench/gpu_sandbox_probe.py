@@ -48,8 +48,10 @@ if spec.get("policy") is not None:
             p = original(audit_arch, col, x32)
             b = confine._bpf
             block = [b(confine._LD_ABS_W, 16), b(confine._JEQ, family, 0, 1),
-                     b(confine._RET, confine._RET_ALLOW), b(confine._RET, confine._RET_ERRNO | 1)]
-            return p[:-1] + [b(confine._JEQ, confine._num("socket", col), 0, len(block)), *block] + p[-1:]
+                     b(confine._RET, confine._RET_ALLOW),
+                     b(confine._RET, confine._RET_ERRNO | 1)]
+            jump = b(confine._JEQ, confine._num("socket", col), 0, len(block))
+            return p[:-1] + [jump, *block] + p[-1:]
         confine._seccomp_program = program
     for name in spec.get("deny") or ():
         confine._NR[name] = {"connect": (42, 203), "sendto": (44, 206), "sendmsg": (46, 211)}[name]
@@ -60,8 +62,9 @@ if spec.get("policy") is not None:
         real = confine._prctl
         confine._prctl = lambda option, *a: 0 if option == 38 else real(option, *a)
     p = spec["policy"]
-    print(json.dumps(confine.confine(confine.Policy(read=tuple(p["read"]), write=tuple(p.get("w") or p["write"]),
-          devices=tuple(p["devices"])))), flush=True)
+    writes = tuple(p.get("w") or p["write"])
+    chosen = confine.Policy(read=tuple(p["read"]), write=writes, devices=tuple(p["devices"]))
+    print(json.dumps(confine.confine(chosen)), flush=True)
 import jax, jax.numpy as jnp
 d = jax.devices("gpu")
 x = jnp.ones((64, 64))
@@ -112,53 +115,48 @@ def main() -> None:
             if "CUDA" in k or "NVIDIA" in k or k.startswith("LD_")
         },
     )
-    extra = [
-        ("A judge's policy", []),
-        ("B +/proc/driver/nvidia", ["/proc/driver/nvidia"]),
-        ("C +/sys", ["/proc/driver/nvidia", "/sys"]),
-        (
-            "D +/etc +/usr/local/nvidia",
-            ["/proc/driver/nvidia", "/sys", "/etc", "/usr/local/nvidia"],
-        ),
-        ("E +/proc", ["/proc", "/sys", "/etc", "/usr/local/nvidia"]),
-    ]
-    jobs = [("unconfined", {})]
-    for label, more in extra[:0]:
-        policy = {"read": base_read + more, "devices": devices}
-        jobs.append((label, {"policy": dict(policy), "runtime": root}))
-    jobs.append(
-        (
-            "E, no seccomp",
-            {
-                "policy": {"read": base_read + extra[-1][1], "devices": devices},
-                "runtime": root,
-                "no_seccomp": True,
-            },
-        )
-    )
-    jobs.append(
-        (
-            "A, no seccomp",
-            {
-                "policy": {"read": list(base_read), "devices": devices},
-                "runtime": root,
-                "no_seccomp": True,
-            },
-        )
-    )
-    everything = {"read": base_read, "devices": devices, "w": ["/"]}
+    base = {"read": base_read, "devices": devices}
 
-    def proc_w(*where: str) -> dict:
-        return {"read": list(base_read), "devices": devices, "w": list(where)}
+    def policy(*writes: str) -> dict:
+        return {**base, "w": list(writes)} if writes else dict(base)
 
     fallback = {"XLA_FLAGS": "--xla_gpu_unsafe_fallback_to_driver_on_ptxas_not_found=true"}
-    for label, deny in (("connect allowed", []), ("connect denied", ["connect"]),
-                        ("connect, sendto, sendmsg denied", ["connect", "sendto", "sendmsg"])):
-        jobs.append((f"A + w /proc/self, AF_UNIX, {label}, driver PTX",
-                     {"policy": proc_w("/proc/self"), "runtime": root, "socket_family": 1,
-                      "deny": deny, "env": dict(fallback)}))
-    jobs.append(("A + w /proc/self, no sockets, driver PTX",
-                 {"policy": proc_w("/proc/self"), "runtime": root, "env": dict(fallback)}))
+    # What was found on an H200 (2026-11-30): the judge's policy fails at cuInit; it passes with
+    # an AF_UNIX socket allowed (connect, sendto, sendmsg still refused) and writes under
+    # /proc/self; XLA then needs ptxas (a process start), refused; the flag does not help.
+    jobs = [
+        ("unconfined", {}),
+        ("the judge's policy", {"policy": policy(), "runtime": root}),
+        ("+ no seccomp", {"policy": policy(), "runtime": root, "no_seccomp": True}),
+        (
+            "+ write /proc/self, no seccomp",
+            {"policy": policy("/proc/self"), "runtime": root, "no_seccomp": True},
+        ),
+        (
+            "+ write /proc/self, AF_UNIX without connect/sendto/sendmsg",
+            {
+                "policy": policy("/proc/self"),
+                "runtime": root,
+                "socket_family": 1,
+                "deny": ["connect", "sendto", "sendmsg"],
+            },
+        ),
+        (
+            "+ the same, driver PTX fallback flag",
+            {
+                "policy": policy("/proc/self"),
+                "runtime": root,
+                "socket_family": 1,
+                "deny": ["connect", "sendto", "sendmsg"],
+                "env": dict(fallback),
+            },
+        ),
+        (
+            "+ write everywhere, landlock only (no seccomp)",
+            {"policy": policy("/"), "runtime": root, "no_seccomp": True},
+        ),
+    ]
+    jobs += [(f"RLIMIT_AS {mb} MB", {"as_mb": mb}) for mb in (4096, 16384, 65536)]
     with ThreadPoolExecutor(6) as pool:
         for line in pool.map(lambda j: run(*j), jobs):
             print(line, flush=True)
