@@ -349,16 +349,22 @@ def _grade(args: argparse.Namespace) -> int:
         problem = resolve_problem(read_submission(args.submission), args.problem, args.problems)
     report = grade(args.submission, problem, options, problems_dir=args.problems)
     rendered = _render(args, report, problem if isinstance(problem, Problem) else None)
-    if args.output is not None:
-        try:
-            args.output.write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            print(f"judge: error: --output {args.output}: {exc.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-        print(report.summary)
-    else:
+    return emit(args, rendered, report.summary) or report.exit_code
+
+
+def emit(args: argparse.Namespace, rendered: str, summary: str) -> int | None:
+    """The rendered report to ``--output`` (then its one-line summary to stdout) or to stdout;
+    EXIT_USAGE when the file cannot be written, else None."""
+    if args.output is None:
         sys.stdout.write(rendered)
-    return report.exit_code
+        return None
+    try:
+        args.output.write_text(rendered, encoding="utf-8")
+    except OSError as exc:
+        print(f"judge: error: --output {args.output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    print(summary)
+    return None
 
 
 def _add_zygote_option(parser: argparse.ArgumentParser) -> None:

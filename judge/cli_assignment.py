@@ -19,7 +19,6 @@ from .assignment import render as assignment_render
 from .cli_args import isolation_options
 from .errors import UsageError
 from .grading import GradeOptions
-from .result import EXIT_USAGE
 
 Command = Callable[[argparse.Namespace], int]
 _DEFAULT_POINTS = 100.0  # --points' default in cli_args: not given, or given as the default
@@ -70,16 +69,9 @@ def _grade(args: argparse.Namespace) -> int:
     )
     report = grade_assignment(args.submission, assignment, options)
     rendered = _render(args, report, assignment)
-    if args.output is not None:
-        try:
-            args.output.write_text(rendered, encoding="utf-8")
-        except OSError as exc:
-            print(f"judge: error: --output {args.output}: {exc.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-        print(report.summary)
-    else:
-        sys.stdout.write(rendered)
-    return report.exit_code
+    from .cli import emit
+
+    return emit(args, rendered, report.summary) or report.exit_code
 
 
 def _render(args: argparse.Namespace, report: AssignmentReport, assignment: Assignment) -> str:
