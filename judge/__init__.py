@@ -8,7 +8,7 @@ Public API::
 
 In a Jupyter or Colab notebook, after ``import judge``::
 
-    judge.check("nn_vmap_forward")              # grades the cells run so far, shown inline
+    judge.check("my_problem")                   # grades the cells run so far, shown inline
 
 ``check`` is loaded on first use (``judge.notebook``), so ``import judge`` stays cheap.
 """

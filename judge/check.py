@@ -6,7 +6,7 @@ contain, the first being the root cause (the report's first diagnostic), and opt
 score it must get (a number or a range), so that a change of weights that breaks what the
 rubric means to teach fails the check:
 
-    wrong_answer/plain_dense.py: [no_nn_vmap]                        # codes only
+    wrong_answer/plain_layer.py: [some_structural_code]             # codes only
     wrong_answer/not_flattened.py: {codes: [not_flattened], score: [0.9, 0.97]}
 
 An accepted example scores 1.0 and a compile error 0 without saying so.

@@ -155,7 +155,7 @@ def first_meaningful_line(text: str) -> str:
 
 
 def title(code: str) -> str:
-    """A code in plain words, for an instructor: ``no_nn_vmap`` -> "never calls nn.vmap"."""
+    """A code in plain words, for an instructor: ``not_flattened`` -> "output not flattened"."""
     if code in TITLES:
         return TITLES[code]
     if code.startswith("no_nn_"):

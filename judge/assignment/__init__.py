@@ -2,11 +2,11 @@
 
 A course says "hw3 = these problems, these points" in ``assignments/<name>/assignment.yaml``::
 
-    name: hw_vmap                      # must equal the folder name
-    title: "Homework: nn.vmap"
+    name: hw3                          # must equal the folder name
+    title: "Homework 3"
     problems:
-      - {problem: nn_vmap_forward, points: 10}
-      - {problem: nn_vmap_ensemble, points: 10, entry_point: ensemble}   # optional rename
+      - {problem: first_problem, points: 10}
+      - {problem: second_problem, points: 10, entry_point: second}   # optional rename
 
 Assignments are found like problems: ``assignments/`` beside the problem folder in use
 (``--problems DIR``'s sibling, ``$JUDGE_PROBLEMS``'s, ``./problems`` or a parent's, or the
@@ -16,7 +16,7 @@ Library API (what ``judge grade --assignment``, ``judge batch --assignment``, th
 bundle and the notebook check call)::
 
     from judge.assignment import load_assignment, grade_assignment
-    assignment = load_assignment("hw_vmap", problems_dir=None)   # -> Assignment
+    assignment = load_assignment("hw3", problems_dir=None)   # -> Assignment
     report = grade_assignment("hw.ipynb", assignment, options=None)  # -> AssignmentReport
     report.points, report.max_points, report.score   # earned, total, earned / total (0..1)
     for part in report.parts:                         # one per problem, assignment order

@@ -7,8 +7,8 @@ per problem, its verdict then the codes that problem's section must contain, the
 its root cause::
 
     one_missing.py:
-      nn_vmap_forward: [accepted]
-      nn_vmap_ensemble: [compile_error, entry_point_missing]
+      first_problem: [accepted]
+      second_problem: [compile_error, entry_point_missing]
 
 Each section is checked by ``judge.check.check_example``, the check a problem's own examples
 get, so the two cannot disagree. ``check_all`` and ``count_checks`` wrap the problem checks'

@@ -80,7 +80,7 @@ def _no_rename_to_another_problem(
     report: Report, problem: Problem, others: set[str], filename: str
 ) -> None:
     """A missing function's did-you-mean must not name another problem's function: "rename
-    nn_vmap_forward to nn_vmap_ensemble" would cost the learner the other problem. Such a
+    first_function to second_function" would cost the learner the other problem. Such a
     diagnostic is worded again without it (in place, summary included)."""
     for k, found in enumerate(report.diagnostics):
         if found.code != "entry_point_missing" or found.evidence.get("did_you_mean") not in others:

@@ -3,8 +3,8 @@
 ::
 
     import judge
-    judge.check("nn_vmap_forward")     # one problem
-    judge.check("hw_vmap")             # every problem of an assignment, with points
+    judge.check("my_problem")          # one problem
+    judge.check("hw3")                 # every problem of an assignment, with points
 
 The cells run before the calling one (the rule, and what is left out, is in ``cells``) become a
 notebook; a process of its own (``runner``) grades it with the engine of ``judge grade``, whose
@@ -182,7 +182,7 @@ def check(
     """Grade the code run in this kernel so far against a problem or an assignment; show it.
 
     Args:
-        name: a problem (``"nn_vmap_forward"``) or an assignment (``"hw_vmap"``); a problem of
+        name: a problem (``"my_problem"``) or an assignment (``"hw3"``); a problem of
             that name is taken first.
         source: a ``.py`` or ``.ipynb`` file to grade instead of the kernel's cells (outside
             IPython, where there are none).

@@ -13,7 +13,7 @@ An installed set is a distribution that declares an entry point in the group
 that package holds ``<name>/problem.yaml`` folders, as ``--problems DIR`` does. Finding it
 imports at most that package's parents (``importlib.util.find_spec``), never the problems'
 code. A name found in an installed set and in the bundled one is the installed one (a course
-that ships its own ``nn_vmap_forward`` means it), with a warning; a name found in two installed
+that ships a problem of a bundled name means it), with a warning; a name found in two installed
 distributions is an error naming both (which one a learner gets must not depend on the order
 in which pip installed them).
 """
