@@ -86,6 +86,28 @@ def _relative(path: Path) -> Path:
         return path
 
 
+def _lock_facts(lock_file: Path | None) -> dict[str, Any] | None:
+    """What the bundle's lock file says, pins included; None without one. Raises JudgeError
+    for an unreadable lock (the caller turns it into the learner's message)."""
+    lock = locking.read(lock_file) if lock_file is not None else None
+    return locking.facts(lock, with_pins=True) if lock is not None else None
+
+
+def _without_pins(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The lock facts a report records: all but the (long) list of pins."""
+    return {k: v for k, v in found.items() if k != "pins"}
+
+
+def _could_not_grade(exc: JudgeError, notes: list[str], extra: dict[str, Any]) -> dict[str, Any]:
+    """A judge error, said in the log and to the learner as the instructor's problem."""
+    print(f"judge autograde: {exc}", flush=True)
+    return gradescope.failure(
+        f"The grader could not grade this ({exc}): tell your instructor.",
+        notes=notes,
+        extra=extra,
+    )
+
+
 def autograde(
     root: Path,
     problem: str,
@@ -99,8 +121,7 @@ def autograde(
     extra: dict[str, Any] = {}
     notes: list[str] = []
     try:
-        lock = locking.read(lock_file) if lock_file is not None else None
-        found = locking.facts(lock, with_pins=True) if lock is not None else None
+        found = _lock_facts(lock_file)
         if found is not None:
             extra["lock"] = found
         package: Problem = load_problem(problem, problems_dir)
@@ -113,14 +134,9 @@ def autograde(
             )
         report = grade(_relative(chosen), package, options)
         if found is not None:
-            report.environment["lock"] = {k: v for k, v in found.items() if k != "pins"}
+            report.environment["lock"] = _without_pins(found)
     except JudgeError as exc:
-        print(f"judge autograde: {exc}", flush=True)
-        return gradescope.failure(
-            f"The grader could not grade this ({exc}): tell your instructor.",
-            notes=notes,
-            extra=extra,
-        )
+        return _could_not_grade(exc, notes, extra)
     visibility = {item.id: item.visibility for item in package.rubric}
     return gradescope.results(report, points=points, visibility=visibility, notes=notes, lock=found)
 
@@ -137,8 +153,7 @@ def autograde_assignment(
     extra: dict[str, Any] = {}
     notes: list[str] = []
     try:
-        lock = locking.read(lock_file) if lock_file is not None else None
-        found = locking.facts(lock, with_pins=True) if lock is not None else None
+        found = _lock_facts(lock_file)
         if found is not None:
             extra["lock"] = found
         assignment = load_assignment(name, problems_dir)
@@ -152,14 +167,9 @@ def autograde_assignment(
         report = grade_assignment(_relative(chosen), assignment, options)
         for part in report.parts:
             if found is not None:
-                part.report.environment["lock"] = {k: v for k, v in found.items() if k != "pins"}
+                part.report.environment["lock"] = _without_pins(found)
     except JudgeError as exc:
-        print(f"judge autograde: {exc}", flush=True)
-        return gradescope.failure(
-            f"The grader could not grade this ({exc}): tell your instructor.",
-            notes=notes,
-            extra=extra,
-        )
+        return _could_not_grade(exc, notes, extra)
     visibility = {
         part.name: {item.id: item.visibility for item in part.problem.rubric}
         for part in assignment.parts
