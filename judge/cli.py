@@ -124,18 +124,25 @@ def _bundle(args: argparse.Namespace) -> int:
     from . import lock
     from .bundle import build_bundle
 
-    problem = load_problem(args.problem, _problems_dir(args))
+    # An assignment's points are its assignment.yaml's; a problem's, --points.
+    assignment = load_assignment(args.assignment, args.problems) if args.assignment else None
+    target = assignment or load_problem(args.problem, _problems_dir(args))
+    points = assignment.max_points if assignment is not None else args.points
     pinned = lock.read(args.lock) if args.lock is not None else None
     path = build_bundle(
-        problem,
+        target,
         args.output,
         lock=pinned,
-        points=args.points,
+        points=points,
         wheelhouse=args.wheelhouse,
         sandbox=args.sandbox,
     )
     source = f"pinned as in {args.lock}" if pinned else "pinned to this environment's versions"
-    print(f"wrote {path} ({source}): upload it to Gradescope as the autograder of {problem.name}")
+    worth = f", worth {points:g} points" if assignment is not None else ""
+    print(
+        f"wrote {path} ({source}): upload it to Gradescope as the autograder of "
+        f"{target.name}{worth}"
+    )
     return 0
 
 

@@ -31,12 +31,8 @@ def assignment_command(args: argparse.Namespace) -> Command | None:
         UsageError: both ``--problem`` and ``--assignment``, or (where one is required)
             neither.
     """
-    handlers: dict[str, Command] = {
-        "grade": _grade,
-        "gradescope-bundle": _bundle,
-        "autograde": _autograde,
-    }
-    if args.command not in (*handlers, "batch"):
+    handlers: dict[str, Command] = {"grade": _grade, "autograde": _autograde}
+    if args.command not in (*handlers, "batch", "gradescope-bundle"):
         return None  # `judge export --assignment` names a grade column: not this flag
     given = "PROBLEM" if args.command == "gradescope-bundle" else "--problem"
     if args.assignment is None:
@@ -50,7 +46,8 @@ def assignment_command(args: argparse.Namespace) -> Command | None:
             f"--points {args.points:g}: an assignment's points are those of its "
             "assignment.yaml (the problems' points add up to the total); leave --points out"
         )
-    return handlers.get(args.command)  # batch: cli's own, one path for both kinds of target
+    # batch, gradescope-bundle: cli's own, one path for both kinds of target
+    return handlers.get(args.command)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -91,28 +88,6 @@ def _render(args: argparse.Namespace, report: AssignmentReport, assignment: Assi
         return gradescope.dumps(results)
     color = _use_color(args.color, sys.stdout) and args.output is None
     return assignment_render.render_text(report, color=color)
-
-
-def _bundle(args: argparse.Namespace) -> int:
-    from . import lock
-    from .bundle import build_bundle
-
-    assignment = load_assignment(args.assignment, args.problems)
-    pinned = lock.read(args.lock) if args.lock is not None else None
-    path = build_bundle(
-        assignment,
-        args.output,
-        lock=pinned,
-        points=assignment.max_points,
-        wheelhouse=args.wheelhouse,
-        sandbox=args.sandbox,
-    )
-    source = f"pinned as in {args.lock}" if pinned else "pinned to this environment's versions"
-    print(
-        f"wrote {path} ({source}): upload it to Gradescope as the autograder of "
-        f"{assignment.name}, worth {assignment.max_points:g} points"
-    )
-    return 0
 
 
 def _autograde(args: argparse.Namespace) -> int:
