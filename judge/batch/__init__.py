@@ -16,7 +16,8 @@ Only the main thread writes. Each result is appended to ``reports.jsonl`` and fs
 finishes, so a run killed at any moment (``kill -9`` included) loses no finished result; a torn
 last line is ignored and that student graded again. A rerun skips the students whose record was
 made from the same file content, problem name and version, judge version and grading options;
-``judge_error`` results are retried. Everything else in the folder is derived from
+``judge_error`` results are retried (a grading that ends in one is also graded once more in the
+run that met it). Everything else in the folder is derived from
 ``reports.jsonl`` and rewritten at the end of a run, so it is always consistent with it.
 
 A student's trouble (an unreadable file, a folder with two candidate files, a grading that

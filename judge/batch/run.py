@@ -55,6 +55,9 @@ class BatchResult:
     skipped: list[str]
     ignored_lines: int
     stopped_by: int | None = None  # the signal number; 0 when stopped by the caller's event
+    # Students whose first grading was a judge_error, graded once more in the same run: their
+    # first grading's summary (the record holds the second's).
+    retried: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def interrupted(self) -> bool:
@@ -73,6 +76,8 @@ class BatchResult:
         if self.skipped:
             names = ", ".join(self.skipped)
             lines.append(f"skipped (neither a .py/.ipynb file nor a folder): {names}")
+        for student, first in self.retried.items():
+            lines.append(f"graded again after a judge error: {student} (first: {first[:200]})")
         return lines + common_notes(self.records, self.ignored_lines)
 
 
@@ -135,6 +140,7 @@ def run_batch(
         skipped=collected.skipped,
         ignored_lines=store.ignored_lines,
         stopped_by=stopped_by,
+        retried=run.retried,
     )
 
 
@@ -234,6 +240,8 @@ class _Run:
         self.fatal: list[BaseException] = []
         self.running: dict[Future[Outcome], Entry] = {}
         self.saved: set[Future[Outcome]] = set()
+        self.retried: dict[str, str] = {}
+        self._submit: Callable[[Entry, int], Future[Outcome]] | None = None
 
     def split(
         self, entries: list[Entry], regrade: Sequence[str] | None = None
@@ -254,28 +262,35 @@ class _Run:
         """Grade ``todo`` with ``jobs`` threads; raises the first fault of the whole batch."""
         devices = backends.visible_devices(self.options.backend)
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="judge-batch") as pool:
+
+            def submit(entry: Entry, number: int) -> Future[Outcome]:
+                # Accelerators: gradings spread round-robin over the visible devices.
+                device = self.options.device or backends.assign(devices, number)
+                future = pool.submit(
+                    grade_one,
+                    entry,
+                    self.problem,
+                    dataclasses.replace(self.options, device=device),
+                    self.problems_dir,
+                    self.stop,
+                )
+                self.running[future] = entry
+                return future
+
+            self._submit = submit
             try:
                 for number, entry in enumerate(todo):
                     if entry.issue is None:
-                        # Accelerators: gradings spread round-robin over the visible devices.
-                        device = self.options.device or backends.assign(devices, number)
-                        future = pool.submit(
-                            grade_one,
-                            entry,
-                            self.problem,
-                            dataclasses.replace(self.options, device=device),
-                            self.problems_dir,
-                            self.stop,
-                        )
-                        self.running[future] = entry
+                        submit(entry, number)
                 for entry in todo:  # nothing to grade: saved at once
                     if entry.issue is not None and not self.stop.is_set():
                         self._save(entry, issue_report(entry, self.problem, self.options), 0.0)
                 pending = set(self.running)
                 while pending and not self.stop.is_set():
                     done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-                    self._collect_done(done)
+                    pending |= self._collect_done(done)
             finally:
+                self._submit = None
                 self._wind_down()
         if self.fatal:
             raise self.fatal[0]
@@ -297,17 +312,40 @@ class _Run:
         if self.on_result is not None:
             self.on_result(record)
 
-    def _collect_done(self, futures: Iterable[Future[Outcome]]) -> None:
+    def _collect_done(self, futures: Iterable[Future[Outcome]]) -> set[Future[Outcome]]:
+        """Save what finished; the gradings started again (see ``_again``)."""
+        again: set[Future[Outcome]] = set()
         for future in sorted(futures, key=lambda f: self.running[f].student):
             if future.cancelled():
                 continue
             self.saved.add(future)
             report, seconds, error = future.result()
+            entry = self.running[future]
             if error is not None:
                 self.fatal.append(error)
                 self.stop.set()
             elif report is not None and not self.fatal:
-                self._save(self.running[future], report, seconds)
+                retry = self._again(entry, report)
+                if retry is not None:
+                    again.add(retry)
+                else:
+                    self._save(entry, report, seconds)
+        return again
+
+    def _again(self, entry: Entry, report: Report | AssignmentReport) -> Future[Outcome] | None:
+        """A judge_error is the judge's fault, and may be a passing one (a worker of the judge's
+        that died on a busy machine): such a student is graded once more, in this run, rather
+        than left for a rerun. Once only, so a judge_error that stays costs one grading more;
+        the first one's summary is kept for ``notes``."""
+        if (
+            self._submit is None
+            or self.stop.is_set()
+            or report.verdict != Verdict.JUDGE_ERROR
+            or entry.student in self.retried
+        ):
+            return None
+        self.retried[entry.student] = str(report.summary)
+        return self._submit(entry, len(self.running))
 
     def _wind_down(self) -> None:
         """Keep what finished before a stop was seen; cancel the rest and end its workers."""

@@ -37,7 +37,7 @@ from . import folder
 from .base import RUNTIME_DIR, Sandbox
 from .cgroup import _Cgroup
 from .environment import worker_environment
-from .reaper import SPARED
+from .reaper import LIVE_LOCK, SPARED
 
 # Imports the runtime folder as ``judge_runtime`` (as BOOTSTRAP does) and runs the zygote.
 ZYGOTE_BOOTSTRAP = (
@@ -124,22 +124,25 @@ class Zygote:
         self.broken = False  # its channel failed once: no more requests (fresh workers instead)
         bootstrap = [ZYGOTE_BOOTSTRAP, str(RUNTIME_DIR), str(theirs.fileno())]
         try:
-            self.process = subprocess.Popen(
-                sandbox.zygote_command(python, backend, self.root, self.read_only, bootstrap),
-                cwd=self.root,
-                env=worker_environment(backend, self.root),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(theirs.fileno(),),
-                start_new_session=True,
-            )
+            # Spared under the sweep's lock: a sweep in another thread (a batch's) that ran
+            # between its start and its sparing would take it for a learner's stray and kill it.
+            with LIVE_LOCK:
+                self.process = subprocess.Popen(
+                    sandbox.zygote_command(python, backend, self.root, self.read_only, bootstrap),
+                    cwd=self.root,
+                    env=worker_environment(backend, self.root),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    pass_fds=(theirs.fileno(),),
+                    start_new_session=True,
+                )
+                SPARED.add(self.process.pid)  # not a stray: the sweep must leave it alone
         except OSError:
             self._remove_root()
             raise
         finally:
             theirs.close()
-        SPARED.add(self.process.pid)  # not a stray: the sweep must leave it alone
         with _LOCK:
             _LIVE.add(self)  # ended at exit if its owner did not end it
 
@@ -255,7 +258,8 @@ class Zygote:
             except OSError:
                 pass
         self.process.wait()
-        SPARED.discard(self.process.pid)
+        with LIVE_LOCK:
+            SPARED.discard(self.process.pid)
         _reap_orphans(set(tree) - {self.process.pid})
         self._remove_root()
 

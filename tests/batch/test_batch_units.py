@@ -378,9 +378,36 @@ def test_a_crashing_grading_is_that_students_judge_error(
     assert crashed.verdict == "judge_error" and crashed.codes == ["grading_crashed"]
     assert "RuntimeError: the stand-in grade() broke" in crashed.report["summary"]
     assert verdicts["s01"].verdict == "wrong_answer"
+    # Graded once more in the same run (the fault may pass), then kept as it is.
+    assert fake_grade.calls.count("s02.py") == 2 and len(fake_grade.calls) == 7
+    assert list(result.retried) == ["s02"] and "stand-in grade() broke" in result.retried["s02"]
+    assert any(line.startswith("graded again after a judge error: s02") for line in result.notes())
     fake_grade.calls.clear()
     run_batch(source, problem, out, jobs=2)
-    assert fake_grade.calls == ["s02.py"]  # a judge_error is retried, the rest reused
+    assert fake_grade.calls == ["s02.py"] * 2  # a judge_error is retried, the rest reused
+
+
+def test_a_passing_judge_error_is_graded_again_in_the_same_run(
+    tmp_path: Path, problem: Problem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed_once: set[str] = set()
+
+    def flaky(name: str) -> None:  # the judge's fault, the first time only, for s01 and s04
+        if name in ("s01.py", "s04.py") and name not in failed_once:
+            failed_once.add(name)
+            raise RuntimeError(f"a worker of the judge's died grading {name}")
+
+    fake = FakeGrade(flaky)
+    monkeypatch.setattr(batch_student, "grade", fake)
+    result = run_batch(_class(tmp_path), problem, tmp_path / "out", jobs=2)
+    assert {r.student: r.verdict for r in result.records} == {
+        f"s{k:02d}": ["accepted", "wrong_answer", "runtime_error", "compile_error"][k % 4]
+        for k in range(6)
+    }
+    assert sorted(result.retried) == ["s01", "s04"]
+    assert "died grading s01.py" in result.retried["s01"]
+    assert sorted(fake.calls) == sorted([f"s{k:02d}.py" for k in range(6)] + ["s01.py", "s04.py"])
+    assert sorted(r.student for r in _lines(tmp_path / "out")) == [f"s{k:02d}" for k in range(6)]
 
 
 def test_issues_are_recorded_per_student(
