@@ -524,8 +524,10 @@ class Bench:
         cache_dir: Path | None,
         sandbox: str | None = None,
         options: Sequence[str] = (),
+        environment: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         extra, env = cache_settings(self.cache, cache_dir)
+        env = {**(env or {}), **(environment or {})}
         extra = [*extra, *options]
         if sandbox is not None:
             extra = [*extra, "--sandbox", sandbox]
@@ -699,11 +701,16 @@ class Bench:
         return str(ROOT / "submissions" / PROBLEM / SINGLE_FILES[0][1])
 
     def judge_batch_run(
-        self, folder: Path, cache_dir: Path, options: Sequence[str] = ()
+        self,
+        folder: Path,
+        cache_dir: Path,
+        options: Sequence[str] = (),
+        environment: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """One measured ``judge batch`` of ``folder`` with the cache ``cache_dir``."""
         out = self.fresh_dir("batch-out-")
         extra, env = cache_settings(self.cache, cache_dir)
+        env = {**(env or {}), **(environment or {})}
         command = [*self.judge, "batch", str(folder), "--problem", PROBLEM, "--out", str(out)]
         command += ["--jobs", str(self.args.jobs), *extra, *options]
         return measured(command, self.workdir, env, timeout=120.0 * 60)

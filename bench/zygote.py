@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 SANDBOX = "landlock"
 SHARDS = 4
+# The zygote on, but each lowering in an MLIR context of its own, as JAX does alone
+# (``judge/runtime/lowering.py``): what sharing one context saves.
+OWN_CONTEXTS = {"JUDGE_SHARED_IR_CONTEXT": "0"}
 
 
 def shard_balance(names: Sequence[str], count: int = SHARDS) -> dict[str, list[int]]:
@@ -59,22 +62,31 @@ def single_files(bench: Bench, files: Sequence[tuple[str, str]]) -> dict[str, An
         bench.grade_judge(file, cache_dir, SANDBOX)  # fills the cache; not timed
         on: list[dict[str, Any]] = []
         off: list[dict[str, Any]] = []
+        own: list[dict[str, Any]] = []
         for _ in range(bench.args.repeat):
             on.append(bench.grade_judge(file, cache_dir, SANDBOX))
             off.append(bench.grade_judge(file, cache_dir, SANDBOX, ["--no-zygote"]))
-        found[label] = {"zygote": _side(on), "no_zygote": _side(off)}
-        bench.log(f"{label}, zygote on/off: {found[label]['zygote']['runs_s']} / "
-                  f"{found[label]['no_zygote']['runs_s']}")  # fmt: skip
+            own.append(bench.grade_judge(file, cache_dir, SANDBOX, environment=OWN_CONTEXTS))
+        found[label] = {"zygote": _side(on), "no_zygote": _side(off), "own_contexts": _side(own)}
+        bench.log(f"{label}, zygote on/off/own MLIR contexts: {found[label]['zygote']['runs_s']}"
+                  f" / {found[label]['no_zygote']['runs_s']}"
+                  f" / {found[label]['own_contexts']['runs_s']}")  # fmt: skip
     return found
 
 
 def batch(bench: Bench, folder: Path, size: int) -> dict[str, Any]:
-    """The warm batch, with the zygote and with ``--no-zygote`` (one run each)."""
+    """The warm batch, with the zygote, with ``--no-zygote`` and with the zygote but an MLIR
+    context per lowering (one run each)."""
     found: dict[str, Any] = {}
-    for name, extra in (("zygote", []), ("no_zygote", ["--no-zygote"])):
+    sides: tuple[tuple[str, list[str], dict[str, str]], ...] = (
+        ("zygote", [], {}),
+        ("no_zygote", ["--no-zygote"], {}),
+        ("own_contexts", [], OWN_CONTEXTS),
+    )
+    for name, extra, environment in sides:
         cache_dir = bench.fresh_dir("zygote-batch-cache-")
         bench.grade_judge(bench.correct_file(), cache_dir, SANDBOX)
-        run = bench.judge_batch_run(folder, cache_dir, ["--sandbox", SANDBOX, *extra])
+        run = bench.judge_batch_run(folder, cache_dir, ["--sandbox", SANDBOX, *extra], environment)
         found[name] = {
             **_side([run]),
             "files_per_min": size / run["wall_s"] * 60 if run["wall_s"] else None,
@@ -87,17 +99,29 @@ def batch(bench: Bench, folder: Path, size: int) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> Table:
     """Zygote on against off: wall time, the ratio, and memory per worker (PSS)."""
     out = Table(title=f"warm cache, --sandbox {SANDBOX}: workers forked by the zygote vs fresh")
-    for column in ("row", "zygote", "--no-zygote", "on/off", "PSS/worker on", "PSS/worker off"):
+    columns = ("row", "zygote", "--no-zygote", "on/off", "own MLIR contexts", "shared/own",
+               "PSS/worker on", "PSS/worker off")  # fmt: skip
+    for column in columns:
         out.add_column(column, justify="left" if column == "row" else "right")
     for label, sides in results.items():
         on, off = sides["zygote"], sides["no_zygote"]
-        ratio = on["median_s"] / off["median_s"] if on["median_s"] and off["median_s"] else None
+        own = sides.get("own_contexts") or {"median_s": None}
         out.add_row(
             label,
-            f"{on['median_s']:.2f} s" if on["median_s"] else "-",
-            f"{off['median_s']:.2f} s" if off["median_s"] else "-",
-            f"{ratio:.2f}x" if ratio else "-",
+            _seconds(on["median_s"]),
+            _seconds(off["median_s"]),
+            _ratio(on["median_s"], off["median_s"]),
+            _seconds(own["median_s"]),
+            _ratio(on["median_s"], own["median_s"]),
             f"{on['worker_pss_mb']:.0f} MB",
             f"{off['worker_pss_mb']:.0f} MB",
         )
     return out
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.2f} s" if value else "-"
+
+
+def _ratio(top: float | None, bottom: float | None) -> str:
+    return f"{top / bottom:.2f}x" if top and bottom else "-"

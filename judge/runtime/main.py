@@ -41,6 +41,10 @@ def _start_jax(config: WorkerConfig) -> Hello:
             jax.config.update("jax_persistent_cache_enable_xla_caches", "none")
         except AttributeError:
             pass
+    if config.get("shared_ir_context"):
+        from .lowering import share_ir_contexts
+
+        share_ir_contexts()
     devices = jax.devices()
     versions: dict[str, str | None] = {
         "python": sys.version.split()[0],

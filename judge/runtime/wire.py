@@ -201,6 +201,7 @@ class WorkerConfig(TypedDict, total=False):
     compile_cache: CompileCache
     max_output_bytes: int
     confine: dict[str, Any]  # the sandbox's allowlist: read, write, devices_extra, file_size_mb
+    shared_ir_context: bool  # one MLIR context per thread for every lowering (``lowering``)
 
 
 class Hello(TypedDict, total=False):

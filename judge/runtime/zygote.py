@@ -45,7 +45,7 @@ def _warm() -> str | None:
     try:
         for name in WARM:
             __import__(name)
-        from . import confine, guard, observer, session, wire  # noqa: F401
+        from . import confine, guard, lowering, observer, session, wire  # noqa: F401
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     return None

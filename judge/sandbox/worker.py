@@ -91,6 +91,9 @@ class Worker:
             "guard": guard,
             "protect": self.hide,
             "allow": list(python_paths(self.python)),  # extended below
+            # One MLIR context per thread (``runtime/lowering.py``); JUDGE_SHARED_IR_CONTEXT=0
+            # keeps JAX's own way, for comparison (``bench/``).
+            "shared_ir_context": os.environ.get("JUDGE_SHARED_IR_CONTEXT", "1") != "0",
         }
         # JAX's persistent compilation cache: written by the reference's worker only; the
         # learner's reads it (see judge/cache.py).
