@@ -9,6 +9,7 @@ how ``nn.vmap`` maps the params passes trivially for code that never calls ``nn.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -106,11 +107,20 @@ def _structural(
         assert check.whole is not None
         return check.whole(item, learner, reference)
     assert check.case is not None
-    for where, mine, theirs in observed:
-        found = check.case(item, mine, theirs, where)
-        if found:
-            return found
-    return []
+    per_case = [check.case(item, mine, theirs, where) for where, mine, theirs in observed]
+    # The most telling case, not the first: a mistake shown on a batch of 1 ("an ensemble of
+    # 1") reads as no mistake at all. The first of the largest, so reports stay deterministic.
+    return max((found for found in per_case if found), key=_size_shown, default=[])
+
+
+def _size_shown(found: list[Diagnostic]) -> int:
+    """How much of the variables a case's findings show: the elements of the shapes named."""
+    total = 0
+    for diagnostic in found:
+        shape = diagnostic.evidence.get("shape")
+        if isinstance(shape, list) and all(isinstance(n, int) for n in shape):
+            total += math.prod(shape)
+    return total
 
 
 def _unproven(item: RubricItem, results: list[Outcome], observed: list[ObservedPair]) -> bool:

@@ -135,4 +135,3 @@ def test_an_assignment_is_graded_part_by_part(tmp_path: Path) -> None:
     points = re.search(r'data-part="points">([^<]*)<', html)
     assert points and points.group(1) == "10 of 20"
     assert 'data-code="entry_point_missing"' in html
-

@@ -63,9 +63,7 @@ def test_judge_new_writes_a_package_that_judge_check_passes(
     assert cli.main(["new", "Not-A-Name", "--into", str(problem_set)]) == 2
 
 
-def test_an_installed_problem_set_is_listed_and_graded(
-    problem_set: Path, tmp_path: Path
-) -> None:
+def test_an_installed_problem_set_is_listed_and_graded(problem_set: Path, tmp_path: Path) -> None:
     assert ROOT not in tmp_path.parents, "the test must run outside the checkout"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-build-isolation", "--no-deps",

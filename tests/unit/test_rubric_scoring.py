@@ -327,3 +327,27 @@ def test_gradescope_and_junit_say_why_a_blocked_item_earned_nothing() -> None:
     assert (shared["score"], shared["status"]) == (0, "failed")
     assert shared["output"].startswith("not earned: it counts only once 'built with nn.vmap'")
     assert "not earned: it counts only once" in junit.render(graded)
+
+
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=6))
+def test_a_structural_mistake_is_shown_on_the_largest_case(batches: list[int]) -> None:
+    """An ensemble seen on a batch of 1 reads as one layer: the report names the biggest batch
+    that shows it (the first such in plan order), whatever the order the cases ran in."""
+    cases = [
+        Case({"seed": k, "batch": b, "in_dim": 1, "features": 2, "x_batch": np.ones((b, 1))})
+        for k, b in enumerate(batches)
+    ]
+    mine, theirs = Observations(), Observations()
+    for c, b in zip(cases, batches, strict=True):
+        tree = [dict(leaf) for leaf in TREE]
+        tree[1]["shape"] = [b, 1, 2]  # one layer per example
+        mine.add([{"kind": "init", "module": "Dense", "variables": tree}], c.key)
+        theirs.add([{"kind": "init", "module": "Dense", "variables": TREE}], c.key)
+    results = [passed(c) for c in cases]
+    alone = dataclasses.replace(SHARED, requires=())
+    _, findings, _ = rubric.score(problem(alone), results, len(results), mine, theirs)
+    [ensemble] = [d for d in findings if d.code == "ensemble_params"]
+    largest = max(batches)
+    assert ensemble.evidence["shape"] == [largest, 1, 2]
+    assert f"an ensemble of {largest})" in ensemble.message
+    assert ensemble.evidence["case"] == cases[batches.index(largest)].describe(problem(alone))
