@@ -312,3 +312,44 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
     except OSError:
         return False
+
+
+CLOSE_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from judge.sandbox import folder, get_sandbox
+from judge.sandbox.zygote import Zygote
+zygote = Zygote(sys.executable, "cpu", get_sandbox(sys.argv[2]))
+time.sleep(0.5)
+tree = folder.descendants(zygote.process.pid)
+started = time.monotonic()
+zygote.close()
+elapsed = time.monotonic() - started
+states = {}
+for pid in tree:
+    try:
+        stat = open(f"/proc/{pid}/stat", "rb").read()
+        states[pid] = stat[stat.rfind(b")") + 2:][:1].decode()
+    except OSError:
+        states[pid] = "gone"
+print(json.dumps({"elapsed": elapsed, "tree": tree, "states": states}))
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_closing_a_zygote_ends_its_tree_without_waiting_on_other_reapers(sandbox: str) -> None:
+    """From a process that is not a subreaper (a judge that started no worker: a file that does
+    not parse), a bubblewrap's init is re-parented to the machine's init, which may take
+    seconds to reap it: closing must end the whole tree (nothing left running, only zombies
+    of other parents) without waiting for that."""
+    done = subprocess.run(
+        [sys.executable, "-c", CLOSE_PROBE, str(ROOT), sandbox],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout)
+    assert len(found["tree"]) >= 1
+    assert set(found["states"].values()) <= {"gone", "Z"}, found
+    assert found["elapsed"] < 1.0, found
