@@ -503,6 +503,7 @@ class Bench:
         self.workdir = workdir
         self.console = console
         self.judge = judge_command()
+        self._checked_cache: Path | None = None
         limits = yaml.safe_load((ROOT / "problems" / PROBLEM / "problem.yaml").read_text())
         self.baseline_timeout = args.baseline_timeout or float(limits["limits"]["submission_s"])
         help_run = subprocess.run(
@@ -761,6 +762,15 @@ class Bench:
             self._judge_batch(folder, files, result, warm=True) for _ in range(self.args.repeat)
         ]
         warm_s = median(w[0] for w in warm) if self.cache else None
+        # Checked: the cache an instructor has after ``judge check`` (README's CI recipes run
+        # it first): the fingerprints' outputs and the examples' smallest cases too.
+        checked_s = None
+        if self.cache:
+            checked = [
+                self._judge_batch(folder, files, result, warm=True, checked=True)
+                for _ in range(self.args.repeat)
+            ]
+            checked_s = median(c[0] for c in checked)
         baseline_s, baseline_verdicts = self._baseline_batch(folder, files, result)
 
         differences, agree = [], 0
@@ -780,10 +790,12 @@ class Bench:
             notes.append(f"{timeouts} baseline run(s) stopped at {self.baseline_timeout:g} s")
         per_minute = [None if s is None else size / s * 60 for s in (judge_s, baseline_s)]
         warm_per_minute = None if warm_s is None else size / warm_s * 60
+        checked_per_minute = None if checked_s is None else size / checked_s * 60
         result.update(
             {
                 "judge_files_per_min": per_minute[0],
                 "judge_warm_files_per_min": warm_per_minute,
+                "judge_checked_files_per_min": checked_per_minute,
                 "baseline_files_per_min": per_minute[1],
                 "differences": differences,
             }
@@ -811,10 +823,42 @@ class Bench:
                     note="higher is faster",
                 ),
             ]
+        if checked_s is not None:
+            rows += [
+                Row(
+                    f"{name} (cache warmed by judge check): wall",
+                    "s",
+                    checked_s,
+                    baseline_s,
+                    note="baseline: no cache",
+                ),
+                Row(
+                    f"{name} (cache warmed by judge check): throughput",
+                    "files/min",
+                    checked_per_minute,
+                    per_minute[1],
+                    note="higher is faster",
+                ),
+            ]
         return rows, differences
 
+    def checked_cache(self) -> Path:
+        """A cache filled by one untimed ``judge check`` of the problem (made once per run)."""
+        if self._checked_cache is None:
+            directory = self.fresh_dir("batch-checked-cache-")
+            extra, env = cache_settings(self.cache, directory)
+            self.log("judge check (untimed): fills the cache a checked problem set leaves")
+            measured([*self.judge, "check", PROBLEM, *extra], self.workdir, env, timeout=1800)
+            self._checked_cache = directory
+        return self._checked_cache
+
     def _judge_batch(
-        self, folder: Path, files: list[BatchFile], result: dict[str, Any], warm: bool = False
+        self,
+        folder: Path,
+        files: list[BatchFile],
+        result: dict[str, Any],
+        warm: bool = False,
+        checked: bool = False,
     ) -> tuple[float | None, dict[str, str], str]:
         """``judge batch`` on the folder: its wall time, its verdicts, and a note if it failed.
 
@@ -829,7 +873,10 @@ class Bench:
         env: dict[str, str] = {}
         if self.cache:
             how = "option" if "--cache-dir" in help_text else self.cache
-            if warm:
+            if checked:  # a copy, so that each run starts from the same cache
+                directory = self.fresh_dir("batch-checked-copy-")
+                shutil.copytree(self.checked_cache(), directory, dirs_exist_ok=True)
+            elif warm:
                 directory = self.fresh_dir("batch-warm-cache-")
                 self.grade_judge(
                     str(ROOT / "submissions" / PROBLEM / SINGLE_FILES[0][1]), directory
@@ -839,10 +886,8 @@ class Bench:
             extra, env = cache_settings(how, directory)
         command = [*self.judge, "batch", str(folder), "--problem", PROBLEM, "--out", str(out)]
         command += ["--jobs", str(self.args.jobs), *extra]
-        self.log(
-            f"judge batch ({'warm' if warm else 'cold'} cache): {len(files)} files, "
-            f"--jobs {self.args.jobs}"
-        )
+        kind = "checked" if checked else "warm" if warm else "cold"
+        self.log(f"judge batch ({kind} cache): {len(files)} files, --jobs {self.args.jobs}")
         run = measured(command, self.workdir, env, timeout=120.0 * max(len(files), 1))
         verdicts = read_batch_verdicts(out, [f.name for f in files])
         if not warm:
@@ -854,7 +899,7 @@ class Bench:
                 run["max_rss_mb"],
                 None,
             )
-        result["judge_warm" if warm else "judge"] = {
+        result[{"checked": "judge_checked", "warm": "judge_warm"}.get(kind, "judge")] = {
             "wall_s": run["wall_s"],
             "returncode": run["returncode"],
             "timed_out": run["timed_out"],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from ..runtime import wire
 from ..runtime.shared import THREADS_PER_CPU
 from . import folder
 from .base import Launch, Sandbox, python_paths
-from .capture import Capture, widen_pipe
+from .capture import Capture, readable, widen_pipe
 from .cgroup import MemoryCgroup, PidsCgroup, _Cgroup, enter
 from .environment import worker_environment
 from .reaper import LIVE_LOCK, LIVE_WORKERS, become_subreaper, sweep_strays
@@ -329,7 +328,7 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise WorkerTimeout(f"no reply from the {self.role} worker in {timeout:.1f} s")
-            ready, _, _ = select.select([self._reply_fd], [], [], min(remaining, DISK_CHECK_S))
+            ready = readable(self._reply_fd, min(remaining, DISK_CHECK_S))
             self._check_disk()
             if not ready:
                 continue

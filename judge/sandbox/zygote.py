@@ -21,7 +21,6 @@ import functools
 import glob
 import json
 import os
-import select
 import shutil
 import signal
 import socket
@@ -35,6 +34,7 @@ from typing import Any
 from ..constants import STARTUP_TIMEOUT_S
 from . import folder
 from .base import RUNTIME_DIR, Sandbox
+from .capture import readable
 from .cgroup import _Cgroup
 from .environment import worker_environment
 from .reaper import LIVE_LOCK, SPARED
@@ -78,8 +78,7 @@ class ForkedProcess:
         """Its exit status once it ended within ``timeout`` s, else None."""
         if self.returncode is not None:
             return self.returncode
-        ready, _, _ = select.select([self.pidfd], [], [], max(timeout, 0.0))
-        if not ready:
+        if not readable(self.pidfd, timeout):
             return None
         status, self.cpu_s = self.zygote.reap(self.pid, self.inner_pid)
         self.returncode = os.waitstatus_to_exitcode(status) if status is not None else -9
