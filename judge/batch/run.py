@@ -131,7 +131,6 @@ def run_batch(
                 run.grade(todo, jobs or _cpus())
         finally:
             store.close()
-    stopped_by = (received[0] if received else 0) if stop.is_set() else None
     return BatchResult(
         out=out,
         records=sorted(store.records.values(), key=lambda r: r.student),
@@ -139,7 +138,7 @@ def run_batch(
         reused=reused,
         skipped=collected.skipped,
         ignored_lines=store.ignored_lines,
-        stopped_by=stopped_by,
+        stopped_by=(received[0] if received else 0) if stop.is_set() else None,
         retried=run.retried,
     )
 
