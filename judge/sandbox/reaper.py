@@ -32,18 +32,26 @@ def become_subreaper() -> bool:
     return sys.platform.startswith("linux") and prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
+def stat_fields(pid: int | str) -> list[bytes] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state, parent pid, process
+    group, session, ...); None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    # The command name is in parentheses and may contain anything: parse from its end.
+    return stat[stat.rfind(b")") + 2 :].split()
+
+
 def _processes() -> Iterable[tuple[int, int, int]]:
     """(pid, parent pid, session id) of every process visible in /proc."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
+        fields = stat_fields(entry)
+        if fields is None:
             continue
-        # The command name is in parentheses and may contain anything: parse from its end.
-        fields = stat[stat.rfind(b")") + 2 :].split()
         try:
             yield int(entry), int(fields[1]), int(fields[3])
         except (IndexError, ValueError):

@@ -37,7 +37,7 @@ from .base import RUNTIME_DIR, Sandbox
 from .capture import readable
 from .cgroup import _Cgroup
 from .environment import worker_environment
-from .reaper import LIVE_LOCK, SPARED
+from .reaper import LIVE_LOCK, SPARED, stat_fields
 
 # Imports the runtime folder as ``judge_runtime`` (as BOOTSTRAP does) and runs the zygote.
 ZYGOTE_BOOTSTRAP = (
@@ -300,12 +300,8 @@ def _ended(pid: int) -> bool:
     """Whether a process that is not the judge's child is gone or a zombie: a zombie holds no
     memory, mounts or namespaces any more, only its entry, and waiting for another parent to
     reap it (init, on some machines, takes about two seconds) would delay every run's end."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 :][:1] in (b"Z", b"X")
+    fields = stat_fields(pid)
+    return not fields or fields[0] in (b"Z", b"X")
 
 
 def _host_pid(pidfd: int) -> int:
