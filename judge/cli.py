@@ -393,7 +393,10 @@ def _start_zygote(args: argparse.Namespace) -> None:
     if getattr(args, "no_zygote", False):
         zygote.set_enabled(False)
     elif args.command in ("grade", "batch", "check"):  # the commands that start workers
-        zygote.prestart(sys.executable, getattr(args, "backend", "cpu"), args.sandbox)
+        backend = getattr(args, "backend", "cpu")
+        zygote.prestart(sys.executable, backend, args.sandbox)
+        if args.command in ("batch", "check"):  # many reference workers: forked, not fresh
+            zygote.prestart_beside(sys.executable, backend, args.sandbox)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,15 @@ from ..constants import STARTUP_TIMEOUT_S
 from ..errors import BackendUnavailable, SandboxUnavailable, WorkerError
 from ..limits import Limits
 from ..problem import Problem
-from ..sandbox import Sandbox, Worker, WorkerDied, WorkerTimeout, probe_backends, zygote
+from ..sandbox import (
+    Sandbox,
+    Worker,
+    WorkerDied,
+    WorkerTimeout,
+    probe_backends,
+    resolve_sandbox,
+    zygote,
+)
 from ..submission import Submission
 from . import memo
 from .options import GradeOptions
@@ -56,13 +64,16 @@ class WorkerPair:
         (``judge grade`` and ``judge batch`` start it first thing), else one of this grading's
         own, ended with it (nothing outlives a grading). None for a fresh interpreter, as
         before: the zygote is off (``--no-zygote``), the learner's sandbox cannot fork here,
-        or the reference's worker of a grading whose zygote is inside bubblewrap (the
-        reference is trusted and runs outside any sandbox)."""
+        or the reference's worker of a grading whose zygote is inside bubblewrap and whose
+        command started no plain zygote beside it (the reference is trusted and runs outside
+        any sandbox)."""
         if not zygote.enabled() or not self.sandbox.forks():
             return None
-        if role != "learner" and self.sandbox.zygote_kind != "plain":
-            return None
         python, backend = self.options.python or sys.executable, self.options.backend
+        if role != "learner" and self.sandbox.zygote_kind != "plain":
+            # The reference's plain zygote, where the command started one beside bubblewrap's
+            # (``judge batch``, ``judge check``); else a fresh interpreter.
+            return zygote.shared(python, backend, resolve_sandbox("none", backend))
         found = zygote.shared(python, backend, self.sandbox)
         if found is None:
             if self.own_zygote is None or not self.own_zygote.alive:

@@ -355,6 +355,24 @@ def prestart(python: str, backend: str, sandbox: str) -> None:
         replaced.close()  # it had died: its resources go now, not at exit
 
 
+def prestart_beside(python: str, backend: str, sandbox: str) -> None:
+    """Where ``sandbox`` resolves to bubblewrap, start a plain zygote as well, for the
+    reference's workers: they run outside any sandbox, so the zygote inside bubblewrap cannot
+    fork them, and each would otherwise be a fresh interpreter. For the commands that run
+    many reference workers (``judge batch``, ``judge check``); the plain zygote costs one more
+    import of JAX, which a single grading with a warm cache would not earn back."""
+    from . import resolve_sandbox
+
+    if not _enabled:
+        return
+    try:
+        if resolve_sandbox(sandbox, backend).zygote_kind != "bwrap":
+            return
+    except Exception:
+        return
+    prestart(python, backend, "none")
+
+
 def shared(python: str, backend: str, sandbox: Sandbox) -> Zygote | None:
     """The zygote ``prestart`` started for this run (a command) that forks workers of
     ``sandbox``, if it is still alive."""
@@ -381,4 +399,4 @@ def end_run() -> None:
 
 
 __all__ = ["ForkedProcess", "Zygote", "ZygoteError", "close_all", "enabled", "end_run",
-           "prestart", "set_enabled", "shared"]  # fmt: skip
+           "prestart", "prestart_beside", "set_enabled", "shared"]  # fmt: skip

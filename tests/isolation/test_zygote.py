@@ -353,3 +353,55 @@ def test_closing_a_zygote_ends_its_tree_without_waiting_on_other_reapers(sandbox
     assert len(found["tree"]) >= 1
     assert set(found["states"].values()) <= {"gone", "Z"}, found
     assert found["elapsed"] < 1.0, found
+
+
+def _forks_by_kind(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    kinds: list[str] = []
+    original = Zygote.fork
+
+    def fork(self: Zygote, *args: object, **kwargs: object) -> ForkedProcess:
+        kinds.append(self.kind)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Zygote, "fork", fork)
+    return kinds
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason="no bubblewrap")
+def test_under_bubblewrap_the_reference_forks_from_a_plain_zygote_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``judge batch`` and ``judge check`` start a plain zygote beside bubblewrap's: the
+    reference's workers (outside any sandbox) fork from it, the learner's still from the one
+    inside bubblewrap, and the report is the one fresh reference interpreters give."""
+    wrong = SUBMISSIONS / "wrong_answer" / "column_major_flatten.py"
+    options = GradeOptions(sandbox="bwrap")
+    kinds = _forks_by_kind(monkeypatch)
+    reports = []
+    for beside in (True, False):
+        monkeypatch.setenv("JUDGE_CACHE_DIR", str(tmp_path / f"cache-{beside}"))  # cold
+        zygote.prestart(sys.executable, "cpu", "bwrap")
+        if beside:
+            zygote.prestart_beside(sys.executable, "cpu", "bwrap")
+        try:
+            reports.append(grade(wrong, PROBLEM, options))
+        finally:
+            zygote.end_run()
+        if beside:
+            assert "plain" in kinds and "bwrap" in kinds, kinds
+            kinds.clear()
+    assert kinds and set(kinds) == {"bwrap"}, kinds  # without it: fresh reference workers
+    assert reports[0].verdict is reports[1].verdict is Verdict.WRONG_ANSWER
+    assert reports[0].failing_case == reports[1].failing_case
+    assert [d.code for d in reports[0].diagnostics] == [d.code for d in reports[1].diagnostics]
+
+
+def test_no_plain_zygote_beside_one_that_is_plain_already() -> None:
+    """Under Landlock the learner's zygote is plain and forks the reference too: a second
+    one would only cost an import of JAX."""
+    try:
+        zygote.prestart(sys.executable, "cpu", "landlock")
+        zygote.prestart_beside(sys.executable, "cpu", "landlock")
+        assert sorted(kind for _, _, kind in zygote._ZYGOTES) == ["plain"]
+    finally:
+        zygote.end_run()
