@@ -18,11 +18,12 @@ from typing import Any
 from . import lock as locking
 from .assignment import grade_assignment, load_assignment
 from .assignment import render as assignment_render
+from .constants import submission_suffix
 from .errors import JudgeError, SubmissionNotFound
 from .grading import GradeOptions, grade
 from .problem import Problem, load_problem
 from .render import gradescope
-from .submission import SUFFIXES, read_submission
+from .submission import read_submission
 
 # Folders that archivers, editors and Python leave behind: never the submission.
 _JUNK = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
@@ -34,7 +35,7 @@ def _candidates(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.suffix in SUFFIXES
+        if submission_suffix(p) is not None
         and p.is_file()
         and not any(part.startswith(".") or part in _JUNK for part in p.relative_to(folder).parts)
     )

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from .constants import SUFFIXES
+from .constants import submission_suffix
 from .errors import ProblemError
 from .grading import GradeOptions, grade
 from .problem import Problem, load_problem, problem_names
@@ -141,7 +141,7 @@ def examples(problem: str, problems_dir: Path) -> tuple[list[Example], list[str]
         return [], []
     expected_path = folder / EXPECTED_FILE
     declared, problems = read_expected(expected_path) if expected_path.is_file() else ({}, [])
-    on_disk = sorted(p for p in folder.glob("*/*") if p.suffix in SUFFIXES)
+    on_disk = sorted(p for p in folder.glob("*/*") if submission_suffix(p) is not None)
     found = []
     verdicts = {str(v) for v in Verdict}
     for path in on_disk:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import functools
 from importlib import metadata
+from pathlib import PurePath
 
 BACKENDS = ("cpu", "gpu", "tpu")
-# Files a learner may submit.
+# Files a learner may submit: their suffixes in lower case (``is_submission_file``).
 SUFFIXES = (".py", ".ipynb")
 # JAX aborts under this much address space (RLIMIT_AS): the least a problem or --memory may set.
 MIN_MEMORY_MB = 1536
 # How long a worker may take to start (import JAX, start its backend) or to load a file.
 STARTUP_TIMEOUT_S = 120.0
+
+
+def submission_suffix(path: PurePath) -> str | None:
+    """``.py`` or ``.ipynb`` for a file a learner may submit, whatever the case of its suffix
+    (``Alice.PY``, as some editors, Windows and course sites name files); None otherwise."""
+    suffix = path.suffix.lower()
+    return suffix if suffix in SUFFIXES else None
 
 
 def judge_version() -> str:

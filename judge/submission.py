@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .constants import SUFFIXES
+from .constants import submission_suffix
 from .errors import SubmissionNotFound
 from .untrusted import clean_text
 
@@ -39,7 +39,8 @@ class Submission:
     @property
     def module_filename(self) -> str:
         """The file name the worker loads, and the one its tracebacks show."""
-        name = self.path.name if self.kind == "py" else f"{self.path.stem}_ipynb.py"
+        # ``.py`` in lower case: ``Alice.PY`` is loaded as ``Alice.py``.
+        name = f"{self.path.stem}.py" if self.kind == "py" else f"{self.path.stem}_ipynb.py"
         # A name that is not UTF-8 (or holds control characters) would reach every message.
         return name if name.isprintable() else "submission.py"
 
@@ -136,7 +137,7 @@ def read_submission(path: str | Path) -> Submission:
         raise SubmissionNotFound(f"{given}: no such file")
     if path.is_dir():
         raise SubmissionNotFound(f"{given}: is a folder; give the .py or .ipynb file inside it")
-    if path.suffix not in SUFFIXES:
+    if submission_suffix(path) is None:
         raise SubmissionNotFound(f"{given}: expected a .py or .ipynb file")
     if path.is_symlink():
         # The judge's own process reads it: a link could show it the reference or a secret.
@@ -150,7 +151,7 @@ def read_submission(path: str | Path) -> Submission:
         raise SubmissionNotFound(f"{given}: larger than {MAX_SOURCE_BYTES // 1024} KiB")
     # utf-8-sig: editors such as Notepad save a byte-order mark that compile() would reject.
     text = data.decode("utf-8-sig", errors="replace")
-    if path.suffix == ".py":
+    if submission_suffix(path) == ".py":
         return Submission(path, given, "py", text)
     source, reason = notebook_source(text)
     if source is None:

@@ -28,7 +28,7 @@ from ..check import EXPECTED_FILE, CheckResult, Example, submissions_dir
 from ..check import check_all as check_problems
 from ..check import check_example as check_section
 from ..check import count_checks as count_problem_checks
-from ..constants import SUFFIXES
+from ..constants import submission_suffix
 from ..errors import JudgeError
 from ..grading import GradeOptions
 from ..result import Verdict
@@ -74,7 +74,7 @@ def examples(
                 break
         else:
             found[path] = {str(k): [str(x) for x in v] for k, v in per_problem.items()}
-    on_disk = {p for p in folder.iterdir() if p.suffix in SUFFIXES}
+    on_disk = {p for p in folder.iterdir() if submission_suffix(p) is not None}
     faults += [f"{p.name}: not listed in {expected.name}" for p in sorted(on_disk - set(found))]
     return found, faults
 

@@ -17,8 +17,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..constants import submission_suffix
 from ..errors import SubmissionNotFound, UsageError
-from ..submission import MAX_SOURCE_BYTES, SUFFIXES, read_submission
+from ..submission import MAX_SOURCE_BYTES, read_submission
 from ..untrusted import clean_text
 
 # Folders that archivers, editors and Python leave behind: never a student, never a submission.
@@ -173,7 +174,7 @@ def _students(root: Path, exclude: Path | None) -> tuple[dict[str, list[Path]], 
             continue
         if child.is_dir():
             student = as_text(child.name)
-        elif child.suffix in SUFFIXES:  # a dangling link too: reported, not skipped
+        elif submission_suffix(child) is not None:  # a dangling link too: reported, not skipped
             student = as_text(child.stem)
         else:
             skipped.append(child.name)
@@ -212,7 +213,7 @@ def _from_folder(
     candidates = sorted(
         p
         for p in folder.rglob("*")
-        if p.suffix in SUFFIXES
+        if submission_suffix(p) is not None
         and not any(_junk(part) for part in p.relative_to(folder).parts)
         and not p.is_dir()
     )
@@ -310,7 +311,7 @@ def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) ->
         target.mkdir(parents=True, exist_ok=True)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    if stat.S_ISLNK(info.external_attr >> 16) or target.suffix not in SUFFIXES:
+    if stat.S_ISLNK(info.external_attr >> 16) or submission_suffix(target) is None:
         return
     with zf.open(info) as source, target.open("wb") as sink:
         sink.write(source.read(MAX_SOURCE_BYTES + 1))

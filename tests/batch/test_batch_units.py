@@ -58,6 +58,7 @@ def test_folder_of_files(tmp_path: Path) -> None:
             "bob.ipynb": (EXAMPLES / "accepted" / "notebook.ipynb").read_text(),
             "carol.py": fake_source(),
             "carol.ipynb": "{}",
+            "frank.PY": fake_source(),  # a suffix in capitals: still a submission
             "roster.csv": "id\n",
             ".DS_Store": "junk",
         },
@@ -67,8 +68,9 @@ def test_folder_of_files(tmp_path: Path) -> None:
     (source / "results").mkdir()  # the output folder inside the source: not a student
     found = collect(source, ENTRY, tmp_path / "scratch", exclude=(source / "results").resolve())
     entries = by_student(found.entries)
-    assert sorted(entries) == ["alice", "bob", "carol", "dan", "erin"]
+    assert sorted(entries) == ["alice", "bob", "carol", "dan", "erin", "frank"]
     assert found.skipped == ["roster.csv"]
+    assert entries["frank"].path == source / "frank.PY" and entries["frank"].issue is None
     assert entries["alice"].path == source / "alice.py" and entries["alice"].issue is None
     assert len(entries["alice"].sha256) == 64
     assert entries["bob"].path == source / "bob.ipynb"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import pickle
 import shutil
 import subprocess
 import sys
@@ -298,3 +299,32 @@ def test_baseline_accepts_the_canonical_solution_and_rejects_a_wrong_output() ->
     code, report = _baseline(wrong)
     assert (code, report["verdict"]) == (1, "wrong_answer")
     assert report["falsifying"]
+
+
+@pytest.mark.slow
+def test_floor_bare_run_calls_every_planned_case_and_stops_where_a_judge_would(
+    tmp_path: Path,
+) -> None:
+    """bench/floor.py's bare run: every case of the judge's plan called once in a fresh
+    interpreter; a raising call ends it, a call past the per-call limit is stopped."""
+    import dataclasses
+
+    floor = _load("bench_floor", ROOT / "bench" / "floor.py")
+    cases, problem = floor.plan_file(tmp_path)
+    problem = dataclasses.replace(problem, limits=dataclasses.replace(problem.limits, call_s=2.0))
+    planned = len(pickle.loads(cases.read_bytes()))
+    xla = tmp_path / "xla"
+
+    done = floor.bare_run(SUBMISSIONS / "accepted" / "canonical.py", cases, xla, problem)
+    assert (done["calls"], done["error"]) == (planned, None), done
+    assert done["imports_s"] > 0 and done["calls_s"] > 0 and done["wall_s"] >= done["calls_s"]
+
+    raising = tmp_path / "raising.py"
+    raising.write_text("def nn_vmap_forward(seed, x_batch, features):\n    raise ValueError\n")
+    done = floor.bare_run(raising, cases, xla, problem)
+    assert (done["calls"], done["error"]) == (0, "ValueError"), done
+
+    looping = SUBMISSIONS / "time_limit_exceeded" / "infinite_loop.py"
+    done = floor.bare_run(looping, cases, xla, problem)
+    assert (done["calls"], done["error"]) == (0, "TimeoutError"), done
+    assert 2.0 <= done["calls_s"] < 10.0

@@ -23,7 +23,20 @@ def test_python_file(tmp_path: Path) -> None:
     assert sub.module_filename == "sol.py"
 
 
-@pytest.mark.parametrize("name", ["missing.py", "folder", "notes.txt"])
+@pytest.mark.parametrize("name", ["sol.PY", "sol.Py", "sol.IPYNB"])
+def test_a_suffix_in_capitals_is_still_a_submission(tmp_path: Path, name: str) -> None:
+    """Some editors, Windows and course sites write ``.PY``: the same file as ``.py``, loaded
+    under a lower-case name (its tracebacks say ``sol.py``)."""
+    path = tmp_path / name
+    is_notebook = name.lower().endswith(".ipynb")
+    path.write_text(notebook([("code", "x = 1")]) if is_notebook else "x = 1\n")
+    sub = read_submission(path)
+    assert sub.kind == ("ipynb" if is_notebook else "py")
+    assert sub.problem is None and "x = 1" in sub.source
+    assert sub.module_filename == ("sol_ipynb.py" if is_notebook else "sol.py")
+
+
+@pytest.mark.parametrize("name", ["missing.py", "folder", "notes.txt", "sol.pyc", "sol.py.txt"])
 def test_unreadable_inputs(tmp_path: Path, name: str) -> None:
     (tmp_path / "folder").mkdir()
     (tmp_path / "notes.txt").write_text("x")
