@@ -8,6 +8,7 @@ backend is missing, the problem package is invalid) is handed back, to stop the 
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 import traceback
@@ -61,6 +62,10 @@ def grade_one(
         missing = Entry(entry.student, entry.display, issue=("unreadable_submission", str(exc)))
         report = issue_report(missing, problem, options)
     except Exception as exc:
+        report = _crash_report(entry, problem, options, exc)
+    try:  # here, not when the batch saves it: a report no line can hold is this student's alone
+        json.dumps(report.to_dict(), allow_nan=False)
+    except (TypeError, ValueError) as exc:
         report = _crash_report(entry, problem, options, exc)
     return report, time.perf_counter() - started, None
 

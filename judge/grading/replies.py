@@ -14,6 +14,8 @@ import numpy as np
 from ..untrusted import clean_text, json_safe
 
 _TEXT_FIELDS = {"kind": 40, "type": 200, "repr": 400, "message": 8000, "code": 60}
+# The most seconds a reply may claim for one call or load (a day): no limit allows more.
+MAX_SECONDS = 86400.0
 
 
 def clean_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +49,9 @@ def clean_reply(reply: dict[str, Any]) -> dict[str, Any]:
         number = (
             float(value) if isinstance(value, int | float) and type(value) is not bool else -1.0
         )
-        clean[name] = number if np.isfinite(number) and number >= 0 else 0.0
+        # Bounded as well as finite: the judge adds these up, and 1.7e308 twice is inf, which
+        # no JSON report can hold.
+        clean[name] = min(number, MAX_SECONDS) if np.isfinite(number) and number >= 0 else 0.0
     line = reply.get("line")
     clean["line"] = line if type(line) is int else None
     trace = reply.get("traceback")

@@ -128,11 +128,16 @@ _NR: dict[str, tuple[int | None, int | None]] = {
     "msgsnd": (69, 189), "msgrcv": (70, 188), "msgctl": (71, 187), "semop": (65, 193),
     "semctl": (66, 191), "semtimedop": (220, 192), "shmdt": (67, 197),
 }  # fmt: skip
-# Allowed only on the caller itself: this argument (a pid or "who") must be 0. Root without
-# capabilities may still renice, re-pin or re-limit any other root process, the judge included.
-_SELF_ONLY = {"prlimit64": 0, "sched_setaffinity": 0, "sched_setscheduler": 0,
-              "sched_setparam": 0, "sched_setattr": 0, "setpriority": 1, "ioprio_set": 1,
-              "migrate_pages": 0, "move_pages": 0}  # fmt: skip
+# Allowed only on the caller itself: each (argument, value) must hold, a pid or "who" of 0.
+# Root without capabilities may still renice, re-pin or re-limit any other root process, the
+# judge included. setpriority and ioprio_set also choose *what* "who" names: 0 with PRIO_USER
+# or IOPRIO_WHO_USER is every process of the caller's uid (every other worker), with a process
+# group its group; only "a process" (PRIO_PROCESS 0, IOPRIO_WHO_PROCESS 1) is left.
+_SELF_ONLY: dict[str, tuple[tuple[int, int], ...]] = {
+    "prlimit64": ((0, 0),), "sched_setaffinity": ((0, 0),), "sched_setscheduler": ((0, 0),),
+    "sched_setparam": ((0, 0),), "sched_setattr": ((0, 0),), "setpriority": ((0, 0), (1, 0)),
+    "ioprio_set": ((0, 1), (1, 0)), "migrate_pages": ((0, 0),), "move_pages": ((0, 0),),
+}  # fmt: skip
 # Refused outright with EPERM: process starts, other processes' memory, kernel attack surface
 # (io_uring, bpf, userfaultfd, perf), namespaces and mounts, keyrings, modules, identity changes,
 # file handles (open_by_handle_at walks around paths), sockets (nothing in Python/JAX/Flax needs
@@ -327,8 +332,11 @@ def _seccomp_program(audit_arch: int, col: int, x32: bool) -> list[bytes]:
     block = [arg(1), _bpf(_JEQ, _TIOCSTI, 2, 0), _bpf(_JEQ, _TIOCLINUX, 1, 0),
              _bpf(_RET, _RET_ALLOW), _bpf(_RET, eperm)]  # fmt: skip
     prog += [_bpf(_JEQ, nr("ioctl"), 0, len(block)), *block]
-    for name, i in _SELF_ONLY.items():
-        block = [arg(i), _bpf(_JEQ, 0, 0, 1), _bpf(_RET, _RET_ALLOW), _bpf(_RET, eperm)]
+    for name, conditions in _SELF_ONLY.items():
+        block = []
+        for k, (i, value) in enumerate(conditions):  # a mismatch jumps to the refusal
+            block += [arg(i), _bpf(_JEQ, value, 0, 2 * (len(conditions) - k) - 1)]
+        block += [_bpf(_RET, _RET_ALLOW), _bpf(_RET, eperm)]
         prog += [_bpf(_JEQ, nr(name), 0, len(block)), *block]
     return [*prog, _bpf(_RET, _RET_ALLOW)]
 

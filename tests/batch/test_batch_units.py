@@ -389,6 +389,24 @@ def test_a_crashing_grading_is_that_students_judge_error(
     assert fake_grade.calls == ["s02.py"] * 2  # a judge_error is retried, the rest reused
 
 
+def test_a_report_no_line_can_hold_is_that_students_judge_error(
+    tmp_path: Path, problem: Problem, fake_grade: FakeGrade
+) -> None:
+    """A value JSON cannot write (inf) in one student's report: that student's judge_error,
+    every other student graded and saved, the batch's own exit unharmed."""
+    source = _class(tmp_path)
+    (source / "s03.py").write_text(fake_source(extra="# unwritable\n"))
+    result = run_batch(source, problem, tmp_path / "out", jobs=2)
+    verdicts = {r.student: r for r in result.records}
+    assert len(verdicts) == 6 and not result.interrupted
+    broken = verdicts["s03"]
+    assert broken.verdict == "judge_error" and broken.codes == ["grading_crashed"]
+    assert "Out of range float values" in broken.report["summary"]
+    assert all(r.verdict != "judge_error" for s, r in verdicts.items() if s != "s03")
+    reread, _ = read_records(tmp_path / "out" / "reports.jsonl")
+    assert sorted(r.student for r in reread) == sorted(verdicts)
+
+
 def test_a_passing_judge_error_is_graded_again_in_the_same_run(
     tmp_path: Path, problem: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,12 +102,13 @@ def with_marker(marker: str) -> list[int]:
 
 
 def load_unguarded(
-    worker: Worker, name: str, source: str, expect_ok: bool = True
+    worker: Worker, name: str, source: str, expect_ok: bool = True, reload: bool = False
 ) -> tuple[dict, dict]:
     """Start ``worker`` (made with ``guard=False``) and load ``source`` into it: what code that
-    got past the guard could do, to test the layers below it. The hello and the load's reply."""
-    hello = worker.receive(120)
-    assert hello["ok"], hello
+    got past the guard could do, to test the layers below it. The hello and the load's reply.
+    ``reload``: the worker is started already, and loads another file."""
+    hello = {} if reload else worker.receive(120)
+    assert reload or hello["ok"], hello
     target = Path(worker.directory) / name
     target.write_text(source)
     loaded = worker.request(
@@ -230,6 +231,22 @@ CORPUS: dict[str, tuple[str, Verdict, str | None]] = {
         ),
         Verdict.RUNTIME_ERROR,
         "process_died",
+    ),
+    "the largest float as every reply's seconds": (  # summed by the judge: inf, no JSON report
+        solution(
+            """
+            import sys
+            Session = sys.modules["judge_runtime.session"].Session
+            honest = Session.call
+            def call(self, request):
+                reply = honest(self, request)
+                reply["elapsed_s"] = 1.7e308
+                return reply
+            Session.call = call
+            """
+        ),
+        Verdict.ACCEPTED,
+        None,
     ),
     "SIGKILL to itself": (
         solution("import os, signal", "os.kill(os.getpid(), signal.SIGKILL)"),

@@ -75,6 +75,18 @@ attempt("signal_parent", lambda: os.kill(os.getppid(), 0))
 attempt("signal_sibling", lambda: os.kill(SIBLING, signal.SIGTERM))
 attempt("pidfd_signal", lambda: signal.pidfd_send_signal(os.pidfd_open(SIBLING), signal.SIGTERM))
 attempt("prlimit_parent", lambda: __import__("resource").prlimit(os.getppid(), __import__("resource").RLIMIT_NOFILE, (1, 1)))
+# Harmless values (the worker's own nice, the default I/O class), were they allowed.
+NICE = os.getpriority(os.PRIO_PROCESS, 0)
+IOPRIO_SET = {"x86_64": 251, "aarch64": 30}[os.uname().machine]
+def sys_call(*args):
+    if libc.syscall(*args) == -1:
+        raise OSError(ctypes.get_errno(), "refused")
+attempt("renice_user", lambda: os.setpriority(os.PRIO_USER, 0, NICE))
+attempt("renice_group", lambda: os.setpriority(os.PRIO_PGRP, 0, NICE))
+attempt("ioprio_user", lambda: sys_call(IOPRIO_SET, 3, 0, 0))  # IOPRIO_WHO_USER
+attempt("ioprio_group", lambda: sys_call(IOPRIO_SET, 2, 0, 0))  # IOPRIO_WHO_PGRP
+attempt("renice_self", lambda: os.setpriority(os.PRIO_PROCESS, 0, NICE))
+attempt("ioprio_self", lambda: sys_call(IOPRIO_SET, 1, 0, 0))
 attempt("tcp_connect", lambda: socket.create_connection(("127.0.0.1", PORT), 2))
 attempt("listen_unbound", lambda: socket.socket().listen())
 attempt("memfd", lambda: os.memfd_create("big"))
@@ -107,6 +119,10 @@ MUST_BE_DENIED = [
     "signal_sibling",
     "pidfd_signal",
     "prlimit_parent",
+    "renice_user",
+    "renice_group",
+    "ioprio_user",
+    "ioprio_group",
     "tcp_connect",
     "listen_unbound",
     "memfd",
@@ -147,6 +163,9 @@ def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(
         }
         assert allowed == {}, allowed
         assert results["own_folder"].startswith("allowed"), results
+        # Only the caller itself: a learner's os.nice() still works.
+        assert results["renice_self"].startswith("allowed"), results
+        assert results["ioprio_self"].startswith("allowed"), results
         assert not any(Path(p).exists() for p in (outside, outside + ".fifo", outside + ".sys"))
         assert sibling.poll() is None  # not signalled
         with pytest.raises(TimeoutError):
@@ -227,3 +246,47 @@ def test_without_bubblewrap_the_default_grades_under_landlock(
     assert report.environment["sandbox"] == "landlock"
     assert report.environment["sandbox_enforced"]["fs"] == "allowlist"
     assert report.verdict is Verdict.RUNTIME_ERROR  # the fork was refused
+
+
+RENICE_ALL = """
+import ctypes, os
+IOPRIO_SET = {"x86_64": 251, "aarch64": 30}[os.uname().machine]
+libc = ctypes.CDLL(None, use_errno=True)
+for which in (os.PRIO_USER, os.PRIO_PGRP):
+    try:
+        os.setpriority(which, 0, 19)
+    except OSError:
+        pass
+for which in (3, 2):  # IOPRIO_WHO_USER, IOPRIO_WHO_PGRP: the idle class
+    libc.syscall(IOPRIO_SET, which, 0, 3 << 13)
+def nn_vmap_forward(seed, x_batch, features):
+    return None
+"""
+OWN_PRIORITIES = """
+import ctypes, os
+IOPRIO_GET = {"x86_64": 252, "aarch64": 31}[os.uname().machine]
+libc = ctypes.CDLL(None, use_errno=True)
+with open("priorities.txt", "w") as handle:
+    handle.write(f"{os.getpriority(os.PRIO_PROCESS, 0)} {libc.syscall(IOPRIO_GET, 1, 0)}")
+def nn_vmap_forward(seed, x_batch, features):
+    return None
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_learner_cannot_renice_another_learners_worker(sandbox: str) -> None:
+    """setpriority and ioprio_set with "every process of my uid" (or of my group) as the
+    target: another confined worker (no more capabilities than the attacker's) keeps its
+    priorities."""
+
+    def worker() -> Worker:
+        return Worker(role="learner", backend="cpu", precision="highest", memory_mb=None,
+                      output_limit=65536, sandbox=sandbox, guard=False)  # fmt: skip
+
+    with worker() as victim, worker() as attacker:
+        load_unguarded(victim, "victim.py", OWN_PRIORITIES)
+        before = (Path(victim.directory) / "priorities.txt").read_text()
+        load_unguarded(attacker, "attack.py", RENICE_ALL)
+        load_unguarded(victim, "victim_again.py", OWN_PRIORITIES, reload=True)
+        after = (Path(victim.directory) / "priorities.txt").read_text()
+    assert after == before, (before, after)

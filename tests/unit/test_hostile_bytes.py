@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from judge import diagnose
 from judge.errors import SubmissionNotFound
-from judge.grading.replies import clean_reply
+from judge.grading.replies import MAX_SECONDS, clean_reply
 from judge.problem import load_problem
 from judge.render import gradebook
 from judge.render.text import build, visible
@@ -103,3 +103,13 @@ def test_a_batch_entry_linking_out_of_the_class_folder_is_not_read(tmp_path: Pat
     assert by_student["mallory"].issue is not None
     assert by_student["mallory"].issue[0] == "unreadable_submission"
     assert by_student["alice"].issue is None
+
+
+@pytest.mark.parametrize("claimed", [1.7e308, 1e300, math.inf, -1.0, math.nan, True, "9"])
+def test_a_replys_seconds_are_finite_and_bounded(claimed: object) -> None:
+    """The judge adds a reply's seconds up: two of 1.7e308 would make inf, which no JSON report
+    holds (the judge crashed with exit 3, and a batch with it)."""
+    seconds = [clean_reply({"ok": True, "elapsed_s": claimed, "load_s": claimed})[name]
+               for name in ("elapsed_s", "load_s")]  # fmt: skip
+    assert all(0.0 <= s <= MAX_SECONDS for s in seconds)
+    assert math.isfinite(sum(seconds * 10**6))
