@@ -10,6 +10,7 @@ what it holds, open deleted files included, while it waits for each reply.
 from __future__ import annotations
 
 import ctypes
+import glob
 import os
 import shutil
 import stat
@@ -34,8 +35,11 @@ def _libc() -> ctypes.CDLL | None:
 
 def make(role: str, disk_limit_mb: int | None, parent: str | None = None) -> tuple[str, bool]:
     """A new folder for a worker of ``role`` (in ``parent``: a zygote's folder, when the zygote
-    forks it); whether it is a tmpfs of its own."""
-    path = tempfile.mkdtemp(prefix=f"judge-{role}-", dir=parent)
+    forks it); whether it is a tmpfs of its own. Named with the judge's pid, so that what a
+    judge killed with SIGKILL leaves is removed by the next one (``remove_stale``)."""
+    if parent is None:
+        remove_stale()
+    path = tempfile.mkdtemp(prefix=f"judge-{role}-{os.getpid()}-", dir=parent)
     if disk_limit_mb is None or os.geteuid() != 0 or not sys.platform.startswith("linux"):
         return path, False
     libc = _libc()
@@ -140,3 +144,36 @@ def descendants(pid: int) -> list[int]:
             except (OSError, ValueError):
                 continue
     return found
+
+
+_SWEPT = False
+
+
+def remove_stale(directory: str | None = None) -> list[str]:
+    """Once per process: remove the workers' folders (and, as root, their tmpfs mounts) that a
+    judge killed before it could left in the temporary folder: ``judge-<role>-<pid>-...`` whose
+    pid is gone and which belong to this user. A pid reused since is taken for alive: such a
+    folder waits for a later sweep. What was removed."""
+    global _SWEPT
+    if _SWEPT and directory is None:
+        return []
+    _SWEPT = True
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            mounted = {line.split()[4] for line in handle}
+    except OSError:
+        mounted = set()
+    removed = []
+    for stale in glob.glob(os.path.join(directory or tempfile.gettempdir(), "judge-*-*-*")):
+        parts = os.path.basename(stale).split("-")
+        if parts[1] not in ("learner", "reference") or not parts[2].isdigit():
+            continue
+        try:
+            info = os.lstat(stale)
+        except OSError:
+            continue
+        owned = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()  # never a link
+        if owned and not os.path.exists(f"/proc/{parts[2]}"):
+            remove(stale, mounted=stale in mounted)
+            removed.append(stale)
+    return removed

@@ -221,3 +221,47 @@ def test_a_scalar_is_not_a_one_element_array(tmp_path: Path) -> None:
     assert report.verdict is Verdict.WRONG_ANSWER
     assert report.cases["passed"] == 0
     assert report.diagnostics[0].code == "wrong_output_shape"
+
+
+KILLED_MID_GRADING = """
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+from judge.sandbox import folder
+path, mounted = folder.make("learner", 16)
+open(os.path.join(path, "left.txt"), "w").write("x")
+print(path, mounted, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no cleanup of any kind
+"""
+
+
+def test_a_killed_judges_worker_folders_are_removed_by_the_next_one(tmp_path: Path) -> None:
+    """A judge killed with SIGKILL cannot remove its workers' folders (as root, tmpfs mounts):
+    the next judge's first folder sweeps them, and only them (a live judge's, a link, a name
+    without a pid stay)."""
+    import os
+    import subprocess
+    import sys
+
+    from judge.sandbox import folder
+
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", KILLED_MID_GRADING, root],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    left, mounted = done.stdout.split()
+    assert Path(left, "left.txt").exists()
+    if os.geteuid() == 0:
+        assert mounted == "True"  # a tmpfs, still mounted
+    temp = Path(tempfile.gettempdir())
+    alive = Path(tempfile.mkdtemp(prefix=f"judge-learner-{os.getpid()}-"))
+    unnamed = Path(tempfile.mkdtemp(prefix="judge-learner-"))
+    link = temp / f"judge-learner-{2**22 + 7}-link"  # a pid above pid_max's default: gone
+    link.symlink_to(tmp_path)
+    try:
+        removed = folder.remove_stale(str(temp))
+        assert left in removed and not Path(left).exists()
+        assert left not in Path("/proc/self/mountinfo").read_text()
+        assert alive.is_dir() and unnamed.is_dir() and link.is_symlink() and tmp_path.is_dir()
+    finally:
+        for path in (alive, unnamed):
+            path.rmdir()
+        link.unlink()
