@@ -295,6 +295,15 @@ ENGINE_KNOWN_ERRORS = (
         "Pass the integer seed itself: jax.random.PRNGKey(seed).",
     ),
     KnownError(
+        r"needs PRNG for",
+        "missing_rng",
+        "a layer that makes variables got no random key for them: inside nn.vmap (or another "
+        "lifted transform) a key reaches the layer only through split_rngs, and yours does not "
+        "name that stream; or init was not given a key.",
+        "Name the stream in split_rngs: split_rngs={'params': False} shares one key across the "
+        "batch, True splits it; and init with a key: model.init(jax.random.PRNGKey(seed), x).",
+    ),
+    KnownError(
         r"RNGs should be of shape \(2,\) or PRNGKey|InvalidRngError",
         "invalid_rng",
         "init was given something that is not a random key (a plain int or float?).",

@@ -34,13 +34,34 @@ class Observations:
         for events in self.calls.values():
             yield from events
 
-    def lifted(self, api: str) -> list[dict[str, Any]]:
-        """Arguments of every recorded call of a lifted transform, first call first."""
+    def lifted(
+        self, api: str, applied: bool = False, during: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Arguments of every recorded call of a lifted transform, first call first: the calls
+        that built it (``nn.vmap(nn.Dense, ...)``), or with ``applied`` the distinct ways it
+        ran (``during`` ``init``, ``apply`` or other code)."""
         return [
             e.get("arguments") or {}
             for e in self.all_events()
-            if e.get("kind") == "lifted" and e.get("api") == api
+            if e.get("kind") == "lifted"
+            and e.get("api") == api
+            and e.get("applied") is applied
+            and (during is None or e.get("during") == during)
         ]
+
+    def collections(self) -> set[str]:
+        """The variable collections (``params``, ...) of every ``init`` seen."""
+        return {
+            str(leaf.get("path", "")).split("/", 1)[0]
+            for e in self.all_events()
+            if e.get("kind") == "init"
+            for leaf in e.get("variables") or []
+            if isinstance(leaf, dict)
+        }
+
+    def used_apply(self) -> bool:
+        """Whether ``Module.apply`` ran outside ``init`` (not to create variables)."""
+        return any(e.get("kind") == "apply" for e in self.all_events())
 
     def variables(self, case_key: str) -> list[dict[str, Any]] | None:
         """The variables of the first ``init`` made while computing a case, if any."""
@@ -48,6 +69,11 @@ class Observations:
             if event.get("kind") == "init" and isinstance(event.get("variables"), list):
                 return [v for v in event["variables"] if isinstance(v, dict)]
         return None
+
+    def created_variables(self) -> bool:
+        """Whether any ``init`` (or creating ``apply``) was seen: without one, a transform that
+        never ran says nothing (the calls failed first)."""
+        return any(e.get("kind") == "init" for e in self.all_events())
 
     def used_jax_vmap(self) -> bool:
         return any(e.get("kind") == "jax_vmap" for e in self.all_events())
@@ -64,7 +90,11 @@ def _clean_event(event: Any) -> Event | None:
     # Bounded, finite, clean JSON: printed in messages, compared, stored.
     arguments = json_safe(arguments) if isinstance(arguments, dict) else {}
     if kind == "lifted" and isinstance(event.get("api"), str):
-        return {"kind": kind, "api": clean_text(event["api"], 200), "arguments": arguments}
+        during = event.get("during") if event.get("during") in ("init", "apply") else "other"
+        return {"kind": kind, "api": clean_text(event["api"], 200), "arguments": arguments,
+                "applied": event.get("applied") is True, "during": during}  # fmt: skip
+    if kind == "apply":
+        return {"kind": kind}
     if kind == "jax_vmap":
         return {"kind": kind, "arguments": arguments}
     if kind != "init" or not isinstance(event.get("variables"), list):

@@ -149,12 +149,39 @@ def check_transform(
                 {"api": item.api, "used_jax_vmap": learner.used_jax_vmap()},
             )
         ]
-    got = got_calls[0]
+    applied = learner.lifted(item.api, applied=True)
+    never_ran = not applied and learner.created_variables()
+    # or ran to make the variables only, while another layer's apply made the output
+    if never_ran or (
+        applied and learner.used_apply() and not learner.lifted(item.api, True, "apply")
+    ):
+        return [_unused_transform(item.api, short)]
+    # What ran, where it ran (a transform built twice, once unused, is judged by the one used);
+    # the arguments only the building call has (the target) from that call.
+    got = {**got_calls[0], **(applied[0] if applied else {})}
+    collections = learner.collections()
     return [
         _argument_diagnostic(item.api, name, got.get(name), want.get(name))
         for name in item.arguments
-        if normal_argument(name, got.get(name)) != normal_argument(name, want.get(name))
+        if normal_argument(name, _relevant(got.get(name), want.get(name), collections))
+        != normal_argument(name, want.get(name))
     ]
+
+
+def _relevant(value: Any, reference: Any, collections: set[str]) -> Any:
+    """A mapping argument without its inert entries: keys the reference's lacks that name no
+    collection the learner made (``"intermediates": 0``, ``"dropout": True`` with no dropout)."""
+    if not isinstance(value, dict) or not isinstance(reference, dict):
+        return value
+    return {k: v for k, v in value.items() if k in reference or k in collections}
+
+
+def _unused_transform(api: str, short: str) -> Diagnostic:
+    said = f"your code builds a layer with {short}(...) but another layer computes the output"
+    hint = f"Initialise and apply the layer {short}(...) returns: it is what the exercise is about."
+    return Diagnostic(
+        f"unused_{short.replace('.', '_')}", Severity.ERROR, said + ".", hint, {"api": api}
+    )
 
 
 def normal_argument(name: str, value: Any) -> Any:

@@ -20,9 +20,44 @@ from .errors import SubmissionNotFound
 from .untrusted import clean_text
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# A notebook is mostly its saved outputs (a plot is megabytes): the file may be this large, and
+# its code cells, once read, MAX_SOURCE_BYTES.
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 # Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
 _CELL_MARK = re.compile(r"^# --- notebook cell (\d+) ---$")
+# IPython-only lines, never Python: ``%magic``, ``!shell``, ``x = !ls`` / ``x = %who_ls``,
+# and help, ``name?``, ``name??``, ``?name``.
+_IPYTHON_LINE = re.compile(
+    r"^\s*(?:[!%]|[A-Za-z_][\w.,\s\[\]()*]*=\s*[!%]"
+    r"|\?{1,2}[A-Za-z_][\w.]*\s*$|[A-Za-z_][\w.]*(?:\(\))?\?{1,2}\s*$)"
+)
+
+
+_IPYTHON_ASSIGNMENT = re.compile(r"^(\s*[A-Za-z_][\w.,\s\[\]()*]*?)\s*=\s*([!%])")
+
+
+def ipython_only(line: str) -> bool:
+    """Whether a notebook line is IPython syntax that Python would not compile."""
+    return _IPYTHON_LINE.match(line) is not None
+
+
+def python_line(line: str) -> str:
+    """A notebook line as Python: an IPython-only line blanked (line numbers stay), except an
+    assignment from the shell or a magic, whose names stay bound (``files = !ls`` becomes
+    ``files = []``, IPython's list of output lines, empty; ``x = %magic`` ``x = None``), so
+    that the cells after it still run."""
+    if not ipython_only(line):
+        return line
+    assignment = _IPYTHON_ASSIGNMENT.match(line)
+    if assignment is None:
+        return ""
+    return f"{assignment.group(1)} = {'[]' if assignment.group(2) == '!' else 'None'}"
+
+
+def max_bytes(path: Path) -> int:
+    """The largest file of this kind the judge reads."""
+    return MAX_NOTEBOOK_BYTES if submission_suffix(path) == ".ipynb" else MAX_SOURCE_BYTES
 
 
 @dataclass(frozen=True)
@@ -98,7 +133,8 @@ def notebook_source(text: str) -> tuple[str | None, str | None]:
         first = lines[0].strip() if lines else ""
         if first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS):
             continue
-        kept = [line for line in lines if not line.lstrip().startswith(("!", "%"))]
+        # IPython-only lines dropped (a cell's lines are numbered from its marker anyway).
+        kept = [python_line(line) for line in lines if python_line(line) or not ipython_only(line)]
         if any(line.strip() for line in kept):
             chunks.append(f"# --- notebook cell {number} ---\n" + "\n".join(kept))
     return "\n\n".join(chunks) + "\n" if chunks else "", None
@@ -110,14 +146,14 @@ def _as_text(name: str) -> str:
     return clean_text(os.fsencode(name).decode("utf-8", "backslashreplace"), 1000)
 
 
-def _read_no_follow(path: Path) -> bytes:
-    """At most MAX_SOURCE_BYTES + 1 bytes of a regular file, never through a link (a link
-    swapped in after the check above fails with ELOOP)."""
+def _read_no_follow(path: Path, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of a regular file, never through a link (a link swapped in
+    after the check above fails with ELOOP)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        chunks, left = [], MAX_SOURCE_BYTES + 1
+        chunks, left = [], limit + 1
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
@@ -142,13 +178,13 @@ def read_submission(path: str | Path) -> Submission:
     if path.is_symlink():
         # The judge's own process reads it: a link could show it the reference or a secret.
         raise SubmissionNotFound(f"{given}: is a symbolic link; submit the file itself")
+    limit = max_bytes(path)
     try:
-        data = _read_no_follow(path)
+        data = _read_no_follow(path, limit)
     except OSError as exc:
         raise SubmissionNotFound(f"{given}: cannot read ({exc.strerror})") from None
-    size = len(data)
-    if size > MAX_SOURCE_BYTES:
-        raise SubmissionNotFound(f"{given}: larger than {MAX_SOURCE_BYTES // 1024} KiB")
+    if len(data) > limit:
+        raise SubmissionNotFound(f"{given}: larger than {limit // 1024} KiB")
     # utf-8-sig: editors such as Notepad save a byte-order mark that compile() would reject.
     text = data.decode("utf-8-sig", errors="replace")
     if submission_suffix(path) == ".py":
@@ -163,5 +199,9 @@ def read_submission(path: str | Path) -> Submission:
             "ipynb",
             "",
             ("no_code", "the notebook has no code cells with Python in them"),
+        )
+    if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
+        raise SubmissionNotFound(
+            f"{given}: its code cells are larger than {MAX_SOURCE_BYTES // 1024} KiB"
         )
     return Submission(path, given, "ipynb", source)

@@ -57,6 +57,7 @@ _OTHER_CODES = (
     "forbidden_operation",
     "split_rngs",
     "prng_key_array",
+    "missing_rng",
     "invalid_rng",
     "param_shape_error",
     "non_integer_shape",
@@ -98,6 +99,7 @@ TITLES = {
     "wrong_param_dtype": "params of another dtype",
     "wrong_param_values": "params initialised differently",
     "prng_key_array": "PRNGKey given an array",
+    "missing_rng": "no random key reached the layer",
     "invalid_rng": "invalid random key",
     "param_shape_error": "layer built for other inputs",
     "non_integer_shape": "a shape that is not an integer",
@@ -160,6 +162,8 @@ def title(code: str) -> str:
         return TITLES[code]
     if code.startswith("no_nn_"):
         return f"never calls nn.{code.removeprefix('no_nn_')}"
+    if code.startswith("unused_nn_"):
+        return f"builds nn.{code.removeprefix('unused_nn_')} but computes without it"
     return code.replace("_", " ")
 
 

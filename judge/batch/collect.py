@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from ..constants import submission_suffix
 from ..errors import SubmissionNotFound, UsageError
-from ..submission import MAX_SOURCE_BYTES, read_submission
+from ..submission import max_bytes, read_submission
 from ..untrusted import clean_text
 
 # Folders that archivers, editors and Python leave behind: never a student, never a submission.
@@ -314,7 +314,7 @@ def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) ->
     if stat.S_ISLNK(info.external_attr >> 16) or submission_suffix(target) is None:
         return
     with zf.open(info) as source, target.open("wb") as sink:
-        sink.write(source.read(MAX_SOURCE_BYTES + 1))
+        sink.write(source.read(max_bytes(target) + 1))
 
 
 def _unwrap(root: Path, stem: str) -> Path:

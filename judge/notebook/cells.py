@@ -8,8 +8,9 @@ cell number, so a report's "notebook cell 4" is ``In [4]``. Left out, each with 
 - every cell that calls ``judge.check`` (a top-level statement of it does): it checks, it is
   not the solution, and what it binds (``result = judge.check(...)``) exists only in the kernel;
   so keep the check in a cell of its own;
-- IPython-only lines (``%magic``, ``!shell``) and cells under a cell magic other than the
-  timing and capture ones, as ``judge grade`` leaves them out of an ``.ipynb``;
+- IPython-only lines (``%magic``, ``!shell``, ``x = !ls``, ``name?``) and cells under a cell
+  magic other than the timing and capture ones, as ``judge grade`` leaves them out of an
+  ``.ipynb``;
 - top-level ``import judge`` / ``from judge import ...`` lines: the learner's worker has no
   kernel to check in;
 - a cell that does not compile: Python ran none of it, so the kernel holds nothing of it.
@@ -27,7 +28,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..submission import _PYTHON_CELL_MAGICS
+from ..submission import _PYTHON_CELL_MAGICS, python_line
 
 JUDGE_MODULE = "judge"
 
@@ -52,7 +53,7 @@ def _ipython_free(text: str) -> str | None:
     first = lines[0].strip() if lines else ""
     if first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS):
         return None
-    return "\n".join("" if ln.lstrip().startswith(("!", "%")) else ln for ln in lines)
+    return "\n".join(python_line(ln) for ln in lines)
 
 
 def _judge_names(trees: Sequence[ast.Module]) -> tuple[set[str], set[str]]:

@@ -80,6 +80,8 @@ class Observer:
         self.events: list[dict[str, Any]] = []
         self.filename = ""
         self._in_init = False
+        self._in_apply = 0  # depth of Module.apply calls running (not creating variables)
+        self._apply_seen = False
         self._vmap_axes: list[tuple[int | None, Any]] = []  # (size, out_axes), outermost first
 
     def take(self) -> list[dict[str, Any]]:
@@ -103,6 +105,7 @@ class Observer:
             setattr(transforms, name, lifted)
             if getattr(nn, name, None) is original:
                 setattr(nn, name, lifted)
+        self._wrap_core_lifts()
         module = nn.Module
         module.init = self._wrap_init(module.init, "init")  # type: ignore[method-assign]
         module.init_with_output = self._wrap_init(  # type: ignore[method-assign]
@@ -137,6 +140,45 @@ class Observer:
             return original(*args, **kwargs)
 
         return functools.update_wrapper(lifted, original)
+
+    def _wrap_core_lifts(self) -> None:
+        """Flax's core transforms (``flax.core.lift``), which a lifted module or function calls
+        each time it runs: what was *applied*, with which arguments, as against what was only
+        built (a learner may build ``nn.vmap(...)`` and compute with another layer). Linen reads
+        ``lift.vmap`` when the learner calls ``nn.vmap``, after this. Each distinct application
+        is recorded once."""
+        from flax.core import lift
+
+        seen: set[str] = set()
+        for name in LIFTED_TRANSFORMS:
+            original = getattr(lift, name, None)
+            if original is None:
+                continue
+            try:
+                signature = inspect.signature(original)
+            except (TypeError, ValueError):
+                continue
+            setattr(lift, name, self._wrap_core(name, original, signature, seen))
+
+    def _wrap_core(
+        self, name: str, original: Any, signature: inspect.Signature, seen: set[str]
+    ) -> Any:
+        def applied(*args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                arguments = _jsonable({k: v for k, v in bound.arguments.items() if k != "fn"})
+                during = "init" if self._in_init else "apply" if self._in_apply else "other"
+                key = f"{name}:{during}:{arguments!r}"
+                if key not in seen:
+                    seen.add(key)
+                    event = {"kind": "lifted", "api": f"flax.linen.{name}", "applied": True}
+                    self.record({**event, "arguments": arguments, "during": during})
+            except Exception:
+                pass  # arguments Flax itself will reject: let Flax say so
+            return original(*args, **kwargs)
+
+        return functools.update_wrapper(applied, original)
 
     def _created(self, module: Any, via: str, variables: Any) -> None:
         """Record variables a module created: the first call that creates them is outermost."""
@@ -174,8 +216,17 @@ class Observer:
         rngs=...)``): recorded when it returns a collection its input lacked."""
 
         def apply(module: Any, variables: Any, *args: Any, **kwargs: Any) -> Any:
-            if self._in_init or not kwargs.get("mutable"):
+            if self._in_init:
                 return original_apply(module, variables, *args, **kwargs)
+            if not kwargs.get("mutable"):
+                if not self._apply_seen:
+                    self._apply_seen = True
+                    self.record({"kind": "apply"})
+                self._in_apply += 1
+                try:
+                    return original_apply(module, variables, *args, **kwargs)
+                finally:
+                    self._in_apply -= 1
             self._in_init = True
             try:
                 result = original_apply(module, variables, *args, **kwargs)

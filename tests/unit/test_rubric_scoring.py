@@ -69,8 +69,10 @@ def case(k: int) -> Case:
 def seen(lifted: dict | None, cases: list[Case]) -> Observations:
     """A side's record: its nn.vmap call (None: never called) and its variables per case."""
     record = Observations()
-    if lifted is not None:
+    if lifted is not None:  # built, then run by init (as the worker records both)
         record.add([{"kind": "lifted", "api": "flax.linen.vmap", "arguments": lifted}])
+        applied = {"applied": True, "during": "init"}
+        record.add([{"kind": "lifted", "api": "flax.linen.vmap", "arguments": lifted, **applied}])
     for c in cases:
         record.add([{"kind": "init", "module": "Dense", "variables": TREE}], c.key)
     return record
@@ -242,6 +244,10 @@ def learner(vmap: bool, args_right: bool, shapes_right: bool, paths_right: bool,
         axes = {"params": None} if args_right else {"params": 0}
         arguments = {**VMAP_ARGS, "variable_axes": axes}
         record.add([{"kind": "lifted", "api": "flax.linen.vmap", "arguments": arguments}])
+        applied = {"applied": True, "during": "init"}
+        record.add(
+            [{"kind": "lifted", "api": "flax.linen.vmap", "arguments": arguments, **applied}]
+        )
     tree = [dict(leaf) for leaf in TREE]
     if not shapes_right:
         tree[1]["shape"] = [2, 1, 2]  # a batch axis: one layer per example

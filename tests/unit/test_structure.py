@@ -183,3 +183,59 @@ def test_rank_puts_the_cause_first_and_marks_symptoms() -> None:
 def test_rank_leaves_a_lone_symptom_an_error() -> None:
     (only,) = diagnose.rank([Diagnostic("values_mismatch", Severity.ERROR, "values differ")])
     assert only.severity is Severity.ERROR
+
+
+def _ran(seen: Observations, during: str, **changes: object) -> Observations:
+    """``seen`` with the transform run (``during`` init or apply), as the worker records it."""
+    arguments = {k: v for k, v in {**REFERENCE_ARGS, **changes}.items() if k != "target"}
+    event = {"kind": "lifted", "api": "flax.linen.vmap", "applied": True, "during": during}
+    seen.add([{**event, "arguments": arguments}], "case")
+    return seen
+
+
+def _with_init(seen: Observations, *collections: str) -> Observations:
+    tree = [leaf(f"{c}/kernel", [3, 4]) for c in collections or ("params",)]
+    seen.add([{"kind": "init", "module": "Dense", "variables": tree}], "case")
+    return seen
+
+
+def test_a_transform_built_but_never_run_is_unused() -> None:
+    """``nn.vmap(...)`` called, a plain Dense initialised and applied: the right numbers."""
+    (found,) = check_transform(VMAP, _with_init(lifted()), lifted())
+    assert found.code == "unused_nn_vmap" and found.severity is Severity.ERROR
+    # No init seen at all (every call failed first): nothing to say about it.
+    assert check_transform(VMAP, lifted(), lifted()) == []
+
+
+def test_a_transform_run_for_the_variables_only_is_unused() -> None:
+    """Initialised through nn.vmap, applied with a plain Dense: another layer made the output."""
+    learner = _ran(_with_init(lifted()), "init")
+    assert check_transform(VMAP, learner, lifted()) == []  # init_with_output: no apply
+    learner.add([{"kind": "apply"}], "case")
+    (found,) = check_transform(VMAP, learner, lifted())
+    assert found.code == "unused_nn_vmap"
+    assert check_transform(VMAP, _ran(learner, "apply"), lifted()) == []
+
+
+def test_the_transform_that_ran_is_the_one_judged() -> None:
+    """Built twice: the first (unused) right, the one that ran maps the params."""
+    learner = _ran(_with_init(lifted()), "init", variable_axes={"params": 0})
+    (found,) = check_transform(VMAP, learner, lifted())
+    assert found.code == "ensemble_params"
+
+
+@pytest.mark.parametrize(
+    ("name", "got"),
+    [
+        ("variable_axes", {"params": None, "intermediates": 0}),
+        ("variable_axes", {"params": None, "batch_stats": None}),
+        ("split_rngs", {"params": False, "dropout": True}),
+    ],
+)
+def test_entries_for_collections_that_do_not_exist_change_nothing(name: str, got: dict) -> None:
+    learner = _ran(_with_init(lifted(**{name: got})), "init", **{name: got})
+    assert check_transform(VMAP, learner, lifted()) == []
+    # The same entry where that collection exists does change something.
+    other = next(k for k in got if k != "params")
+    learner = _ran(_with_init(lifted(**{name: got}), "params", other), "init", **{name: got})
+    assert check_transform(VMAP, learner, lifted()) != []

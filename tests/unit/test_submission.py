@@ -46,6 +46,46 @@ def test_unreadable_inputs(tmp_path: Path, name: str) -> None:
     assert name in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("line", "python"),
+    [
+        ("files = !ls", "files = []"),  # IPython's list of output lines, here empty
+        ("  out=!echo hi", "  out = []"),
+        ("names = %who_ls", "names = None"),
+        ("nn.vmap?", ""),
+        ("jax.random.PRNGKey??", ""),
+        ("?nn.Dense", ""),
+        ("%timeit f()", ""),
+        ("x = 5 % 3", "x = 5 % 3"),  # Python stays Python
+        ("if x != 3:", "if x != 3:"),
+        ("print('why?')", "print('why?')"),
+        ("y = x  # why?", "y = x  # why?"),
+    ],
+)
+def test_ipython_lines_become_python(line: str, python: str) -> None:
+    """Help (``name?``) and assignments from the shell or a magic are IPython, not Python: a
+    notebook that uses them used to be a compile_error."""
+    source, problem = notebook_source(notebook([("code", line + "\nz = 1")]))
+    assert problem is None and source is not None
+    assert source.splitlines()[1:] == ([python] if python else []) + ["z = 1"]
+    if python and not python.endswith(":"):
+        compile(python.strip(), "cell", "exec")
+
+
+def test_a_notebook_is_measured_by_its_code_not_its_saved_outputs(tmp_path: Path) -> None:
+    """A plot saved in a notebook is megabytes: the file may be large, its code may not."""
+    picture = {"output_type": "display_data", "data": {"image/png": "A" * (3 * MAX_SOURCE_BYTES)}}
+    cells = [{"cell_type": "code", "source": "x = 1", "outputs": [picture]}]
+    path = tmp_path / "plots.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "cells": cells}))
+    sub = read_submission(path)
+    assert sub.problem is None and "x = 1" in sub.source
+    cells = [{"cell_type": "code", "source": "#" * (MAX_SOURCE_BYTES + 1), "outputs": []}]
+    path.write_text(json.dumps({"nbformat": 4, "cells": cells}))
+    with pytest.raises(SubmissionNotFound, match="code cells are larger than"):
+        read_submission(path)
+
+
 def test_notebook_code_cells_in_order_without_magics() -> None:
     source, problem = notebook_source(
         notebook(
