@@ -57,7 +57,8 @@ def compare(
     if isinstance(got, Opaque):
         return Mismatch(
             "wrong_return_type",
-            f"returned {got.type} ({got.repr}), expected an array of shape {shape}",
+            f"returned {got.type} ({got.repr}), expected a {expected.dtype} array of shape "
+            f"{shape}",
             {"type": got.type, "repr": got.repr, "expected_shape": list(shape)},
         )
     got = np.asarray(got)
