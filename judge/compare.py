@@ -57,8 +57,7 @@ def compare(
     if isinstance(got, Opaque):
         return Mismatch(
             "wrong_return_type",
-            f"returned {got.type} ({got.repr}), expected a {expected.dtype} array of shape "
-            f"{shape}",
+            f"returned {got.type} ({got.repr}), expected a {expected.dtype} array of shape {shape}",
             {"type": got.type, "repr": got.repr, "expected_shape": list(shape)},
         )
     got = np.asarray(got)
