@@ -7,7 +7,7 @@ from importlib import metadata
 from pathlib import PurePath
 
 BACKENDS = ("cpu", "gpu", "tpu")
-# Files a learner may submit: their suffixes in lower case (``is_submission_file``).
+# Files a learner may submit: their suffixes in lower case (``submission_suffix``).
 SUFFIXES = (".py", ".ipynb")
 # JAX aborts under this much address space (RLIMIT_AS): the least a problem or --memory may set.
 MIN_MEMORY_MB = 1536

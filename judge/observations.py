@@ -59,9 +59,12 @@ class Observations:
             if isinstance(leaf, dict)
         }
 
+    def _seen(self, kind: str) -> bool:
+        return any(e.get("kind") == kind for e in self.all_events())
+
     def used_apply(self) -> bool:
         """Whether ``Module.apply`` ran outside ``init`` (not to create variables)."""
-        return any(e.get("kind") == "apply" for e in self.all_events())
+        return self._seen("apply")
 
     def variables(self, case_key: str) -> list[dict[str, Any]] | None:
         """The variables of the first ``init`` made while computing a case, if any."""
@@ -73,10 +76,10 @@ class Observations:
     def created_variables(self) -> bool:
         """Whether any ``init`` (or creating ``apply``) was seen: without one, a transform that
         never ran says nothing (the calls failed first)."""
-        return any(e.get("kind") == "init" for e in self.all_events())
+        return self._seen("init")
 
     def used_jax_vmap(self) -> bool:
-        return any(e.get("kind") == "jax_vmap" for e in self.all_events())
+        return self._seen("jax_vmap")
 
 
 MAX_EVENTS = 10_000

@@ -26,33 +26,23 @@ MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 # Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
 _CELL_MARK = re.compile(r"^# --- notebook cell (\d+) ---$")
-# IPython-only lines, never Python: ``%magic``, ``!shell``, ``x = !ls`` / ``x = %who_ls``,
-# and help, ``name?``, ``name??``, ``?name``.
+# IPython-only lines, never Python: an assignment from the shell or a magic (``x = !ls``,
+# ``x = %who_ls``), and ``%magic``, ``!shell`` and help (``name?``, ``name??``, ``?name``).
+_IPYTHON_ASSIGNMENT = re.compile(r"^(\s*[A-Za-z_][\w.,\s\[\]()*]*?)\s*=\s*([!%])")
 _IPYTHON_LINE = re.compile(
-    r"^\s*(?:[!%]|[A-Za-z_][\w.,\s\[\]()*]*=\s*[!%]"
-    r"|\?{1,2}[A-Za-z_][\w.]*\s*$|[A-Za-z_][\w.]*(?:\(\))?\?{1,2}\s*$)"
+    r"^\s*(?:[!%]|\?{1,2}[A-Za-z_][\w.]*\s*$|[A-Za-z_][\w.]*(?:\(\))?\?{1,2}\s*$)"
 )
 
 
-_IPYTHON_ASSIGNMENT = re.compile(r"^(\s*[A-Za-z_][\w.,\s\[\]()*]*?)\s*=\s*([!%])")
-
-
-def ipython_only(line: str) -> bool:
-    """Whether a notebook line is IPython syntax that Python would not compile."""
-    return _IPYTHON_LINE.match(line) is not None
-
-
-def python_line(line: str) -> str:
-    """A notebook line as Python: an IPython-only line blanked (line numbers stay), except an
-    assignment from the shell or a magic, whose names stay bound (``files = !ls`` becomes
-    ``files = []``, IPython's list of output lines, empty; ``x = %magic`` ``x = None``), so
-    that the cells after it still run."""
-    if not ipython_only(line):
-        return line
+def python_line(line: str) -> str | None:
+    """A notebook line as Python; None for an IPython-only line, left out. An assignment from
+    the shell or a magic keeps its names bound (``files = !ls`` becomes ``files = []``,
+    IPython's list of output lines, empty; ``x = %magic`` ``x = None``), so that the cells
+    after it still run."""
     assignment = _IPYTHON_ASSIGNMENT.match(line)
-    if assignment is None:
-        return ""
-    return f"{assignment.group(1)} = {'[]' if assignment.group(2) == '!' else 'None'}"
+    if assignment is not None:
+        return f"{assignment.group(1)} = {'[]' if assignment.group(2) == '!' else 'None'}"
+    return None if _IPYTHON_LINE.match(line) else line
 
 
 def max_bytes(path: Path) -> int:
@@ -134,7 +124,7 @@ def notebook_source(text: str) -> tuple[str | None, str | None]:
         if first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS):
             continue
         # IPython-only lines dropped (a cell's lines are numbered from its marker anyway).
-        kept = [python_line(line) for line in lines if python_line(line) or not ipython_only(line)]
+        kept = [python for python in map(python_line, lines) if python is not None]
         if any(line.strip() for line in kept):
             chunks.append(f"# --- notebook cell {number} ---\n" + "\n".join(kept))
     return "\n\n".join(chunks) + "\n" if chunks else "", None

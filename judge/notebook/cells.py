@@ -53,7 +53,7 @@ def _ipython_free(text: str) -> str | None:
     first = lines[0].strip() if lines else ""
     if first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS):
         return None
-    return "\n".join(python_line(ln) for ln in lines)
+    return "\n".join(python_line(ln) or "" for ln in lines)  # blanked: line numbers stay
 
 
 def _judge_names(trees: Sequence[ast.Module]) -> tuple[set[str], set[str]]:

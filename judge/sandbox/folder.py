@@ -147,13 +147,16 @@ def descendants(pid: int) -> list[int]:
 
 
 _SWEPT = False
+# Folders named ``judge-<role>-<pid>-...``: workers' (``make``) and zygotes' (``Zygote``).
+_SWEPT_ROLES = ("learner", "reference", "zygote")
 
 
 def remove_stale(directory: str | None = None) -> list[str]:
-    """Once per process: remove the workers' folders (and, as root, their tmpfs mounts) that a
-    judge killed before it could left in the temporary folder: ``judge-<role>-<pid>-...`` whose
-    pid is gone and which belong to this user. A pid reused since is taken for alive: such a
-    folder waits for a later sweep. What was removed."""
+    """Once per process: remove the folders (and, as root, their mounts) that a judge killed
+    before it could left in the temporary folder: ``judge-<role>-<pid>-...`` whose pid is gone
+    and which belong to this user; a zygote's workers' folders inside it first (mounted there).
+    A pid reused since is taken for alive: such a folder waits for a later sweep. What was
+    removed."""
     global _SWEPT
     if _SWEPT and directory is None:
         return []
@@ -166,7 +169,7 @@ def remove_stale(directory: str | None = None) -> list[str]:
     removed = []
     for stale in glob.glob(os.path.join(directory or tempfile.gettempdir(), "judge-*-*-*")):
         parts = os.path.basename(stale).split("-")
-        if parts[1] not in ("learner", "reference") or not parts[2].isdigit():
+        if parts[1] not in _SWEPT_ROLES or not parts[2].isdigit():
             continue
         try:
             info = os.lstat(stale)
@@ -174,6 +177,8 @@ def remove_stale(directory: str | None = None) -> list[str]:
             continue
         owned = stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()  # never a link
         if owned and not os.path.exists(f"/proc/{parts[2]}"):
+            for inner in glob.glob(os.path.join(stale, "judge-*")):
+                remove(inner, mounted=inner in mounted)
             remove(stale, mounted=stale in mounted)
             removed.append(stale)
     return removed

@@ -17,8 +17,6 @@ the zygote can make a grading faster, never different.
 from __future__ import annotations
 
 import atexit
-import functools
-import glob
 import json
 import os
 import shutil
@@ -111,7 +109,7 @@ class Zygote:
     ) -> None:
         self.python, self.backend, self.kind = python, backend, sandbox.zygote_kind
         self.read_only = tuple(read_only)
-        _remove_stale_roots()
+        folder.remove_stale()  # zygotes' and workers' folders of judges killed earlier
         self.root = tempfile.mkdtemp(prefix=f"judge-zygote-{os.getpid()}-")
         # Where its workers' folders are made: inside its bubblewrap's one writable folder;
         # a plain zygote's beside every other worker's, as before (the guard knows them there).
@@ -261,23 +259,6 @@ class Zygote:
             SPARED.discard(self.process.pid)
         _reap_orphans(set(tree) - {self.process.pid})
         self._remove_root()
-
-
-@functools.cache
-def _remove_stale_roots() -> None:
-    """Once per process: remove the folders (and, as root, their mounts) of zygotes whose judge
-    was killed before it could (``judge-zygote-<pid>-...`` with that pid gone)."""
-    try:
-        with open("/proc/self/mountinfo") as handle:
-            mounted = {line.split()[4] for line in handle}
-    except OSError:
-        mounted = set()
-    for stale in glob.glob(os.path.join(tempfile.gettempdir(), "judge-zygote-*-*")):
-        owner = os.path.basename(stale).split("-")[2]
-        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
-            for inner in glob.glob(os.path.join(stale, "judge-*")):
-                folder.remove(inner, mounted=inner in mounted)
-            folder.remove(stale, mounted=stale in mounted)
 
 
 def _reap_orphans(pids: set[int], seconds: float = 5.0) -> None:

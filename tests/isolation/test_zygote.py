@@ -25,6 +25,7 @@ from test_hostile import load_unguarded
 from test_kernel_sandbox import ATTACKS, MUST_BE_DENIED
 
 from judge import GradeOptions, Verdict, grade
+from judge.grading import memo
 from judge.sandbox import Worker, bwrap_problem, get_sandbox, landlock_problem, zygote
 from judge.sandbox.zygote import ForkedProcess, Zygote
 
@@ -380,6 +381,7 @@ def test_under_bubblewrap_the_reference_forks_from_a_plain_zygote_beside(
     reports = []
     for beside in (True, False):
         monkeypatch.setenv("JUDGE_CACHE_DIR", str(tmp_path / f"cache-{beside}"))  # cold
+        memo.forget()  # and cold in this process: earlier tests' reference results go too
         zygote.prestart(sys.executable, "cpu", "bwrap")
         if beside:
             zygote.prestart_beside(sys.executable, "cpu", "bwrap")
