@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from . import wording
+from . import catalogue, wording
 from .cases import Case
 from .problem import KnownError, Problem
 from .result import Diagnostic, Mismatch, Severity
-from .structure import is_structural_code
 
 
 def _diagnostic(
@@ -369,27 +368,22 @@ def translate(problem: Problem, diagnostic: Diagnostic) -> Diagnostic:
 
 # --- ranking ----------------------------------------------------------------------------------
 
-# Codes that only say that numbers differ: symptoms, once a cause is known.
-_SYMPTOMS = ("values_mismatch", "wrong_param_values")
+# Codes that only say that numbers differ: symptoms, once a cause is known (the catalogue's
+# codes with a ``follows_from``).
+_SYMPTOMS = catalogue.SYMPTOMS
 
 
 def is_structural(diagnostic: Diagnostic) -> bool:
     """Whether a diagnostic names how the code is built (observed, not inferred from values)."""
-    return diagnostic.severity is Severity.ERROR and is_structural_code(diagnostic.code)
+    return diagnostic.severity is Severity.ERROR and catalogue.is_structural(diagnostic.code)
 
 
 def _rank_of(diagnostic: Diagnostic) -> int:
     """0: how the code is built; 1: a named mistake; 2: initial values differ; 3: outputs
-    differ; 4: warnings and notes."""
+    differ; 4: warnings and notes (``catalogue``'s ranks)."""
     if diagnostic.severity is not Severity.ERROR:
-        return 4
-    if is_structural(diagnostic):
-        return 0
-    if diagnostic.code == "wrong_param_values":
-        return 2
-    if diagnostic.code == "values_mismatch":
-        return 3
-    return 1
+        return catalogue.NOTE
+    return catalogue.rank(diagnostic.code)
 
 
 def rank(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

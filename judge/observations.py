@@ -14,7 +14,13 @@ Event = dict[str, Any]
 
 @dataclass
 class Observations:
-    """What one side's worker recorded: at load time, and per case (by case key)."""
+    """What one side's worker recorded: at load time, and per case (by case key).
+
+    Only what happened inside the graded calls is judged (``graded``): a transform run by code
+    at import, by a self-test, by another function of the file or by an earlier definition of
+    the function in a notebook is context, never the answer's structure. The load-time record
+    still tells what a run's building call was (``nn.vmap(...)`` at the top of the file).
+    """
 
     load: list[Event] = field(default_factory=list)
     calls: dict[str, list[Event]] = field(default_factory=dict)
@@ -31,40 +37,55 @@ class Observations:
 
     def all_events(self) -> Iterable[Event]:
         yield from self.load
+        yield from self.graded()
+
+    def graded(self) -> Iterable[Event]:
+        """The events of the graded calls, case by case in the order they ran."""
         for events in self.calls.values():
             yield from events
 
-    def lifted(
-        self, api: str, applied: bool = False, during: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Arguments of every recorded call of a lifted transform, first call first: the calls
-        that built it (``nn.vmap(nn.Dense, ...)``), or with ``applied`` the distinct ways it
-        ran (``during`` ``init``, ``apply`` or other code)."""
+    def built(self, api: str) -> list[dict[str, Any]]:
+        """Every building call of a lifted transform (``nn.vmap(nn.Dense, ...)``), wherever it
+        was made, first first, each with its ``build`` number."""
         return [
-            e.get("arguments") or {}
+            {**(e.get("arguments") or {}), "build": e.get("build")}
             for e in self.all_events()
-            if e.get("kind") == "lifted"
-            and e.get("api") == api
-            and e.get("applied") is applied
-            and (during is None or e.get("during") == during)
+            if e.get("kind") == "lifted" and e.get("api") == api and not e.get("applied")
         ]
 
+    def runs(self, api: str) -> list[Event]:
+        """The distinct runs of a lifted transform inside the graded calls, first first: its
+        arguments as Flax's core got them, ``during`` (``init``, ``apply``, ``other``), the
+        ``ranks`` of what it mapped, and ``target`` from the building call when known."""
+        targets = {b["build"]: b.get("target") for b in self.built(api) if b.get("build")}
+        seen: dict[str, Event] = {}
+        for e in self.graded():
+            if e.get("kind") == "lifted" and e.get("api") == api and e.get("applied"):
+                run = {**e, "target": targets.get(e.get("build"))}
+                seen.setdefault(repr(sorted(run.items())), run)
+        return list(seen.values())
+
     def collections(self) -> set[str]:
-        """The variable collections (``params``, ...) of every ``init`` seen."""
+        """The variable collections (``params``, ...) of every ``init`` seen in graded calls."""
         return {
             str(leaf.get("path", "")).split("/", 1)[0]
-            for e in self.all_events()
+            for e in self.graded()
             if e.get("kind") == "init"
             for leaf in e.get("variables") or []
             if isinstance(leaf, dict)
         }
 
     def _seen(self, kind: str) -> bool:
-        return any(e.get("kind") == kind for e in self.all_events())
+        return any(e.get("kind") == kind for e in self.graded())
 
     def used_apply(self) -> bool:
-        """Whether ``Module.apply`` ran outside ``init`` (not to create variables)."""
+        """Whether ``Module.apply`` ran outside ``init`` (not to create variables) in a graded
+        call."""
         return self._seen("apply")
+
+    def created_via(self) -> set[str]:
+        """How graded calls created variables: ``init``, ``init_with_output``, ``apply``."""
+        return {str(e.get("via")) for e in self.graded() if e.get("kind") == "init"}
 
     def variables(self, case_key: str) -> list[dict[str, Any]] | None:
         """The variables of the first ``init`` made while computing a case, if any."""
@@ -74,8 +95,8 @@ class Observations:
         return None
 
     def created_variables(self) -> bool:
-        """Whether any ``init`` (or creating ``apply``) was seen: without one, a transform that
-        never ran says nothing (the calls failed first)."""
+        """Whether any ``init`` (or creating ``apply``) was seen in a graded call: without one,
+        a transform that never ran says nothing (the calls failed first)."""
         return self._seen("init")
 
     def used_jax_vmap(self) -> bool:
@@ -83,6 +104,7 @@ class Observations:
 
 
 MAX_EVENTS = 10_000
+MAX_RANKS = 64
 
 
 def _clean_event(event: Any) -> Event | None:
@@ -94,8 +116,11 @@ def _clean_event(event: Any) -> Event | None:
     arguments = json_safe(arguments) if isinstance(arguments, dict) else {}
     if kind == "lifted" and isinstance(event.get("api"), str):
         during = event.get("during") if event.get("during") in ("init", "apply") else "other"
+        build = event.get("build")
         return {"kind": kind, "api": clean_text(event["api"], 200), "arguments": arguments,
-                "applied": event.get("applied") is True, "during": during}  # fmt: skip
+                "applied": event.get("applied") is True, "during": during,
+                "build": build if type(build) is int else None,
+                "ranks": _clean_ranks(event.get("ranks"))}  # fmt: skip
     if kind == "apply":
         return {"kind": kind}
     if kind == "jax_vmap":
@@ -121,4 +146,24 @@ def _clean_event(event: Any) -> Event | None:
         if isinstance(leaf.get("value"), dict):
             clean["value"] = leaf["value"]  # decoded, and checked, only when compared
         leaves.append(clean)
-    return {"kind": kind, "module": clean_text(str(event.get("module")), 200), "variables": leaves}
+    via = event.get("via") if event.get("via") in ("init_with_output", "apply") else "init"
+    module = clean_text(str(event.get("module")), 200)
+    return {"kind": kind, "module": module, "via": via, "variables": leaves}
+
+
+def _rank_list(value: Any) -> list[int] | None:
+    if isinstance(value, list) and all(type(r) is int and 0 <= r <= 64 for r in value):
+        return value[:MAX_RANKS]
+    return None
+
+
+def _clean_ranks(ranks: Any) -> dict[str, Any] | None:
+    """The ranks of what a lifted transform mapped: ``in`` per positional argument, ``out`` of
+    the result's arrays; None when malformed (axes are then compared as written)."""
+    if not isinstance(ranks, dict) or not isinstance(ranks.get("in"), list):
+        return None
+    inputs = [_rank_list(r) for r in ranks["in"][:MAX_RANKS]]
+    out = _rank_list(ranks.get("out"))
+    if out is None or any(r is None for r in inputs):
+        return None
+    return {"in": inputs, "out": out}

@@ -23,179 +23,11 @@ import numpy as np
 from .result import Diagnostic, Severity
 from .runtime.wire import decode_array
 
-if TYPE_CHECKING:  # problem.py validates rubric checks against this module's registry
+if TYPE_CHECKING:  # annotations only: the problem loader never imports this module
     from .problem import RubricItem, Tolerance
 
 from .observations import Observations
-
-
-def _short(api: str) -> str:
-    """``flax.linen.vmap`` -> ``nn.vmap``: how learners write it."""
-    return "nn." + api.rsplit(".", 1)[-1]
-
-
-def _show(value: Any) -> str:
-    """An argument as Python source: {'params': None}, 0, True."""
-    if isinstance(value, dict) and set(value) == {"__class__"}:
-        return str(value["__class__"]).replace("flax.linen.linear.", "nn.")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k!r}: {_show(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "(" + ", ".join(_show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    return repr(value)
-
-
-# --- lifted transforms ------------------------------------------------------------------------
-
-
-def _mapped_only_in(axes: Any, other: Any) -> list[str]:
-    """Collections that ``axes`` maps over an axis (an int) and ``other`` shares (None)."""
-    mine = axes if isinstance(axes, dict) else {}
-    theirs = other if isinstance(other, dict) else {}
-    return sorted(
-        k
-        for k, v in mine.items()
-        if isinstance(v, int) and not isinstance(v, bool) and theirs.get(k) is None
-    )
-
-
-def _variable_axes_diagnostic(said: str, got: Any, want: Any, evidence: dict) -> Diagnostic:
-    batched = _mapped_only_in(got, want)
-    if batched:
-        names = ", ".join(repr(k) for k in batched)
-        return Diagnostic(
-            "ensemble_params",
-            Severity.ERROR,
-            f"{said}. An axis on {names} gives every example its own copy of the layer: "
-            "an ensemble of B layers, not one layer shared by the batch.",
-            f"Use variable_axes={_show(want)} so that one set of variables serves the whole batch.",
-            evidence,
-        )
-    shared = _mapped_only_in(want, got)
-    if shared:
-        names = ", ".join(repr(k) for k in shared)
-        return Diagnostic(
-            "shared_params",
-            Severity.ERROR,
-            f"{said}. Without an axis on {names}, one layer is shared by the whole batch, "
-            "where each example should have a layer of its own.",
-            f"Use variable_axes={_show(want)} so that each example gets its own variables.",
-            evidence,
-        )
-    return Diagnostic(
-        "wrong_variable_axes",
-        Severity.ERROR,
-        said + ".",
-        f"Use variable_axes={_show(want)}.",
-        evidence,
-    )
-
-
-def _argument_diagnostic(api: str, name: str, got: Any, want: Any) -> Diagnostic:
-    short = _short(api)
-    evidence = {"api": api, "argument": name, "got": got, "reference": want}
-    said = f"{short} got {name}={_show(got)}; the reference uses {name}={_show(want)}"
-    if name == "variable_axes":
-        return _variable_axes_diagnostic(said, got, want, evidence)
-    if name == "split_rngs":
-        splits = isinstance(got, dict) and any(v is True for v in got.values())
-        effect = (
-            "splitting the key gives every example its own initialisation"
-            if splits
-            else "one unsplit key makes every example's variables start out identical"
-        )
-        return Diagnostic(
-            "split_rngs",
-            Severity.ERROR,
-            f"{said}: {effect}.",
-            f"Use split_rngs={_show(want)}.",
-            evidence,
-        )
-    if name in ("in_axes", "out_axes"):
-        side = "input" if name == "in_axes" else "output"
-        return Diagnostic(
-            f"wrong_{name}",
-            Severity.ERROR,
-            f"{said}: the batch is mapped over another axis of the {side}.",
-            f"Use {name}={_show(want)}: the batch is axis {_show(want)} of the {side}.",
-            evidence,
-        )
-    return Diagnostic(
-        f"wrong_{name}", Severity.ERROR, said + ".", f"Use {name}={_show(want)}.", evidence
-    )
-
-
-def check_transform(
-    item: RubricItem, learner: Observations, reference: Observations
-) -> list[Diagnostic]:
-    """The learner must call ``item.api`` with the reference's values of ``item.arguments``."""
-    want_calls = reference.lifted(item.api)
-    got_calls = learner.lifted(item.api)
-    short = _short(item.api)
-    if not want_calls:
-        return []  # the reference does not use it either: nothing to hold the learner to
-    want = want_calls[0]
-    if not got_calls:
-        target = _show(want.get("target")) if "target" in want else "..."
-        extra = " (your code calls jax.vmap)" if learner.used_jax_vmap() else ""
-        return [
-            Diagnostic(
-                f"no_{short.replace('.', '_')}",
-                Severity.ERROR,
-                f"your code never calls {short}{extra}; the reference builds its layer with "
-                f"{short}({target}, ...).",
-                f"Build the layer with {short}({target}, ...) as the statement asks: the lifted "
-                "transform is what the exercise is about.",
-                {"api": item.api, "used_jax_vmap": learner.used_jax_vmap()},
-            )
-        ]
-    applied = learner.lifted(item.api, applied=True)
-    never_ran = not applied and learner.created_variables()
-    # or ran to make the variables only, while another layer's apply made the output
-    if never_ran or (
-        applied and learner.used_apply() and not learner.lifted(item.api, True, "apply")
-    ):
-        return [_unused_transform(item.api, short)]
-    # What ran, where it ran (a transform built twice, once unused, is judged by the one used);
-    # the arguments only the building call has (the target) from that call.
-    got = {**got_calls[0], **(applied[0] if applied else {})}
-    collections = learner.collections()
-    return [
-        _argument_diagnostic(item.api, name, got.get(name), want.get(name))
-        for name in item.arguments
-        if normal_argument(name, _relevant(got.get(name), want.get(name), collections))
-        != normal_argument(name, want.get(name))
-    ]
-
-
-def _relevant(value: Any, reference: Any, collections: set[str]) -> Any:
-    """A mapping argument without its inert entries: keys the reference's lacks that name no
-    collection the learner made (``"intermediates": 0``, ``"dropout": True`` with no dropout)."""
-    if not isinstance(value, dict) or not isinstance(reference, dict):
-        return value
-    return {k: v for k, v in value.items() if k in reference or k in collections}
-
-
-def _unused_transform(api: str, short: str) -> Diagnostic:
-    said = f"your code builds a layer with {short}(...) but another layer computes the output"
-    hint = f"Initialise and apply the layer {short}(...) returns: it is what the exercise is about."
-    return Diagnostic(
-        f"unused_{short.replace('.', '_')}", Severity.ERROR, said + ".", hint, {"api": api}
-    )
-
-
-def normal_argument(name: str, value: Any) -> Any:
-    """An argument of a lifted transform in the form that says what it does, as Flax and JAX
-    read it: an axis spec given per argument, all alike (``(0,)``, ``[0, 0]``), is that one
-    axis (``0``). Dicts and ``flax.core`` FrozenDicts arrive alike (the worker records both as
-    mappings); a collection left out of ``split_rngs`` is not one mapped to False (Flax then
-    gives the layer no key at all), so mappings are compared as they are."""
-    if name in ("in_axes", "out_axes") and isinstance(value, list) and value:
-        first = value[0]
-        if (first is None or type(first) is int) and all(v == first for v in value):
-            return first
-    return value
-
+from .transform_check import check_transform
 
 # --- variables --------------------------------------------------------------------------------
 
@@ -400,8 +232,8 @@ def _first_per_code(found: list[Diagnostic]) -> list[Diagnostic]:
 
 # --- the registry ------------------------------------------------------------------------------
 # Adding a structural pitfall: a check (or a new code from an existing one) here, and, when it
-# needs a fact not yet recorded, the worker's ``runtime/observer.py``. Nothing else in the
-# engine names a check or a structural code.
+# needs a fact not yet recorded, the worker's ``runtime/observer.py``; a new code is also an
+# entry in ``catalogue.py`` (its title, rank and hint). Nothing else in the engine names a check.
 
 Variables = list[dict[str, Any]]
 
@@ -426,24 +258,5 @@ RUBRIC_CHECKS: dict[str, StructureCheck] = {
     "variable_shapes": StructureCheck(per_case=True, case=check_variable_shapes),
 }
 
-# Codes that name how the code is built (observed, not inferred from values): when one is
-# present, it is the root cause. ``no_nn_<transform>`` codes are structural too.
-STRUCTURAL_CODES = (
-    "ensemble_params",
-    "shared_params",
-    "split_rngs",
-    "wrong_in_axes",
-    "wrong_out_axes",
-    "wrong_variable_axes",
-    "missing_bias",
-    "param_tree_mismatch",
-    "wrong_param_dtype",
-)
-STRUCTURAL_PREFIXES = ("no_nn_",)
-# Every code this module can emit, for validating a problem's ``hints:`` keys.
-# (``no_nn_<transform>`` codes are matched by their prefix.)
-CODES = (*STRUCTURAL_CODES, "wrong_param_values", "variables_unobserved")
-
-
-def is_structural_code(code: str) -> bool:
-    return code in STRUCTURAL_CODES or code.startswith(STRUCTURAL_PREFIXES)
+# The codes these checks emit, and which of them are structural, are the catalogue's
+# (``catalogue.CODES``): a new code is an entry there, with its title and rank.

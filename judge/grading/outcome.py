@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import catalogue
 from ..cases import Case, json_values
 from ..compare import Opaque
 from ..result import Mismatch
@@ -24,7 +25,7 @@ TIMING_FIELDS = (
     "confirm_s",
 )
 # Failures after which the learner's worker is gone (or must be): grading stops there.
-FATAL_FAILURES = ("timeout", "died", "memory", "disk")
+FATAL_FAILURES = catalogue.FATAL_FAILURES
 
 
 @dataclass

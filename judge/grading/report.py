@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from typing import Any
 
+from .. import catalogue
 from ..cases import Case
 from ..constants import judge_version, library_versions
 from ..limits import Limits
@@ -125,7 +126,7 @@ def claim_output_codes(rubric: list[dict[str, Any]], diagnostics: list[Diagnosti
 
 
 # The failures that are shrunk (``run.Grading``); the others are shown as the plan met them.
-SHRUNK_FAILURES = ("mismatch", "exception")
+SHRUNK_FAILURES = catalogue.SHRUNK_FAILURES
 
 
 def summary(

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from .. import structure, wording
+from ..catalogue import RIGHT_VALUE_CODES
 from ..problem import Problem, RubricItem, Tolerance
-from ..problem.model import RIGHT_VALUE_CODES
 from ..problem.rubric_section import order
 from ..result import Diagnostic, Severity
 from ..structure import Observations, Variables

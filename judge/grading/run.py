@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import diagnose
+from .. import catalogue, diagnose
 from ..cases import Case
 from ..errors import WorkerError
 from ..problem import Problem
@@ -29,19 +29,10 @@ from .outcome import FATAL_FAILURES, Budget, Outcome
 from .pair import WorkerPair
 from .replies import clean_reply
 
-_VERDICTS = {
-    "mismatch": Verdict.WRONG_ANSWER,
-    "exception": Verdict.RUNTIME_ERROR,
-    "timeout": Verdict.TIME_LIMIT_EXCEEDED,
-    "died": Verdict.RUNTIME_ERROR,
-    "memory": Verdict.MEMORY_LIMIT_EXCEEDED,
-    "disk": Verdict.MEMORY_LIMIT_EXCEEDED,
-    "too_large": Verdict.WRONG_ANSWER,
-}
-# Failures whose case is re-run in a fresh worker before it is reported (``confirm``), shrunk or
-# not. A timeout or the memory limit is not: confirming one costs the whole limit again (10 s
-# and more), and its report never claims a reproducer that gives an output.
-CONFIRMED_FAILURES = ("mismatch", "exception", "died")
+# Each failure kind's verdict, and the failures whose case is re-run in a fresh worker before
+# it is reported (``confirm``), shrunk or not: the catalogue's failure kinds.
+_VERDICTS = {name: failure.verdict for name, failure in catalogue.FAILURES.items()}
+CONFIRMED_FAILURES = catalogue.CONFIRMED_FAILURES
 
 
 class Grading:

@@ -4,8 +4,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..catalogue import RIGHT_VALUE_CODES as RIGHT_VALUE_CODES
+from ..catalogue import RUBRIC_CHECKS as RUBRIC_CHECKS
 from ..limits import Limits
-from ..structure import RUBRIC_CHECKS as STRUCTURE_CHECKS
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 ARRAY_DTYPES = ("float16", "float32", "float64", "int32", "int64")
@@ -81,16 +82,10 @@ class CaseSpec:
     boundary: tuple[Mapping[str, int | str], ...]
 
 
-# "outputs" is the engine's own; the structural checks are ``structure.RUBRIC_CHECKS``.
-RUBRIC_CHECKS = ("outputs", *STRUCTURE_CHECKS)
-# The comparator's codes (``compare.py``) that can mean "right values, wrong format", each with
-# the evidence key that says whether the values are right. An ``outputs`` item's ``partial:``
-# may name these and the problem's own fingerprint codes, nothing else: partial credit is given
-# for a slip the engine can see, never for a number that is merely close.
-RIGHT_VALUE_CODES = {
-    "not_flattened": "values_match_when_flattened",
-    "wrong_output_dtype": "values_match_when_cast",
-}
+# The rubric checks ("outputs", the engine's own, and the structural ones) and the comparator's
+# codes that can mean "right values, wrong format" (an ``outputs`` item's ``partial:`` may name
+# these and the problem's own fingerprint codes) are the catalogue's: ``RUBRIC_CHECKS``,
+# ``RIGHT_VALUE_CODES``, imported above. The loader never imports the checks' implementations.
 
 
 @dataclass(frozen=True)

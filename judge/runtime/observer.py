@@ -10,6 +10,8 @@ import functools
 import inspect
 import reprlib
 import sys
+import types
+import weakref
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,9 @@ def type_name(value: Any) -> str:
 LIFTED_TRANSFORMS = ("vmap", "scan", "jit", "remat", "map_variables")
 MAX_OBSERVED_VALUES = 4096
 MAX_EVENTS_PER_MESSAGE = 200
+# Arguments that map Flax filters (collections, rng streams) to values: recorded as the filters
+# mean, in the order Flax tries them, since their keys need not be strings (``{True: None}``).
+FILTER_MAPPINGS = ("variable_axes", "split_rngs")
 
 
 def _jsonable(value: Any, depth: int = 0) -> Any:
@@ -64,6 +69,53 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
     return safe_repr(value)
 
 
+def _filter(value: Any, depth: int = 0) -> dict[str, Any]:
+    """A Flax filter as what it selects (``flax.core.scope.in_filter``): every collection
+    (``True``), none (``False``), these names (a string or a collection of them), all but
+    some (``DenyList``); anything else by its repr. Flat, so no depth bound cuts it."""
+    if value is True:
+        return {"all": True}
+    if value is False:
+        return {"names": []}
+    if isinstance(value, str):
+        return {"names": [value]}
+    if type(value).__name__ == "DenyList" and depth < 4:
+        inner = _filter(getattr(value, "deny", None), depth + 1)
+        if "names" in inner:
+            return {"except": inner["names"]}
+        if "except" in inner:
+            return {"names": inner["except"]}
+        return {"names": []} if inner.get("all") else {"other": safe_repr(value)}
+    if isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
+        return {"names": sorted(value)}
+    return {"other": safe_repr(value)}
+
+
+def _filter_mapping(mapping: Any) -> Any:
+    """``{True: None}`` as ``{"__filters__": [["True", {"all": true}, None]]}``: the spelling
+    (for messages), the meaning and the value of each entry, first match first."""
+    if not hasattr(mapping, "items"):
+        return _jsonable(mapping)
+    return {
+        "__filters__": [[safe_repr(k), _filter(k), _jsonable(v, 1)] for k, v in mapping.items()]
+    }
+
+
+def _arguments(arguments: dict[str, Any]) -> Any:
+    """A lifted transform's bound arguments as plain JSON, filter mappings by meaning."""
+    return {
+        k: _filter_mapping(v) if k in FILTER_MAPPINGS else _jsonable(v, 1)
+        for k, v in arguments.items()
+    }
+
+
+def _ranks(tree: Any) -> list[int]:
+    """The rank of every array in a tree, in order: what a negative axis is counted from."""
+    import jax
+
+    return [int(getattr(leaf, "ndim", 0)) for leaf in jax.tree_util.tree_leaves(tree)]
+
+
 class Observer:
     """Records the arguments of every call to a Flax lifted transform (``nn.vmap`` and
     friends), whatever the import style, since the module attributes are wrapped before any
@@ -83,9 +135,18 @@ class Observer:
         self._in_apply = 0  # depth of Module.apply calls running (not creating variables)
         self._apply_seen = False
         self._vmap_axes: list[tuple[int | None, Any]] = []  # (size, out_axes), outermost first
+        # What each lifted transform built (a class or a function) is numbered, so that a run
+        # of it names the building call, wherever that was (at import, in an earlier cell).
+        self._builds: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._seen: set[str] = set()  # runs recorded since the last ``take``
 
     def take(self) -> list[dict[str, Any]]:
+        """The events since the last take: those of loading the file, or of one call. Each
+        message stands alone: what ran during a call is recorded in that call's events, even
+        when the same thing ran before (at import, in an earlier call)."""
         events, self.events = self.events, []
+        self._seen = set()
+        self._apply_seen = False
         return events
 
     def record(self, event: dict[str, Any]) -> None:
@@ -121,6 +182,7 @@ class Observer:
             signature = None
 
         def lifted(*args: Any, **kwargs: Any) -> Any:
+            event: dict[str, Any] | None = None
             try:
                 if signature is not None:
                     bound = signature.bind(*args, **kwargs)
@@ -128,28 +190,32 @@ class Observer:
                     arguments = dict(bound.arguments)
                 else:
                     arguments = {"args": list(args), **kwargs}
-                self.record(
-                    {
-                        "kind": "lifted",
-                        "api": f"flax.linen.{name}",
-                        "arguments": _jsonable(arguments),
-                    }
-                )
+                event = {"kind": "lifted", "api": f"flax.linen.{name}"}
+                event["arguments"] = _arguments(arguments)
             except Exception:
                 pass  # arguments Flax itself will reject: let Flax say so
-            return original(*args, **kwargs)
+            built = original(*args, **kwargs)
+            if event is not None:
+                event["build"] = self._number(built)
+                self.record(event)
+            return built
 
         return functools.update_wrapper(lifted, original)
 
+    def _number(self, built: Any) -> int | None:
+        try:
+            self._builds[built] = number = len(self._builds) + 1
+            return number
+        except TypeError:
+            return None
+
     def _wrap_core_lifts(self) -> None:
         """Flax's core transforms (``flax.core.lift``), which a lifted module or function calls
-        each time it runs: what was *applied*, with which arguments, as against what was only
+        each time it runs: what was *run*, with which arguments, as against what was only
         built (a learner may build ``nn.vmap(...)`` and compute with another layer). Linen reads
-        ``lift.vmap`` when the learner calls ``nn.vmap``, after this. Each distinct application
-        is recorded once."""
+        ``lift.vmap`` when the learner calls ``nn.vmap``, after this."""
         from flax.core import lift
 
-        seen: set[str] = set()
         for name in LIFTED_TRANSFORMS:
             original = getattr(lift, name, None)
             if original is None:
@@ -158,27 +224,63 @@ class Observer:
                 signature = inspect.signature(original)
             except (TypeError, ValueError):
                 continue
-            setattr(lift, name, self._wrap_core(name, original, signature, seen))
+            setattr(lift, name, self._wrap_core(name, original, signature))
 
-    def _wrap_core(
-        self, name: str, original: Any, signature: inspect.Signature, seen: set[str]
-    ) -> Any:
-        def applied(*args: Any, **kwargs: Any) -> Any:
+    def _wrap_core(self, name: str, original: Any, signature: inspect.Signature) -> Any:
+        def lift(*args: Any, **kwargs: Any) -> Any:
+            transformed = original(*args, **kwargs)
             try:
                 bound = signature.bind(*args, **kwargs)
                 bound.apply_defaults()
-                arguments = _jsonable({k: v for k, v in bound.arguments.items() if k != "fn"})
-                during = "init" if self._in_init else "apply" if self._in_apply else "other"
-                key = f"{name}:{during}:{arguments!r}"
-                if key not in seen:
-                    seen.add(key)
-                    event = {"kind": "lifted", "api": f"flax.linen.{name}", "applied": True}
-                    self.record({**event, "arguments": arguments, "during": during})
+                arguments = _arguments({k: v for k, v in bound.arguments.items() if k != "fn"})
+                event = {"kind": "lifted", "api": f"flax.linen.{name}", "applied": True,
+                         "arguments": arguments, "build": self._running_build()}  # fmt: skip
             except Exception:
-                pass  # arguments Flax itself will reject: let Flax say so
-            return original(*args, **kwargs)
+                return transformed  # arguments Flax itself will reject: let Flax say so
+            return self._when_run(transformed, event)
 
-        return functools.update_wrapper(applied, original)
+        return functools.update_wrapper(lift, original)
+
+    def _when_run(self, transformed: Any, event: dict[str, Any]) -> Any:
+        """``transformed`` recording ``event`` each time it runs, once per message: where it
+        ran (``init``, ``apply`` or other code) and the ranks of the arrays it mapped, which
+        negative axes count from."""
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            during = "init" if self._in_init else "apply" if self._in_apply else "other"
+            result = transformed(*args, **kwargs)
+            try:
+                ranks = {"in": [_ranks(a) for a in args[1:]], "out": _ranks(result)}
+                ran = {**event, "during": during, "ranks": ranks}
+                key = repr(ran)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self.record(ran)
+            except Exception:
+                pass
+            return result
+
+        try:
+            return functools.update_wrapper(run, transformed)
+        except Exception:
+            return run
+
+    def _running_build(self) -> int | None:
+        """The number of the lifted module whose method is lifting now: Linen's
+        ``wrapped_fn`` (``flax.linen.transforms``) runs as a method of the module that
+        ``nn.vmap(...)`` built, a frame or two above."""
+        frame: types.FrameType | None = sys._getframe(2)
+        for _ in range(4):
+            if frame is None:
+                return None
+            code = frame.f_code
+            if code.co_filename.endswith("flax/linen/transforms.py") and "self" in code.co_varnames:
+                for klass in type(frame.f_locals.get("self")).__mro__:  # a subclass of it too
+                    if klass in self._builds:
+                        return self._builds[klass]
+                return None
+            frame = frame.f_back
+        return None
 
     def _created(self, module: Any, via: str, variables: Any) -> None:
         """Record variables a module created: the first call that creates them is outermost."""

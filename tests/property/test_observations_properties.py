@@ -136,8 +136,13 @@ def test_garbage_observations_never_crash_the_checks(events: object) -> None:
         found.append(value)
     for diagnostic in found:
         assert isinstance(diagnostic.code, str) and diagnostic.message
-    # garbage never passes for the reference's structure: something must be reported
-    assert found, "an observation that is not the reference's passed every check"
+    # garbage never passes for the reference's structure: something must be reported, unless
+    # the graded calls made nothing at all (no variables, no apply, no run: calls that failed
+    # first, about which the structure says nothing; the outputs decide)
+    made_something = learner.created_variables() or learner.used_apply()
+    assert found or not (made_something or learner.runs("flax.linen.vmap")), (
+        "an observation that is not the reference's passed every check"
+    )
 
 
 replies = st.dictionaries(

@@ -84,3 +84,85 @@ def test_modules_and_functions_are_short_or_say_why(path: Path) -> None:
             assert length <= MAX_FUNCTION_LINES or _excused(node), (
                 f"{node.name} at line {node.lineno}: {length} lines"
             )
+
+
+# --- the import graph -------------------------------------------------------------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(JUDGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _run_time_nodes(node: ast.AST) -> list[ast.AST]:
+    """Every node under ``node`` that runs: ``if TYPE_CHECKING:`` blocks are left out (their
+    imports are for annotations only), imports inside functions are kept."""
+    found: list[ast.AST] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            for other in child.orelse:
+                found += [other, *_run_time_nodes(other)]
+            continue
+        found += [child, *_run_time_nodes(child)]
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module of judge/ -> the judge modules it imports when it runs (relative and
+    absolute imports, at the top or inside functions), each with the packages above it, whose
+    ``__init__`` runs first."""
+    paths = {_module_name(p): p for p in modules(JUDGE)}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in _run_time_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                full = ".".join(p for p in (base, node.module or "") if p)
+                targets |= {full, *(f"{full}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+        graph[name] = {
+            ".".join(t.split(".")[:k])
+            for t in targets
+            for k in range(1, t.count(".") + 2)
+            if ".".join(t.split(".")[:k]) in paths and ".".join(t.split(".")[:k]) != name
+        }
+    return graph
+
+
+def reached(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for target in graph[todo.pop()] - seen:
+            seen.add(target)
+            todo.append(target)
+    return seen
+
+
+def test_the_problem_loader_reaches_no_grading_code() -> None:
+    """Loading a problem needs the catalogue's names, never the checks, the diagnoses, the
+    comparator or the grading that implement them."""
+    graph = import_graph()
+    assert graph["judge.problem.model"], "the import graph found nothing"
+    banned = ("judge.structure", "judge.diagnose", "judge.grading", "judge.compare")
+    for name in graph:
+        if name == "judge.problem" or name.startswith("judge.problem."):
+            bad = sorted(m for m in reached(graph, name) if m.startswith(banned))
+            assert not bad, f"{name} imports {bad}"
+
+
+def test_the_catalogue_is_the_ground_floor() -> None:
+    assert import_graph()["judge.catalogue"] <= {"judge", "judge.result"}
+    assert import_graph()["judge.result"] <= {"judge"}
+
+
+def test_no_import_cycle_passes_through_the_problem_loader() -> None:
+    """A module of judge.problem that reaches itself does so only through judge.problem."""
+    graph = import_graph()
+    inside = {n for n in graph if n == "judge.problem" or n.startswith("judge.problem.")}
+    for name in inside:
+        for other in reached(graph, name) - inside:
+            assert name not in reached(graph, other), f"{name} -> {other} -> {name}"

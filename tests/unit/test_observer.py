@@ -119,3 +119,49 @@ def test_each_call_starts_with_the_global_generators_seeded() -> None:
     assert not _generators_used(seeded)
     np.random.seed(1)
     assert _generators_used(seeded), "reseeding to another state counts as use"
+
+
+def _record(observer, make) -> object:
+    """What a graded call of ``make()`` records, cleaned as the judge keeps it."""
+    from judge.observations import Observations
+
+    module_class = make()
+    seen = Observations()
+    seen.add(observer.take())  # the building call, as at import
+    x = jnp.ones((3, 2))
+    model = module_class(features=4)
+    variables = model.init(jax.random.PRNGKey(0), x)
+    model.apply(variables, x)
+    seen.add(observer.take(), "case")
+    return seen
+
+
+def test_spellings_flax_reads_alike_are_recorded_alike(observer) -> None:
+    """Real Flax runs: ``in_axes=-2``, ``{True: None}`` and a subclass of the built class mean
+    what the reference's spelling means; the run names its building call's target."""
+    import flax.linen as nn
+
+    from judge.problem import RubricItem
+    from judge.structure import check_transform
+
+    item = RubricItem("v", "v", "transform", 1.0, True, "flax.linen.vmap",
+                      ("variable_axes", "split_rngs", "in_axes", "out_axes"))  # fmt: skip
+    reference = _record(observer, lambda: type(vmapped_dense()))
+
+    def spelled_otherwise():
+        built = nn.vmap(nn.Dense, in_axes=-2, out_axes=-2, variable_axes={True: None},
+                        split_rngs={True: False})  # fmt: skip
+        return type("Mine", (built,), {})
+
+    learner = _record(observer, spelled_otherwise)
+    (run,) = [r for r in learner.runs("flax.linen.vmap") if r["during"] == "apply"]
+    assert run["target"] == {"__class__": "flax.linen.linear.Dense"}
+    assert run["ranks"] == {"in": [[2]], "out": [2]}
+    assert check_transform(item, learner, reference) == []
+
+    def ensemble():
+        return nn.vmap(nn.Dense, in_axes=0, out_axes=0, variable_axes={True: 0},
+                       split_rngs={True: True})  # fmt: skip
+
+    found = check_transform(item, _record(observer, ensemble), reference)
+    assert [d.code for d in found] == ["ensemble_params", "split_rngs"]

@@ -69,12 +69,16 @@ def case(k: int) -> Case:
 def seen(lifted: dict | None, cases: list[Case]) -> Observations:
     """A side's record: its nn.vmap call (None: never called) and its variables per case."""
     record = Observations()
-    if lifted is not None:  # built, then run by init (as the worker records both)
-        record.add([{"kind": "lifted", "api": "flax.linen.vmap", "arguments": lifted}])
-        applied = {"applied": True, "during": "init"}
-        record.add([{"kind": "lifted", "api": "flax.linen.vmap", "arguments": lifted, **applied}])
+    event = {"kind": "lifted", "api": "flax.linen.vmap", "arguments": lifted, "build": 1}
+    if lifted is not None:  # built at import, then run by init and apply in each call
+        record.add([event])
     for c in cases:
-        record.add([{"kind": "init", "module": "Dense", "variables": TREE}], c.key)
+        record.add(
+            [{"kind": "init", "module": "Dense", "variables": TREE}, {"kind": "apply"}], c.key
+        )
+        if lifted is not None:
+            runs = [{**event, "applied": True, "during": during} for during in ("init", "apply")]
+            record.add(runs, c.key)
     return record
 
 
@@ -243,17 +247,16 @@ def learner(vmap: bool, args_right: bool, shapes_right: bool, paths_right: bool,
     if vmap:
         axes = {"params": None} if args_right else {"params": 0}
         arguments = {**VMAP_ARGS, "variable_axes": axes}
-        record.add([{"kind": "lifted", "api": "flax.linen.vmap", "arguments": arguments}])
-        applied = {"applied": True, "during": "init"}
-        record.add(
-            [{"kind": "lifted", "api": "flax.linen.vmap", "arguments": arguments, **applied}]
-        )
+        event = {"kind": "lifted", "api": "flax.linen.vmap", "arguments": arguments, "build": 1}
+        record.add([event])
+        runs = [{**event, "applied": True, "during": during} for during in ("init", "apply")]
+        record.add(runs, c.key)
     tree = [dict(leaf) for leaf in TREE]
     if not shapes_right:
         tree[1]["shape"] = [2, 1, 2]  # a batch axis: one layer per example
     if not paths_right:
         tree = tree[1:]  # no bias
-    record.add([{"kind": "init", "module": "Dense", "variables": tree}], c.key)
+    record.add([{"kind": "init", "module": "Dense", "variables": tree}, {"kind": "apply"}], c.key)
     return record
 
 
