@@ -4,7 +4,7 @@
 ``variable_axes={True: None}`` (every collection, as Flax's own ``remat_scan`` defaults) is
 ``{"params": None}`` for a layer that makes only params; ``split_rngs={"params": False,
 "dropout": True}`` is ``{"params": False}`` for a layer without dropout. The worker records
-each filter by what it selects (``runtime.observer._filter``) and the ranks of the arrays a
+each filter by what it selects (``runtime.recording._filter``) and the ranks of the arrays a
 transform mapped; this module resolves both against what the layer actually made, so that two
 spellings of one meaning compare equal and two meanings never do.
 
@@ -55,6 +55,11 @@ def _entries(value: Any) -> list[tuple[str, Any, Any]] | None:
     if isinstance(value, dict):
         return [(repr(k), {"names": [k]}, v) for k, v in value.items()]
     return None
+
+
+def selected(value: Any, name: str) -> bool:
+    """Whether a filter mapping maps ``name`` to anything (it is lifted, or its key passed)."""
+    return resolve(value, {name}).get(name, LEFT_OUT) != LEFT_OUT if _entries(value) else False
 
 
 def named(value: Any) -> set[str]:

@@ -238,6 +238,7 @@ _CHANGES_VALUES = (
     "missing_bias",
     "param_tree_mismatch",
     "wrong_param_dtype",
+    "wrong_param_shape",
     *(no_transform_code(t) for t in LIFTED_TRANSFORMS),
     *(unused_transform_code(t) for t in LIFTED_TRANSFORMS),
     "wrong_param_values",
@@ -247,6 +248,7 @@ _CHANGES_VALUES = (
     "wrong_init_key",
     "wrong_initializer",
     "wrong_flatten_order",
+    "argument_ignored",
 )
 
 _OUTPUT = (
@@ -269,6 +271,15 @@ _OUTPUT = (
         "Flatten the result before returning it: `out.reshape(-1)`.",
         doc="the output has the right number of elements but is not 1-D; says whether the "
         "values are right once flattened",
+    ),
+    Code(
+        "wrong_flatten_order",
+        "output",
+        "flattens in the wrong order",
+        "Flatten the layer's output row by row, as it comes: `out.reshape(-1)`, not `out.T` "
+        "or `order='F'`.",
+        doc="the layer's own output (observed) flattened in another order than the "
+        "reference's; also a bundled fingerprint",
     ),
     Code(
         "non_finite_output",
@@ -335,6 +346,15 @@ _STRUCTURE = (
     Code("param_tree_mismatch", "params", "params at other paths or sizes", rank=BUILT),
     Code("wrong_param_dtype", "params", "params of another dtype", rank=BUILT),
     Code(
+        "wrong_param_shape",
+        "params",
+        "params of another size",
+        rank=BUILT,
+        follows_from=("wrong_in_axes", "wrong_out_axes", "no_nn_vmap", "unused_nn_vmap"),
+        doc="same path, another size: the layer was built for other inputs or outputs; a "
+        "consequence of a wrong in_axes when one is named",
+    ),
+    Code(
         "wrong_param_values",
         "params",
         "params initialised differently",
@@ -349,8 +369,18 @@ _STRUCTURE = (
             "ignores_seed",
             "wrong_init_key",
             "wrong_initializer",
+            "argument_ignored",
         ),
         doc="same shapes, other initial values",
+    ),
+    Code(
+        "argument_ignored",
+        "params",
+        "initial params ignore an argument",
+        "Make the initial variables from the arguments: the key from the seed given, "
+        "jax.random.PRNGKey(seed).",
+        doc="the same initial variables for two calls that differ only in one argument, where "
+        "the reference's differ: that argument is ignored",
     ),
     Code(
         "variables_unobserved",
@@ -365,7 +395,6 @@ _STRUCTURE = (
 # problems' ones, for titles and ranking; a problem hints those it declares.
 _BUNDLED = "from the bundled problems' fingerprints"
 _FINGERPRINTS = (
-    Code("wrong_flatten_order", "fingerprint-only", "flattens in the wrong order", doc=_BUNDLED),
     Code("ignores_seed", "fingerprint-only", "ignores the seed", doc=_BUNDLED),
     Code("wrong_init_key", "fingerprint-only", "initialises with another key", doc=_BUNDLED),
     Code(

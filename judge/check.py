@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from .consistency import contradictions
 from .constants import submission_suffix
 from .errors import ProblemError
 from .grading import GradeOptions, grade
@@ -178,6 +179,7 @@ def check_example(
         reasons.append(f"missing codes {missing}; got {codes}")
     elif example.codes and codes[0] != example.codes[0]:
         reasons.append(f"root cause {codes[0]}, expected {example.codes[0]}; got {codes}")
+    reasons += [f"the report contradicts itself: {c}" for c in contradictions(report, problem)]
     if (report.score == 1.0) != (report.verdict is Verdict.ACCEPTED):
         reasons.append(f"score {report.score} with verdict {report.verdict}")
     elif example.score is not None and not in_range(report.score, example.score):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import re
 import signal
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import catalogue, wording
+from . import arguments, wording
 from .cases import Case
+from .catalogue import LIFTED_TRANSFORMS
 from .problem import KnownError, Problem
 from .result import Diagnostic, Mismatch, Severity
 
@@ -202,12 +204,22 @@ def output_too_large(problem: Problem, case: Case, index: int | None, message: s
     )
 
 
-def mismatch(problem: Problem, case: Case, index: int | None, found: Mismatch) -> Diagnostic:
-    """A wrong answer: the comparator's finding, worded for the learner."""
+def mismatch(
+    problem: Problem, case: Case, index: int | None, found: Mismatch, everywhere: bool = True
+) -> Diagnostic:
+    """A wrong answer: the comparator's finding, worded for the learner. ``everywhere``: the
+    values are right once flattened on every case failing this way, not only this one."""
     evidence = {**found.evidence, "case": case.describe(problem)}
     message = f"{found.message} on {_where(problem, case, index)}"
-    if found.code == "not_flattened" and found.evidence.get("values_match_when_flattened"):
+    if (
+        found.code == "not_flattened"
+        and found.evidence.get("values_match_when_flattened")
+        and everywhere
+    ):
         message += "; once flattened, your values are right"
+    if found.code == "wrong_output_dtype" and not everywhere:
+        # Right once cast on this case only: the claim would not hold on the others.
+        message = f"{found.message.split(';')[0]} on {_where(problem, case, index)}"
     return _diagnostic(problem, found.code, message, evidence)
 
 
@@ -366,54 +378,34 @@ def translate(problem: Problem, diagnostic: Diagnostic) -> Diagnostic:
     return diagnostic
 
 
-# --- ranking ----------------------------------------------------------------------------------
-
-# Codes that only say that numbers differ: symptoms, once a cause is known (the catalogue's
-# codes with a ``follows_from``).
-_SYMPTOMS = catalogue.SYMPTOMS
+LIFTED_APIS = tuple(f"flax.linen.{t}" for t in LIFTED_TRANSFORMS)
 
 
-def is_structural(diagnostic: Diagnostic) -> bool:
-    """Whether a diagnostic names how the code is built (observed, not inferred from values)."""
-    return diagnostic.severity is Severity.ERROR and catalogue.is_structural(diagnostic.code)
-
-
-def _rank_of(diagnostic: Diagnostic) -> int:
-    """0: how the code is built; 1: a named mistake; 2: initial values differ; 3: outputs
-    differ; 4: warnings and notes (``catalogue``'s ranks)."""
-    if diagnostic.severity is not Severity.ERROR:
-        return catalogue.NOTE
-    return catalogue.rank(diagnostic.code)
-
-
-def rank(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """Root cause first, one diagnostic per code, symptoms of a known cause marked as such.
-
-    One wrong ``variable_axes`` shows in the transform's arguments, in every variable's shape
-    and in the outputs: the learner reads the cause first, and the rest as its consequences.
-    """
-    merged: dict[str, Diagnostic] = {}
-    for diagnostic in diagnostics:
-        if diagnostic.code in merged:
-            first = merged[diagnostic.code]
-            also = [*first.evidence.get("also", []), diagnostic.message]
-            merged[diagnostic.code] = dataclasses.replace(
-                first, evidence={**first.evidence, "also": also}
-            )
-        else:
-            merged[diagnostic.code] = diagnostic
-    ordered = sorted(merged.values(), key=_rank_of)  # stable: equal ranks keep their order
-    if not ordered or _rank_of(ordered[0]) > 2:
-        return ordered
-    cause = ordered[0].code
-    return [
-        dataclasses.replace(
-            d,
-            severity=Severity.INFO,
-            message=f"{d.message} (a consequence of {cause})",
-            evidence={**d.evidence, "consequence_of": cause},
-        )
-        if k and d.code in _SYMPTOMS and d.severity is Severity.ERROR
-        else d
-        for k, d in enumerate(ordered)
-    ]
+def key_not_given(
+    problem: Problem, diagnostic: Diagnostic, runs: Callable[[str], list[dict[str, Any]]]
+) -> Diagnostic:
+    """``missing_rng`` where the facts say which half of its message holds: when every lifted
+    transform the graded calls ran passes the stream on (its ``split_rngs`` selects it), the
+    key never reached ``init`` (a misspelt stream name in ``rngs``, or no key at all), and
+    the message says so instead of pointing at ``split_rngs``."""
+    if diagnostic.code != "missing_rng":
+        return diagnostic
+    text = str(diagnostic.evidence.get("message", ""))
+    stream = re.search(r'needs PRNG for "([^"]+)"', text)
+    ran = [r for api in LIFTED_APIS for r in runs(api)]
+    if stream is None or not ran:
+        return diagnostic
+    name = stream.group(1)
+    if not all(arguments.selected(r.get("arguments", {}).get("split_rngs"), name) for r in ran):
+        return diagnostic
+    where = diagnostic.evidence.get("case")
+    message = (
+        f"no random key for the {name!r} stream reached init, although your split_rngs passes "
+        f"it on: init was given no key for {name!r} (a misspelt stream name in rngs= is "
+        "simply not used)" + (f" (on {where})." if where else ".")
+    )
+    hint = (
+        f"Give init the key itself, model.init(key, x), or name the stream exactly: "
+        f"rngs={{{name!r}: key}}."
+    )
+    return dataclasses.replace(diagnostic, message=message, hint=hint)

@@ -94,6 +94,15 @@ class Observations:
                 return [v for v in event["variables"] if isinstance(v, dict)]
         return None
 
+    def outputs(self, case_key: str) -> list[dict[str, Any]]:
+        """The layers' own outputs while computing a case (encoded arrays, decoded and checked
+        when compared), outermost ``apply`` or ``init_with_output`` first to last."""
+        return [
+            e["value"]
+            for e in self.calls.get(case_key, [])
+            if e.get("kind") == "output" and isinstance(e.get("value"), dict)
+        ]
+
     def created_variables(self) -> bool:
         """Whether any ``init`` (or creating ``apply``) was seen in a graded call: without one,
         a transform that never ran says nothing (the calls failed first)."""
@@ -125,6 +134,8 @@ def _clean_event(event: Any) -> Event | None:
         return {"kind": kind}
     if kind == "jax_vmap":
         return {"kind": kind, "arguments": arguments}
+    if kind == "output" and isinstance(event.get("value"), dict):
+        return {"kind": kind, "value": event["value"]}
     if kind != "init" or not isinstance(event.get("variables"), list):
         return None
     leaves = []

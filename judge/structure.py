@@ -117,10 +117,12 @@ def _shape_diagnostic(
             evidence,
         )
     return Diagnostic(
-        "param_tree_mismatch",
+        "wrong_param_shape",
         Severity.ERROR,
-        f"your {path} has shape {tuple(shape)}; the reference's is {tuple(ref_shape)}.",
-        "Check the layer's size arguments (features) and the input it is initialised with.",
+        f"your {path} has shape {tuple(shape)}; the reference's is {tuple(ref_shape)}: the "
+        "layer was built for inputs or outputs of another size.",
+        "Check the layer's size arguments (features), the input it is initialised with, and "
+        "which axis nn.vmap maps (a Dense sees one example's features).",
         evidence,
     )
 

@@ -49,7 +49,7 @@ def shows(evaluator: Evaluator, code: str, outcome: Outcome) -> bool:
     )
 
 
-def _variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.ndarray | None:
+def variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.ndarray | None:
     """The variant's output on the outcome's case, from ``memo`` or its worker."""
     rid, key = evaluator.pair.rid, outcome.case.key
     if memo.has_variant(rid, slot, key):
@@ -63,16 +63,22 @@ def _variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.nda
         raise WorkerError(f"the fingerprint {slot} failed: {exc}") from None
     ok = reply.get("ok") and reply.get("kind") == "array"
     variant = decode_array(reply["array"]) if ok else None
-    memo.remember_variant(rid, slot, key, variant)
+    observed = reply.get("observations")
+    memo.remember_variant(rid, slot, key, variant, observed if isinstance(observed, list) else [])
     evaluator.computed = True
     return variant
+
+
+def variant_observed(evaluator: Evaluator, slot: str, outcome: Outcome) -> list:
+    """What the variant's worker recorded on the outcome's case (after ``variant_output``)."""
+    return memo.variant_observed(evaluator.pair.rid, slot, outcome.case.key)
 
 
 def _matches(evaluator: Evaluator, slot: str, outcome: Outcome) -> bool:
     rid, key = evaluator.pair.rid, outcome.case.key
     if not memo.has_variant(rid, slot, key) and time.monotonic() > evaluator.budget.deadline - 1.0:
         return False
-    variant = _variant_output(evaluator, slot, outcome)
+    variant = variant_output(evaluator, slot, outcome)
     if variant is None:
         return False
     assert isinstance(outcome.got, np.ndarray) and outcome.expected is not None

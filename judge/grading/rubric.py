@@ -70,14 +70,17 @@ def _outputs_credit(
     informative = [o for o in results if o.informative]
     denominator = len(informative) + planned - len(results)
     fractions = dict(item.partial)
+    failing = [o for o in informative if not o.passed]
+    found = [_slip(item, o, matches) for o in failing] if item.partial else []
     slips: dict[str, int] = {}
-    earned = 0.0
-    for outcome in informative:
-        if outcome.passed:
-            earned += 1.0
-        elif item.partial and (code := _slip(item, outcome, matches)) is not None:
+    if found and None not in found:
+        # "Right values in the wrong format" only when true of every failing case: one case
+        # with wrong values (a fixed key agrees with the reference on seed 0 alone) and no
+        # case earns it.
+        for code in found:
+            assert code is not None
             slips[code] = slips.get(code, 0) + 1
-            earned += fractions[code]
+    earned = len(informative) - len(failing) + sum(fractions[c] * n for c, n in slips.items())
     return passed, (earned / denominator if denominator else 0.0), slips
 
 
@@ -226,7 +229,9 @@ def output_dtype(problem: Problem, results: list[Outcome]) -> list[Diagnostic]:
                     problem,
                     Diagnostic(
                         "wrong_output_dtype",
-                        Severity.WARNING,
+                        Severity.ERROR
+                        if _narrower(got.dtype, expected.dtype)
+                        else Severity.WARNING,
                         f"your function returns {got.dtype} where the reference returns "
                         f"{expected.dtype}.",
                         "Return the layer's output as it comes, without casting it.",
@@ -239,3 +244,12 @@ def output_dtype(problem: Problem, results: list[Outcome]) -> list[Diagnostic]:
                 )
             ]
     return []
+
+
+def _narrower(got: np.dtype, expected: np.dtype) -> bool:
+    """Whether ``got`` holds less than ``expected``: fewer bytes, or integers for floats. A
+    narrower output is a mistake of its own (precision lost), whatever else is wrong; a wider
+    one (float64 for float32) is only worth a warning."""
+    if expected.kind == "f" and got.kind != "f":
+        return True
+    return bool(got.itemsize < expected.itemsize)

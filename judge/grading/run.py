@@ -16,12 +16,14 @@ from typing import Any
 
 from .. import catalogue, diagnose
 from ..cases import Case
+from ..catalogue import RIGHT_VALUE_CODES
+from ..decide import CaseCounts, Decision, Facts, decide
 from ..errors import WorkerError
 from ..problem import Problem
 from ..result import Diagnostic, Report, Verdict
 from ..sandbox import WorkerDied, WorkerTimeout, resolve_sandbox
 from ..submission import Submission
-from . import fingerprints, memo, report, rubric
+from . import analysis, fingerprints, memo, report, rubric
 from .confirm import Confirmed, Confirmer
 from .evaluate import Evaluator
 from .options import GradeOptions
@@ -85,7 +87,7 @@ class Grading:
             self.timing["load_s"] = time.perf_counter() - started
             if verdict is not None:
                 assert load_diag is not None
-                return self._report(verdict, [load_diag], plan, [], None, 0)
+                return self._report(Decision(verdict, [load_diag], 0.0), plan, [], None, 0)
             return self._run_plan(plan)
         finally:
             pair.close()
@@ -198,34 +200,19 @@ class Grading:
             if confirmed.outcome.case != shown.case:  # the plan's case, with the plan before it
                 steps = 0
             shown = confirmed.outcome
-        verdict = _VERDICTS[str(first.failure)]
-        explained = [self._explain(shown, index if shown.case == first.case else None)]
-        observed_cause = any(diagnose.is_structural(d) for d in findings)
-        if verdict is not Verdict.WRONG_ANSWER:
-            # A crash, a timeout or the memory limit stopped the code before it built what the
-            # structure checks look at: they still score the rubric, but only the failure is
-            # shown.
-            findings = []
+        explained = [self._explain(shown, index if shown.case == first.case else None, results)]
+        supported: dict[str, frozenset[str]] = {}
         if confirmed is not None and confirmed.needs_earlier_calls:
             # The answer depends on earlier calls: that is the cause, and a stale answer
             # matching a known mistake would only mislead.
             explained.insert(0, self._state(confirmed))
-        elif not observed_cause:
-            # Fingerprints explain values when the structure looks right. When the recorded
-            # structure already names a cause, it wins: B identically initialised layers
-            # compute what one shared layer does, and only the structure can tell them apart.
-            named = fingerprints.identify(self.evaluator, shown, first)
-            if named is not None:
-                explained.insert(0, named)
-        return self._report(
-            verdict,
-            diagnose.rank(explained + findings),
-            plan,
-            results,
-            (shown, index),
-            steps,
-            confirmed,
-        )
+        elif first.failure == "mismatch":
+            findings, supported = analysis.explain_wrong_answer(
+                self.evaluator, results, shown, first, findings, self.rubric
+            )
+        facts = Facts(str(first.failure), explained, findings, self.rubric,
+                      self._counts(plan, results), supported)  # fmt: skip
+        return self._report(decide(facts), plan, results, (shown, index), steps, confirmed)
 
     def _state(self, confirmed: Confirmed) -> Diagnostic:
         """The diagnostic for a failure that needs earlier calls."""
@@ -249,17 +236,36 @@ class Grading:
                 f"tell a wrong answer from a right one; the problem needs at least "
                 f"{self.problem.cases.min_informative}. Widen its input ranges."
             )
-        failed = [r for r in self.rubric if r["required"] and not r["passed"]]
-        verdict = Verdict.WRONG_ANSWER if failed else Verdict.ACCEPTED
-        return self._report(verdict, diagnose.rank(findings), plan, results, None, 0)
+        facts = Facts(None, [], findings, self.rubric, self._counts(plan, results))
+        return self._report(decide(facts), plan, results, None, 0)
 
-    def _explain(self, outcome: Outcome, index: int | None) -> Diagnostic:
+    @staticmethod
+    def _counts(plan: list[Case], results: list[Outcome]) -> CaseCounts:
+        return CaseCounts(
+            planned=len(plan),
+            informative_run=sum(o.informative for o in results),
+            informative_passed=sum(o.informative and o.passed for o in results),
+            run=len(results),
+        )
+
+    def _explain(
+        self, outcome: Outcome, index: int | None, results: list[Outcome] | None = None
+    ) -> Diagnostic:
         problem, case, reply = self.problem, outcome.case, outcome.reply
         if outcome.failure == "mismatch":
             assert outcome.mismatch is not None
-            return diagnose.mismatch(problem, case, index, outcome.mismatch)
+            # "Right once flattened" is said only when it holds on every such failing case:
+            # a fixed key agrees with the reference on seed 0, the smallest seed there is.
+            right = RIGHT_VALUE_CODES.get(outcome.mismatch.code)
+            everywhere = right is None or all(
+                o.mismatch.code == outcome.mismatch.code and o.mismatch.evidence.get(right)
+                for o in results or []
+                if o.mismatch is not None
+            )
+            return diagnose.mismatch(problem, case, index, outcome.mismatch, everywhere)
         if outcome.failure == "exception":
             found = diagnose.translate(problem, diagnose.exception(problem, case, index, reply))
+            found = diagnose.key_not_given(problem, found, self.evaluator.learner_seen.runs)
             return self._locate(found)
         if outcome.failure == "timeout":
             limit, which = float(reply.get("limit_s", 0)), str(reply.get("which", "call"))
@@ -275,15 +281,15 @@ class Grading:
 
     def _report(
         self,
-        verdict: Verdict,
-        diagnostics: list[Diagnostic],
+        decision: Decision,
         plan: list[Case],
         results: list[Outcome],
         failing: tuple[Outcome, int] | None,
         steps: int,
         confirmed: Confirmed | None = None,
     ) -> Report:
-        all_diagnostics = diagnostics + self.diagnostics
+        verdict = decision.verdict
+        all_diagnostics = decision.diagnostics + self.diagnostics
         report.claim_output_codes(self.rubric, all_diagnostics)
         if self.environment:  # None when the reference's results all came from the cache
             self.environment["reference_device"] = self.pair.reference_device
@@ -291,7 +297,7 @@ class Grading:
             problem=self.problem.name,
             submission=self.submission.display,
             verdict=verdict,
-            score=report.score(verdict, self.rubric, results, len(plan)),
+            score=decision.score,
             summary=report.summary(verdict, self.problem, plan, results, failing, all_diagnostics),
             cases={
                 "run": len(results),

@@ -136,6 +136,9 @@ class Fingerprint:
     file: Path
     message: str
     hint: str
+    # The mistake in words that hold whatever the output became ("the key is PRNGKey(0)"):
+    # how the parameter stage names it when the learner's variables are this variant's.
+    cause: str = ""
 
 
 @dataclass(frozen=True)

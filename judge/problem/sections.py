@@ -331,8 +331,9 @@ def _code_message_hint(data: dict, path: str, errors: _Errors) -> tuple[str, str
 def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fingerprint, ...]:
     found = []
     for path, entry in _entries(raw, "fingerprints", errors):
-        data = _check_keys(entry, path, ("code", "file", "message"), ("hint",), errors)
+        data = _check_keys(entry, path, ("code", "file", "message"), ("hint", "cause"), errors)
         named = _code_message_hint(data, path, errors)
+        cause = _text(data, "cause", path, errors) if "cause" in data else ""
         file = None
         name = _text(data, "file", path, errors)
         if name is not None:
@@ -341,7 +342,7 @@ def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fin
                 errors.add(f"{path}.file", f"file not found: {name} (looked for {file})")
                 file = None
         if named and file is not None:
-            found.append(Fingerprint(named[0], file, named[1], named[2]))
+            found.append(Fingerprint(named[0], file, named[1], named[2], cause or ""))
     return tuple(found)
 
 

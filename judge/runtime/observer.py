@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import reprlib
 import sys
 import types
 import weakref
@@ -16,20 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .recording import arguments_as_data, as_json, ranks
 from .wire import encode_array
-
-_short_repr = reprlib.Repr()
-_short_repr.maxstring = 120
-_short_repr.maxother = 120
-_short_repr.maxlist = 8
-
-
-def safe_repr(value: Any) -> str:
-    """A short repr that survives a learner's ``__repr__`` raising anything."""
-    try:
-        return _short_repr.repr(value)
-    except BaseException:
-        return f"<{type(value).__name__} object>"
 
 
 def type_name(value: Any) -> str:
@@ -45,75 +32,6 @@ def type_name(value: Any) -> str:
 LIFTED_TRANSFORMS = ("vmap", "scan", "jit", "remat", "map_variables")
 MAX_OBSERVED_VALUES = 4096
 MAX_EVENTS_PER_MESSAGE = 200
-# Arguments that map Flax filters (collections, rng streams) to values: recorded as the filters
-# mean, in the order Flax tries them, since their keys need not be strings (``{True: None}``).
-FILTER_MAPPINGS = ("variable_axes", "split_rngs")
-
-
-def _jsonable(value: Any, depth: int = 0) -> Any:
-    """An argument as plain JSON: mappings, sequences and scalars kept, classes by name."""
-    if depth > 6:
-        return safe_repr(value)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
-        module = getattr(value, "__module__", "") or ""
-        return {"__class__": f"{module}.{value.__qualname__}".lstrip(".")}
-    if hasattr(value, "items"):
-        try:
-            return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
-        except Exception:
-            return safe_repr(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v, depth + 1) for v in value]
-    return safe_repr(value)
-
-
-def _filter(value: Any, depth: int = 0) -> dict[str, Any]:
-    """A Flax filter as what it selects (``flax.core.scope.in_filter``): every collection
-    (``True``), none (``False``), these names (a string or a collection of them), all but
-    some (``DenyList``); anything else by its repr. Flat, so no depth bound cuts it."""
-    if value is True:
-        return {"all": True}
-    if value is False:
-        return {"names": []}
-    if isinstance(value, str):
-        return {"names": [value]}
-    if type(value).__name__ == "DenyList" and depth < 4:
-        inner = _filter(getattr(value, "deny", None), depth + 1)
-        if "names" in inner:
-            return {"except": inner["names"]}
-        if "except" in inner:
-            return {"names": inner["except"]}
-        return {"names": []} if inner.get("all") else {"other": safe_repr(value)}
-    if isinstance(value, list | tuple | set | frozenset) and all(isinstance(v, str) for v in value):
-        return {"names": sorted(value)}
-    return {"other": safe_repr(value)}
-
-
-def _filter_mapping(mapping: Any) -> Any:
-    """``{True: None}`` as ``{"__filters__": [["True", {"all": true}, None]]}``: the spelling
-    (for messages), the meaning and the value of each entry, first match first."""
-    if not hasattr(mapping, "items"):
-        return _jsonable(mapping)
-    return {
-        "__filters__": [[safe_repr(k), _filter(k), _jsonable(v, 1)] for k, v in mapping.items()]
-    }
-
-
-def _arguments(arguments: dict[str, Any]) -> Any:
-    """A lifted transform's bound arguments as plain JSON, filter mappings by meaning."""
-    return {
-        k: _filter_mapping(v) if k in FILTER_MAPPINGS else _jsonable(v, 1)
-        for k, v in arguments.items()
-    }
-
-
-def _ranks(tree: Any) -> list[int]:
-    """The rank of every array in a tree, in order: what a negative axis is counted from."""
-    import jax
-
-    return [int(getattr(leaf, "ndim", 0)) for leaf in jax.tree_util.tree_leaves(tree)]
 
 
 class Observer:
@@ -191,7 +109,7 @@ class Observer:
                 else:
                     arguments = {"args": list(args), **kwargs}
                 event = {"kind": "lifted", "api": f"flax.linen.{name}"}
-                event["arguments"] = _arguments(arguments)
+                event["arguments"] = arguments_as_data(arguments)
             except Exception:
                 pass  # arguments Flax itself will reject: let Flax say so
             built = original(*args, **kwargs)
@@ -232,7 +150,9 @@ class Observer:
             try:
                 bound = signature.bind(*args, **kwargs)
                 bound.apply_defaults()
-                arguments = _arguments({k: v for k, v in bound.arguments.items() if k != "fn"})
+                arguments = arguments_as_data(
+                    {k: v for k, v in bound.arguments.items() if k != "fn"}
+                )
                 event = {"kind": "lifted", "api": f"flax.linen.{name}", "applied": True,
                          "arguments": arguments, "build": self._running_build()}  # fmt: skip
             except Exception:
@@ -248,22 +168,31 @@ class Observer:
 
         def run(*args: Any, **kwargs: Any) -> Any:
             during = "init" if self._in_init else "apply" if self._in_apply else "other"
-            result = transformed(*args, **kwargs)
+            result: Any = None
             try:
-                ranks = {"in": [_ranks(a) for a in args[1:]], "out": _ranks(result)}
-                ran = {**event, "during": during, "ranks": ranks}
-                key = repr(ran)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    self.record(ran)
-            except Exception:
-                pass
-            return result
+                result = transformed(*args, **kwargs)
+                return result
+            finally:
+                # Also when Flax raised inside (a misspelt collection): what ran is the fact
+                # that explains the error. Without a result, no output ranks.
+                self._ran(event, during, args, result)
 
         try:
             return functools.update_wrapper(run, transformed)
         except Exception:
             return run
+
+    def _ran(self, event: dict[str, Any], during: str, args: tuple, result: Any) -> None:
+        try:
+            out = ranks(result) if result is not None else None
+            mapped = {"in": [ranks(a) for a in args[1:]], "out": out}
+            ran = {**event, "during": during, "ranks": mapped}
+            key = repr(ran)
+            if key not in self._seen:
+                self._seen.add(key)
+                self.record(ran)
+        except Exception:
+            pass
 
     def _running_build(self) -> int | None:
         """The number of the lifted module whose method is lifting now: Linen's
@@ -298,6 +227,21 @@ class Observer:
         except Exception:
             pass
 
+    def _output(self, via: str, value: Any) -> None:
+        """The layer's own output, before the code reshapes or casts it: what the format of
+        the answer is judged against (``judge.grading.stages``). Only a concrete array of at
+        most ``MAX_OBSERVED_VALUES`` elements, outside ``jax.vmap`` (where it is one example's)."""
+        import jax
+
+        try:
+            if isinstance(value, jax.core.Tracer) or self.in_vmap or not hasattr(value, "dtype"):
+                return
+            array = np.asarray(value)
+            if array.size <= MAX_OBSERVED_VALUES:
+                self.record({"kind": "output", "via": via, "value": encode_array(array)})
+        except Exception:
+            pass
+
     def _wrap_init(self, original_init: Any, via: str) -> Any:
         def init(module: Any, *args: Any, **kwargs: Any) -> Any:
             if self._in_init:
@@ -309,6 +253,8 @@ class Observer:
                 self._in_init = False
             created = result[1] if via == "init_with_output" and _is_pair(result) else result
             self._created(module, via, created)
+            if via == "init_with_output" and _is_pair(result):
+                self._output(via, result[0])
             return result
 
         return functools.update_wrapper(init, original_init)
@@ -324,11 +270,15 @@ class Observer:
                 if not self._apply_seen:
                     self._apply_seen = True
                     self.record({"kind": "apply"})
+                outermost = not self._in_apply
                 self._in_apply += 1
                 try:
-                    return original_apply(module, variables, *args, **kwargs)
+                    result = original_apply(module, variables, *args, **kwargs)
                 finally:
                     self._in_apply -= 1
+                if outermost:
+                    self._output("apply", result)
+                return result
             self._in_init = True
             try:
                 result = original_apply(module, variables, *args, **kwargs)
@@ -338,6 +288,7 @@ class Observer:
                 given = {k for k, v in variables.items() if v}
                 if _is_pair(result) and set(result[1]) - given:
                     self._created(module, "apply", result[1])
+                    self._output("apply", result[0])
             except Exception:
                 pass
             return result
@@ -353,7 +304,7 @@ class Observer:
             try:
                 caller = sys._getframe(1).f_code.co_filename
                 if caller == self.filename and args and callable(args[0]):
-                    self.record({"kind": "jax_vmap", "arguments": _jsonable(kwargs)})
+                    self.record({"kind": "jax_vmap", "arguments": as_json(kwargs)})
                     args = (self._in_vmap(jax, args[0], kwargs), *args[1:])
             except Exception:
                 pass

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from .guard import install_guard
-from .observer import Observer, safe_repr, type_name
+from .observer import Observer, type_name
+from .recording import safe_repr
 from .shared import OUT_OF_MEMORY_IN_MESSAGE
 from .wire import Reply, WorkerConfig, compile_source, decode_array, encode_array, is_numeric
 

@@ -104,7 +104,15 @@ FLATTEN_ORDER = _m(
     {"wrong_flatten_order"},
     "flattens column by column",
 )
-FIXED_KEY = _m("fixed_key", "key", "jax.random.PRNGKey(0)", {"ignores_seed"}, "ignores the seed")
+# Named from the variables: a fixed-seed fingerprint's (same shapes), or, whatever the shapes
+# (beside an ensemble), the same variables for two seeds (``argument_ignored``).
+FIXED_KEY = _m(
+    "fixed_key",
+    "key",
+    "jax.random.PRNGKey(0)",
+    {"ignores_seed", "argument_ignored"},
+    "ignores the seed",
+)
 SEED_PLUS_ONE = _m(
     "seed_plus_one", "key", "jax.random.PRNGKey(seed + 1)", {"wrong_init_key"}, "key of seed + 1"
 )

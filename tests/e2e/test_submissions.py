@@ -140,7 +140,8 @@ RUN = """
 import json, sys
 import numpy as np
 from judge.cases import json_values
-from judge.runtime.observer import safe_repr, type_name
+from judge.runtime.observer import type_name
+from judge.runtime.recording import safe_repr
 path, line = sys.argv[1], sys.argv[2]
 namespace = {"__name__": "learner"}
 exec(compile(open(path).read(), path, "exec"), namespace)

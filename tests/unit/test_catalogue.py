@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from judge import catalogue, diagnose, structure, wording
+from judge import catalogue, decide, structure, wording
 from judge.catalogue import CODES
 from judge.problem import load_problem_file
 from judge.result import Diagnostic, Severity
@@ -155,7 +155,7 @@ def test_every_entry_is_worded_and_ranked() -> None:
 
 
 def test_consequences_name_catalogue_codes_that_rank_before_them() -> None:
-    assert set(catalogue.SYMPTOMS) == {"values_mismatch", "wrong_param_values"}
+    assert set(catalogue.SYMPTOMS) == {"values_mismatch", "wrong_param_values", "wrong_param_shape"}
     for name, code in CODES.items():
         for cause in code.follows_from:
             assert cause in CODES and cause != name, (name, cause)
@@ -176,6 +176,7 @@ def test_structural_codes_are_the_ones_observed_from_how_the_code_is_built() -> 
         "missing_bias",
         "param_tree_mismatch",
         "wrong_param_dtype",
+        "wrong_param_shape",
     }
     for t in catalogue.LIFTED_TRANSFORMS:
         built |= {f"no_nn_{t}", f"unused_nn_{t}"}
@@ -220,9 +221,9 @@ def test_unused_transforms_are_structural_root_causes() -> None:
     cause = Diagnostic("unused_nn_vmap", Severity.ERROR, "built but unused")
     symptom = Diagnostic("values_mismatch", Severity.ERROR, "values differ")
     named = Diagnostic("exception", Severity.ERROR, "raised")
-    ranked = diagnose.rank([symptom, named, cause])
+    ranked = decide.rank([symptom, named, cause])
     assert [d.code for d in ranked] == ["unused_nn_vmap", "exception", "values_mismatch"]
-    assert diagnose.is_structural(cause)
+    assert catalogue.is_structural(cause.code)
     assert ranked[2].evidence["consequence_of"] == "unused_nn_vmap"
 
 

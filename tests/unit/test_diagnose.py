@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from judge import diagnose
+from judge import decide, diagnose
 from judge.cases import Case
 from judge.problem import load_problem
 from judge.result import Diagnostic, Mismatch, Severity
@@ -176,6 +176,6 @@ def test_earlier_calls_that_differ_only_in_an_array_say_so(problem, case) -> Non
 def test_consequences_record_their_cause(problem) -> None:
     cause = Diagnostic("ignores_seed", Severity.ERROR, "seed ignored")
     symptom = Diagnostic("values_mismatch", Severity.ERROR, "values differ")
-    _, marked = diagnose.rank([symptom, cause])
+    _, marked = decide.rank([symptom, cause])
     assert marked.evidence["consequence_of"] == "ignores_seed"
     assert marked.severity is Severity.INFO

@@ -53,7 +53,7 @@ def test_the_bundled_problem_loads_with_its_fields() -> None:
     problem = load_problem(NAME, ROOT / "problems")
     assert problem.name == NAME
     assert problem.title == "nn.vmap with shared parameters"
-    assert problem.version == "1.3.0"
+    assert problem.version == "1.4.0"
     assert problem.directory == (ROOT / "problems" / NAME).resolve()
     assert problem.statement == (ROOT / "problems" / NAME / "statement.md").resolve()
     assert problem.reference == (ROOT / "reference" / "nn_vmap_forward.py").resolve()

@@ -149,10 +149,21 @@ def test_a_slip_with_right_values_earns_its_fraction() -> None:
         failed(case(2), "not_flattened", values_match_when_flattened=False),  # wrong numbers too
         failed(case(3)),
     ]
+    # Two failing cases with wrong numbers: "right values, wrong format" is not true of this
+    # code, so the one case with right values earns nothing either.
     entry = scored((outputs,), results, lifted=VMAP_ARGS)["outputs_match"]
     assert entry["passed"] is False
-    assert entry["score"] == round(0.25 * (1 + 0.75) / 4, 4)
-    assert entry["partial"] == {"not_flattened": 1}
+    assert entry["score"] == round(0.25 * 1 / 4, 4)
+    assert entry["partial"] == {} and entry["note"] == ""
+    # Every failing case right once flattened: each earns the slip's fraction.
+    slips = [
+        results[0],
+        results[1],
+        failed(case(4), "not_flattened", values_match_when_flattened=True),
+    ]
+    entry = scored((outputs,), slips, lifted=VMAP_ARGS)["outputs_match"]
+    assert entry["score"] == round(0.25 * (1 + 0.75 + 0.75) / 3, 4)
+    assert entry["partial"] == {"not_flattened": 2}
     assert "not_flattened" in entry["note"] and "0.75" in entry["note"]
 
 
@@ -209,9 +220,10 @@ def outcome_of(kind: str, k: int) -> Outcome:
 def test_partial_credit_lies_between_failing_and_passing_those_cases(
     kinds: list[str], not_run: int
 ) -> None:
-    """Whatever the cases, the outputs credit is the passes plus each slip's fraction over the
-    informative cases and those never run: no less than with no partial credit, no more than
-    if every slip had passed, and within [0, weight]."""
+    """Whatever the cases, the outputs credit is the passes plus each slip's fraction (when
+    every failing case is a slip) over the informative cases and those never run: no less
+    than with no partial credit, no more than if every slip had passed, and within [0,
+    weight]."""
     results = [outcome_of(kind, k) for k, kind in enumerate(kinds)]
     outputs = dataclasses.replace(OUTPUTS, partial=SLIPS)
 
@@ -226,7 +238,10 @@ def test_partial_credit_lies_between_failing_and_passing_those_cases(
     got = entries[0]["score"]
     informative = [k for k in kinds if k != "uninformative"]
     denominator = len(informative) + not_run
-    earned = sum({"pass": 1.0, "flat_right": 0.75, "order": 0.5}.get(k, 0.0) for k in informative)
+    fractions = {"pass": 1.0, "flat_right": 0.75, "order": 0.5}
+    if any(k in ("flat_wrong", "wrong") for k in informative):
+        fractions = {"pass": 1.0}  # a slip is paid only when every failing case is one
+    earned = sum(fractions.get(k, 0.0) for k in informative)
     expected = round(0.25 * earned / denominator, 4) if denominator else 0.0
     assert got == expected
     lower = round(0.25 * informative.count("pass") / denominator, 4) if denominator else 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from judge import diagnose
+from judge import decide
 from judge.problem import RubricItem, Tolerance
 from judge.result import Diagnostic, Severity
 from judge.runtime.wire import encode_array
@@ -17,6 +17,8 @@ from judge.structure import (
 
 SHAPES = RubricItem("shared", "shared", "variable_shapes", 0.2, True)
 PATHS = RubricItem("tree", "tree", "variable_paths", 0.2, True)
+
+
 def leaf(path: str, shape: list[int], value: np.ndarray | None = None) -> dict:
     entry = {"path": path, "shape": shape, "dtype": "float32", "concrete": value is not None}
     if value is not None:
@@ -39,7 +41,7 @@ def test_other_shape_and_dtype_differences() -> None:
     (shape,) = check_variable_shapes(
         SHAPES, [leaf("params/bias", [4]), leaf("params/kernel", [3, 3])], REF_TREE, "c"
     )
-    assert shape.code == "param_tree_mismatch"
+    assert shape.code == "wrong_param_shape"
     half = [leaf("params/bias", [4]), {**leaf("params/kernel", [3, 4]), "dtype": "float16"}]
     (dtype,) = check_variable_shapes(SHAPES, half, REF_TREE, "c")
     assert dtype.code == "wrong_param_dtype"
@@ -82,7 +84,7 @@ def test_rank_puts_the_cause_first_and_marks_symptoms() -> None:
     cause = Diagnostic("ensemble_params", Severity.ERROR, "axis on params", evidence={"a": 1})
     again = Diagnostic("ensemble_params", Severity.ERROR, "kernel has shape (5, 3, 4)")
     warning = Diagnostic("wrong_output_dtype", Severity.WARNING, "float64")
-    ranked = diagnose.rank([warning, symptom, cause, again])
+    ranked = decide.rank([warning, symptom, cause, again])
     assert [d.code for d in ranked] == ["ensemble_params", "values_mismatch", "wrong_output_dtype"]
     assert ranked[0].evidence["also"] == ["kernel has shape (5, 3, 4)"]
     assert ranked[1].severity is Severity.INFO
@@ -91,5 +93,5 @@ def test_rank_puts_the_cause_first_and_marks_symptoms() -> None:
 
 
 def test_rank_leaves_a_lone_symptom_an_error() -> None:
-    (only,) = diagnose.rank([Diagnostic("values_mismatch", Severity.ERROR, "values differ")])
+    (only,) = decide.rank([Diagnostic("values_mismatch", Severity.ERROR, "values differ")])
     assert only.severity is Severity.ERROR

@@ -1,0 +1,265 @@
+"""The parameter stage (see ``stages``): the learner's initial variables, on their own.
+
+Three facts, each independent of what the function does with the layer's output afterwards:
+
+1. equal to a fingerprint variant's variables on the same case (and not the reference's): that
+   variant's mistake, named from the variables (a fixed key, another initializer);
+2. the same variables for two calls that differ in one argument only, where the reference's
+   differ: that argument is ignored (``argument_ignored``; shapes need not be the reference's,
+   so this holds beside an ensemble too);
+3. other values than the variant built like the learner's (same paths and shapes, such as the
+   ensemble fingerprint for an ensemble): a values mistake beyond the structure
+   (``wrong_param_values``), which the structure cannot explain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from .. import wording
+from ..cases import Case
+from ..observations import Observations
+from ..problem import Fingerprint, Problem, Tolerance
+from ..result import Diagnostic, Severity
+from ..runtime.wire import decode_array
+
+Variables = list[dict[str, Any]]
+# The variables a fingerprint variant made on a case (None: it made none, or failed).
+VariantVariables = Callable[[int, Case], Variables | None]
+
+
+def _values(leaves: Variables, collection: str) -> dict[str, np.ndarray]:
+    out = {}
+    for leaf in leaves:
+        path = str(leaf.get("path", ""))
+        if path.startswith(collection + "/") and isinstance(leaf.get("value"), dict):
+            try:
+                out[path] = decode_array(leaf["value"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    return out
+
+
+def same_values(a: Variables, b: Variables, collection: str, tol: Tolerance, whole: bool) -> bool:
+    """Whether the paths both hold (all of them, with ``whole``) have equal shapes and values;
+    False when they share no path."""
+    mine, theirs = _values(a, collection), _values(b, collection)
+    common = set(mine) & set(theirs)
+    if not common or (whole and set(mine) != set(theirs)):
+        return False
+    return all(
+        mine[p].shape == theirs[p].shape
+        and np.allclose(
+            mine[p].astype(np.float64), theirs[p].astype(np.float64), rtol=tol.rtol, atol=tol.atol
+        )
+        for p in common
+    )
+
+
+def _shapes(leaves: Variables, collection: str) -> dict[str, tuple[int, ...]]:
+    prefix = collection + "/"
+    return {
+        str(v.get("path")): tuple(v.get("shape") or ())
+        for v in leaves
+        if str(v.get("path", "")).startswith(prefix)
+    }
+
+
+def param_stage(
+    problem: Problem,
+    cases: list[Case],
+    every_case: dict[str, Case],
+    learner: Observations,
+    reference: Observations,
+    variant: VariantVariables,
+    tol: Tolerance,
+) -> list[Diagnostic]:
+    """The parameter stage's root causes, on ``cases`` (the failing cases shown, smallest
+    first) and, for ignored arguments, on every case both sides initialised (``every_case``:
+    the cases run, by key)."""
+    collections = dict.fromkeys(
+        i.collection for i in problem.rubric if i.check.startswith("variable_")
+    )
+    found: list[Diagnostic] = []
+    for collection in collections or ("params",):
+        named = _named_by_variant(problem, cases, learner, reference, variant, collection, tol)
+        ignored = _ignored_argument(problem, every_case, learner, reference, collection, tol)
+        if named is not None:
+            found.append(named[0])
+        if ignored is not None and not (
+            named is not None and _ignores_too(variant, named[1], ignored[1:], collection, tol)
+        ):
+            found.append(ignored[0])
+        if named is None and ignored is None:
+            beyond = _beyond_structure(problem, cases, learner, reference, variant, collection, tol)
+            if beyond is not None:
+                found.append(beyond)
+    return found
+
+
+def _ignores_too(
+    variant: VariantVariables, number: int, pair: tuple[Case, Case], collection: str,
+    tol: Tolerance,
+) -> bool:  # fmt: skip
+    """Whether the named variant makes the same variables for both cases of ``pair`` too: then
+    the ignored argument is that variant's own mistake, not a second one."""
+    first, second = variant(number, pair[0]), variant(number, pair[1])
+    return (
+        first is not None
+        and second is not None
+        and same_values(first, second, collection, tol, True)
+    )
+
+
+def _named_by_variant(
+    problem: Problem,
+    cases: list[Case],
+    learner: Observations,
+    reference: Observations,
+    variant: VariantVariables,
+    collection: str,
+    tol: Tolerance,
+) -> tuple[Diagnostic, int] | None:
+    """The first fingerprint whose variables are the learner's (where the reference's are
+    not) on every one of ``cases`` that shows a difference. Only a variant built like the
+    reference (its paths and shapes) names values: another key, another initializer."""
+    for number, fingerprint in enumerate(problem.fingerprints):
+        shown = []
+        for case in cases:
+            mine, theirs = learner.variables(case.key), reference.variables(case.key)
+            if mine is None or theirs is None or same_values(mine, theirs, collection, tol, False):
+                continue
+            made = variant(number, case)
+            if (
+                made is None
+                or _shapes(made, collection) != _shapes(theirs, collection)
+                or same_values(made, theirs, collection, tol, False)
+            ):
+                # Its variables are the reference's, or built otherwise (that is the
+                # structure's to name): it names no initial values.
+                break
+            if not same_values(mine, made, collection, tol, False):
+                break
+            shown.append(case)
+        else:
+            if shown:
+                return _variant_diagnostic(problem, fingerprint, shown, learner, collection), number
+    return None
+
+
+def _variant_diagnostic(
+    problem: Problem, fingerprint: Fingerprint, shown: list[Case], learner: Observations,
+    collection: str,
+) -> Diagnostic:  # fmt: skip
+    paths = sorted(_shapes(learner.variables(shown[0].key) or [], collection))
+    cause = fingerprint.cause or f"the known mistake '{fingerprint.code}'"
+    message = (
+        f"your initial {', '.join(paths)} are exactly the ones made when {cause} (on "
+        f"{shown[0].describe(problem)}), whatever your function does with the layer's output"
+    )
+    evidence = {"case": shown[0].describe(problem), "matched": "params", "paths": paths}
+    found = Diagnostic(fingerprint.code, Severity.ERROR, message, fingerprint.hint, evidence)
+    return wording.hinted(problem, found)
+
+
+def _ignored_argument(
+    problem: Problem,
+    cases: dict[str, Case],
+    learner: Observations,
+    reference: Observations,
+    collection: str,
+    tol: Tolerance,
+) -> tuple[Diagnostic, Case, Case] | None:
+    """Two cases that differ in one input only, with the learner's variables (all of them,
+    same shapes) equal where the reference's differ."""
+    seen = [
+        (key, mine, theirs)
+        for key in learner.calls
+        if (mine := learner.variables(key)) is not None
+        and (theirs := reference.variables(key)) is not None
+    ]
+    for (k1, mine1, theirs1), (k2, mine2, theirs2) in combinations(seen, 2):
+        a, b = cases.get(k1), cases.get(k2)
+        if a is None or b is None or not same_values(mine1, mine2, collection, tol, True):
+            continue
+        if same_values(theirs1, theirs2, collection, tol, True):
+            continue  # the reference's do not depend on what differs either
+        differ = [n for n in problem.parameters if not _equal(a.values[n], b.values[n])]
+        # One input of the same shape on both: another shape is the structure's to explain (a
+        # layer built on another axis does not depend on in_dim, and ignores nothing).
+        if len(differ) == 1 and np.shape(a.values[differ[0]]) == np.shape(b.values[differ[0]]):
+            return _ignored_diagnostic(problem, differ[0], a, b, collection), a, b
+    return None
+
+
+def _equal(x: Any, y: Any) -> bool:
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return bool(np.shape(x) == np.shape(y) and np.array_equal(x, y))
+    return bool(x == y)
+
+
+def _ignored_diagnostic(
+    problem: Problem, name: str, a: Case, b: Case, collection: str
+) -> Diagnostic:
+    values = (
+        f"{name}={a.values[name]} and {name}={b.values[name]}"
+        if not isinstance(a.values[name], np.ndarray)
+        else f"two different {name}"
+    )
+    message = (
+        f"your initial {collection} are the same for {values}, all else equal, where the "
+        f"reference's differ: your function ignores {name} when it makes them"
+    )
+    evidence = {"argument": name, "cases": [a.describe(problem), b.describe(problem)],
+                "matched": "params"}  # fmt: skip
+    hint = wording.hint(problem, "argument_ignored")
+    return wording.hinted(
+        problem, Diagnostic("argument_ignored", Severity.ERROR, message, hint, evidence)
+    )
+
+
+def _beyond_structure(
+    problem: Problem,
+    cases: list[Case],
+    learner: Observations,
+    reference: Observations,
+    variant: VariantVariables,
+    collection: str,
+    tol: Tolerance,
+) -> Diagnostic | None:
+    """Variables whose shapes are not the reference's but are a variant's (the structure is
+    that variant's mistake, named by the structure checks), with other values than that
+    variant's: a second mistake, in the key or the initializer."""
+    for case in cases:
+        mine, theirs = learner.variables(case.key), reference.variables(case.key)
+        if (
+            mine is None
+            or theirs is None
+            or _shapes(mine, collection) == _shapes(theirs, collection)
+        ):
+            continue
+        for number, _ in enumerate(problem.fingerprints):
+            made = variant(number, case)
+            if made is None or _shapes(made, collection) != _shapes(mine, collection):
+                continue
+            if not _values(mine, collection) or not _values(made, collection):
+                continue
+            if same_values(mine, made, collection, tol, True):
+                return None  # the structure's own values: nothing beyond it
+            message = (
+                f"your initial {collection} differ from what a layer built like yours would "
+                f"start from (on {case.describe(problem)}): besides how the layer is built, "
+                "it was initialised with another key or another initializer"
+            )
+            evidence = {"case": case.describe(problem), "beyond_structure": True}
+            hint = (
+                "Initialise with jax.random.PRNGKey(seed) itself, unsplit, and keep the "
+                "default initializers."
+            )
+            found = Diagnostic("wrong_param_values", Severity.ERROR, message, hint, evidence)
+            return wording.hinted(problem, found)
+    return None
