@@ -370,6 +370,7 @@ _STRUCTURE = (
             "wrong_init_key",
             "wrong_initializer",
             "argument_ignored",
+            "state_between_calls",
         ),
         doc="same shapes, other initial values",
     ),

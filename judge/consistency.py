@@ -47,7 +47,7 @@ def contradictions(report: Report, problem: Problem) -> list[str]:
     items = {i.id: i for i in problem.rubric}
     for entry in report.rubric:
         item = items.get(entry["id"])
-        if item is not None and not entry["codes"]:
+        if item is not None and entry["passed"] and not entry["codes"]:
             clash = sorted(roots & covered(item))
             if clash:
                 found.append(f"rubric item {item.id} passed its check beside root cause {clash}")

@@ -132,6 +132,8 @@ def check_transform(
     runs = learner.runs(item.api)
     short = _short(item.api)
     if not runs:
+        if not learner.made_anything() and not _built_for_graded(learner, item.api):
+            return []  # the calls failed before anything was built: nothing seen, no mistake
         if not _built_for_graded(learner, item.api):
             return [_never_run(item.api, short, want_built, learner)]
         if learner.created_variables() or learner.used_apply():

@@ -46,7 +46,7 @@ def plan_cases(problem: Problem, seed: int = 0) -> list[Case]:
     cases = _interleave(problem, drawn, len(shapes), max(per_shape))
     _place_value_ends(problem, cases)
     _assign_kinds(problem, cases, len(shapes))
-    return add_repeats(problem, cases, len(shapes))
+    return add_repeats(problem, cases, len(shapes), seed)
 
 
 def _draw_values(

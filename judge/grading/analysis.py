@@ -49,8 +49,9 @@ def explain_wrong_answer(
     findings: list[Diagnostic],
     rubric: list[dict[str, Any]],
 ) -> tuple[list[Diagnostic], dict[str, frozenset[str]]]:
-    """The stages' findings (to add to ``findings``, replacing the generic initial-values one
-    when a stage names the values' cause) and the supported causes of each symptom."""
+    """``findings`` with the stages' own (the generic initial-values one replaced when a stage
+    names the values' cause), in the order the answer is made, and the supported causes of
+    each symptom."""
     problem = evaluator.problem
     tol = evaluator.tolerance(problem.output_dtype)
     outcomes = {**evaluator.outcomes, shown.case.key: shown, first.case.key: first}
@@ -63,16 +64,19 @@ def explain_wrong_answer(
     every_case = {key: o.case for key, o in outcomes.items()}
     named = param_stage(problem, cases, every_case, learner, reference,
                         _variant_variables(evaluator, outcomes), tol)  # fmt: skip
-    found = stages.findings + named
     kept = [f for f in findings if not (named and f.code == "wrong_param_values")]
+    # In the order the answer is made: how it is built, its variables, then its format (a
+    # tie in rank keeps this order).
+    built = [f for f in kept if f.code not in FORMAT_CODES]
+    found = built + named + stages.findings + [f for f in kept if f.code in FORMAT_CODES]
     supported = _supported(stages)
     if any(d.evidence.get("beyond_structure") for d in named):
         supported["wrong_param_values"] = frozenset()  # the structure does not explain it
-    if not any(_is_cause(d) for d in kept + found):
+    if not any(_is_cause(d) for d in found):
         printed = fingerprints.identify(evaluator, shown, first)
         if printed is not None and not _contradicted(printed, rubric):
             found.append(printed)
-    return kept + found, supported
+    return found, supported
 
 
 def _telling_cases(

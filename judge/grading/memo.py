@@ -24,8 +24,9 @@ from ..runtime.wire import decode_array, encode_array
 
 ReferenceId = tuple[Any, ...]
 # Bumped whenever the way plans are drawn changes (2: covering shapes, repeated inputs, kinds;
-# 3: a repeat with another size of a dimension passed on its own).
-PLAN_FORMAT = 3
+# 3: a repeat with another size of a dimension passed on its own; 4: repeats that catch every
+# cache keyed on part of the arguments: each dimension changed alone, and reshapes).
+PLAN_FORMAT = 4
 Observed = list[Any]
 
 
@@ -41,6 +42,9 @@ class Expected:
 _RESULTS: dict[tuple[ReferenceId, str], Expected] = {}
 _LOADS: dict[ReferenceId, Observed] = {}
 _VARIANTS: dict[tuple[ReferenceId, str, str], np.ndarray | None] = {}
+# What each variant's worker recorded on a case (its initial variables): a learner's params
+# equal to a variant's name that mistake whatever the output became afterwards.
+_VARIANT_SEEN: dict[tuple[ReferenceId, str, str], Observed] = {}
 _FROM_DISK: set[ReferenceId] = set()  # reference ids whose stored results this process read
 _LIMIT = 50_000
 
@@ -53,13 +57,22 @@ def _remember_in(store: dict[Any, Any], key: Any, value: Any) -> None:
 
 def forget() -> None:
     """Drop everything this process knows, as a fresh judge process would start."""
-    for store in (_RESULTS, _LOADS, _VARIANTS, _FROM_DISK):
+    for store in (_RESULTS, _LOADS, _VARIANTS, _VARIANT_SEEN, _FROM_DISK):
         store.clear()
 
 
+# Bumped whenever what workers record of the code changes (2: filters by meaning, the ranks a
+# transform mapped, the building call of each run, the layer's own output; 3: the variants'
+# observations stored beside their outputs): stored observations of another form are not
+# compared with new ones.
+OBSERVATION_FORMAT = 3
+
+
 def reference_id(problem: Problem, backend: str) -> ReferenceId:
-    """What a reference's results depend on: its file, its fingerprints, backend, precision."""
+    """What a reference's results depend on: its file, its fingerprints, backend, precision,
+    and the form of the observations stored beside them."""
     return (
+        OBSERVATION_FORMAT,
         problem.name,
         hashlib.sha256(problem.reference.read_bytes()).hexdigest(),
         tuple(hashlib.sha256(f.file.read_bytes()).hexdigest() for f in problem.fingerprints),
@@ -96,8 +109,20 @@ def variant(rid: ReferenceId, slot: str, case_key: str) -> np.ndarray | None:
     return _VARIANTS.get((rid, slot, case_key))
 
 
-def remember_variant(rid: ReferenceId, slot: str, case_key: str, array: np.ndarray | None) -> None:
+def remember_variant(
+    rid: ReferenceId,
+    slot: str,
+    case_key: str,
+    array: np.ndarray | None,
+    observed: Observed | None = None,
+) -> None:
     _remember_in(_VARIANTS, (rid, slot, case_key), array)
+    _remember_in(_VARIANT_SEEN, (rid, slot, case_key), observed or [])
+
+
+def variant_observed(rid: ReferenceId, slot: str, case_key: str) -> Observed:
+    """What the variant's worker recorded on a case; empty when unknown."""
+    return _VARIANT_SEEN.get((rid, slot, case_key), [])
 
 
 def complete(rid: ReferenceId, plan: list[Case]) -> bool:
@@ -141,6 +166,10 @@ def read_from_disk(rid: ReferenceId, python: str | None) -> None:
                 (rid, slot, case_key),
                 decode_array(encoded) if isinstance(encoded, dict) else None,
             )
+        for slot_case, observed in (stored.get("variant_observed") or {}).items():
+            slot, case_key = slot_case.split("|", 1)
+            if isinstance(observed, list):
+                _VARIANT_SEEN.setdefault((rid, slot, case_key), observed)
     except (KeyError, TypeError, ValueError, AttributeError):
         return  # a damaged entry: recompute, and overwrite it
 
@@ -161,10 +190,20 @@ def write_to_disk(rid: ReferenceId, python: str | None) -> None:
         for (owner, slot, case_key), array in list(_VARIANTS.items())
         if owner == rid
     }
+    seen = {
+        f"{slot}|{case_key}": observed
+        for (owner, slot, case_key), observed in list(_VARIANT_SEEN.items())
+        if owner == rid
+    }
     cache.store(
         "reference",
         _disk_key(rid, python),
-        {"load": _LOADS.get(rid, []), "cases": cases, "variants": variants},
+        {
+            "load": _LOADS.get(rid, []),
+            "cases": cases,
+            "variants": variants,
+            "variant_observed": seen,
+        },
     )
 
 

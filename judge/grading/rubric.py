@@ -27,7 +27,7 @@ from .outcome import Outcome
 ObservedPair = tuple[str, Variables | None, Variables]
 # Whether the learner's output on a case equals that of a fingerprint with this code.
 FingerprintMatch = Callable[[str, Outcome], bool]
-UNPROVEN = "not earned: no variables were seen being created and no case passed"
+UNPROVEN = "not earned: nothing of it was seen while the calls ran and no case passed"
 
 
 def observed_pairs(
@@ -126,17 +126,18 @@ def _size_shown(found: list[Diagnostic]) -> int:
     return total
 
 
-def _unproven(item: RubricItem, results: list[Outcome], observed: list[ObservedPair]) -> bool:
-    """A variable check that saw no variables on any case, of code that passed no case: what
-    is not seen is never a mismatch, but without a single right answer nothing shows the
-    variables either, so the item earns nothing (code that dies at every call is not paid for
-    params it never made)."""
-    return (
-        structure.RUBRIC_CHECKS[item.check].per_case
-        and bool(observed)
-        and all(mine is None for _, mine, _ in observed)
-        and not any(o.passed and o.informative for o in results)
-    )
+def _unproven(
+    item: RubricItem, results: list[Outcome], observed: list[ObservedPair], learner: Observations
+) -> bool:
+    """A structure check that saw nothing to judge, of code that passed no case: what is not
+    seen is never a mismatch, but without a single right answer nothing shows the structure
+    either, so the item earns nothing (code that dies at every call is not paid for params it
+    never made, nor for an nn.vmap it never reached)."""
+    if any(o.passed and o.informative for o in results):
+        return False
+    if structure.RUBRIC_CHECKS[item.check].per_case:
+        return bool(observed) and all(mine is None for _, mine, _ in observed)
+    return not (learner.made_anything() or learner.runs(item.api))
 
 
 def score(
@@ -170,7 +171,7 @@ def score(
             found = _structural(item, learner, reference, observed)
             diagnostics = [wording.hinted(problem, d) for d in found]
             own_passed = not diagnostics
-            if own_passed and _unproven(item, results, observed):
+            if own_passed and _unproven(item, results, observed, learner):
                 own_passed, note = False, UNPROVEN
             credit = 1.0 if own_passed else 0.0
         findings += diagnostics
@@ -190,7 +191,9 @@ def score(
             "note": note or _note(item, own_passed, titles, slips),
         }
     collections = [i.collection for i in problem.rubric if i.check.startswith("variable_")]
-    if collections and observed and all(mine is None for _, mine, _ in observed):
+    # Said only where it is true: the checks count as passed when some case passed.
+    passed_some = any(o.passed and o.informative for o in results)
+    if collections and observed and passed_some and all(mine is None for _, mine, _ in observed):
         findings.append(wording.hinted(problem, structure.unobserved(sorted(set(collections)))))
     return [entries[i.id] for i in problem.rubric], findings, observed
 

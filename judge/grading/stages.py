@@ -106,7 +106,7 @@ def format_stage(
     """The format the learner gives its layer's output, against the reference's, on every
     failing case where both layer outputs were recorded. A mistake is named only when every
     case that can tell (where the two formats differ in effect) shows the same one."""
-    telling: list[tuple[Outcome, str]] = []
+    telling: list[tuple[Outcome, str, tuple[str, str]]] = []
     explained = right = 0
     for outcome in failing:
         got, expected = outcome.got, outcome.expected
@@ -120,14 +120,15 @@ def format_stage(
         right += _layer_outputs_agree(learner, reference, outcome.case.key, tol)
         if mine & theirs:
             continue
-        codes = {FORMAT_MISTAKES.get((t, m), "") for t in theirs for m in mine}
+        pairs = sorted((t, m) for t in theirs for m in mine)
+        codes = {FORMAT_MISTAKES.get(pair, "") for pair in pairs}
         if len(codes) == 1 and "" not in codes:
-            telling.append((outcome, codes.pop()))
+            telling.append((outcome, codes.pop(), pairs[0]))
         else:
             return  # no format the catalogue names: say nothing of the format
     stages.format_explained = explained > 0
     stages.layer_output_right = (right == explained) if explained else None
-    codes = {code for _, code in telling}
+    codes = {code for _, code, _ in telling}
     if len(codes) == 1:
         stages.findings.append(_format_diagnostic(problem, telling, codes.pop()))
 
@@ -140,22 +141,33 @@ def _layer_outputs_agree(
     return bool(mine and theirs and _close(mine[-1], theirs[-1], tol))
 
 
+ORDERS = {
+    "row_major": "row by row (C order: `out.reshape(-1)`)",
+    "column_major": "column by column (Fortran order: `out.T.reshape(-1)`, `order='F'`)",
+}
+
+
 def _format_diagnostic(
-    problem: Problem, telling: list[tuple[Outcome, str]], code: str
+    problem: Problem, telling: list[tuple[Outcome, str, tuple[str, str]]], code: str
 ) -> Diagnostic:
-    outcome = telling[0][0]
+    outcome, _, (theirs, mine) = telling[0]
     shape = tuple(outcome.got.shape) if isinstance(outcome.got, np.ndarray) else ()
-    what = {
-        "not_flattened": f"your function returns its layer's output as it is (shape {shape}), "
-        "where the reference flattens it",
-        "wrong_flatten_order": "your function flattens its layer's output in another order "
-        "than the reference (column by column where the reference goes row by row, or the "
-        "other way round)",
-    }[code]
+    if code == "not_flattened":
+        what = (
+            f"your function returns its layer's output as it is (shape {shape}), where the "
+            f"reference flattens it {ORDERS.get(theirs, '')}"
+        )
+    else:
+        what = (
+            f"your function flattens its layer's output {ORDERS.get(mine, mine)}, where the "
+            f"reference flattens it {ORDERS.get(theirs, theirs)}"
+        )
+    count = len(telling)
     message = (
-        f"{what}; seen on {len(telling)} failing case{'s' if len(telling) != 1 else ''}, "
-        "from your layer's own output, whatever its values"
+        f"{what}; seen on {count} failing case{'s' if count != 1 else ''}, from your layer's "
+        "own output, whatever its values"
     )
-    evidence = {"case": outcome.case.describe(problem), "cases": len(telling), "stage": "format"}
+    evidence = {"case": outcome.case.describe(problem), "cases": count, "stage": "format",
+                "format": mine, "reference_format": theirs}  # fmt: skip
     found = Diagnostic(code, Severity.ERROR, message, wording.hint(problem, code), evidence)
     return wording.hinted(problem, found)

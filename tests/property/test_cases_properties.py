@@ -205,11 +205,11 @@ def test_the_first_round_meets_every_shape_once() -> None:
     assert len(set(first_round)) == PROBLEM.cases.distinct_shapes
     assert [c.origin for c in cases[:4]] == ["boundary"] * 4
     assert all(c.origin == "generated" for c in cases[4:16])
-    assert {c.origin for c in cases[16:]} == {"generated", "repeat_inputs", "repeat"}
+    assert {c.origin for c in cases[16:]} == {"repeat_inputs", "repeat"}, "8 derived cases"
     counts = {s: [shape(c) for c in cases].count(s) for s in first_round}
     beyond = [c for c in cases if shape(c) not in counts]
-    assert sum(counts.values()) == 24 - extra_shapes(PROBLEM) and min(counts.values()) >= 2
-    assert len(beyond) == extra_shapes(PROBLEM) == 1, "features changed alone: one shape more"
+    assert sum(counts.values()) == 24 - len(beyond) and min(counts.values()) >= 2
+    assert 1 <= len({shape(c) for c in beyond}) <= 4 <= extra_shapes(PROBLEM), "one per move"
     assert all(c.origin == "repeat_inputs" for c in beyond)
 
 

@@ -83,7 +83,12 @@ def test_the_bundled_problem_loads_with_its_fields() -> None:
     assert problem.cases.min_informative == 12
     assert len(problem.cases.boundary) == 4
     assert problem.cases.boundary[1] == {"batch": "=in_dim", "features": 2}
-    assert set(problem.hints) == {"not_flattened", "values_mismatch", "wrong_output_shape"}
+    assert set(problem.hints) == {
+        "not_flattened",
+        "values_mismatch",
+        "wrong_output_shape",
+        "wrong_flatten_order",
+    }
     assert all("\n" not in text for text in problem.hints.values())
     assert len(problem.fingerprints) == 8
 

@@ -316,7 +316,8 @@ def test_params_never_seen_earn_nothing_when_no_case_passed() -> None:
     makes them where the judge does not look is (unknown is never a mismatch)."""
     c = case(0)
     record = Observations()
-    record.add([{"kind": "lifted", "api": "flax.linen.vmap", "arguments": VMAP_ARGS}])
+    built = {"kind": "lifted", "api": "flax.linen.vmap", "arguments": VMAP_ARGS, "build": 1}
+    record.add([built])  # built at import: context, never judged
     crashed = Outcome(c, np.zeros(4, np.float32), None, "exception", informative=True)
     items = (OUTPUTS, VMAP, ARGS, SHARED)
 
@@ -327,7 +328,11 @@ def test_params_never_seen_earn_nothing_when_no_case_passed() -> None:
     dead = entries(crashed)["params_shared"]
     assert (dead["passed"], dead["score"], dead["codes"]) == (False, 0.0, [])
     assert dead["note"] == rubric.UNPROVEN
-    assert entries(crashed)["vmap_arguments"]["passed"]  # what was seen still earns
+    # Nothing ran in the graded call before it raised: the transform is not seen either.
+    assert entries(crashed)["built_with_nn_vmap"]["note"] == rubric.UNPROVEN
+    # A run inside the graded call (that Flax then raised in) is seen, and earns.
+    record.add([{**built, "applied": True, "during": "init"}], c.key)
+    assert entries(crashed)["vmap_arguments"]["passed"]
     alive = entries(passed(c))["params_shared"]
     assert (alive["passed"], alive["score"], alive["note"]) == (True, 0.25, "")
 
