@@ -29,9 +29,8 @@ def _variant_variables(evaluator: Evaluator, outcomes: dict[str, Outcome]) -> Va
     when not known yet), or None."""
 
     def made(number: int, case: Case) -> Variables | None:
-        outcome = outcomes.get(case.key)
-        if outcome is None:
-            return None
+        # A case of the plan, or one a composition made (another seed): run for its variables.
+        outcome = outcomes.get(case.key) or Outcome(case)
         slot = f"fingerprint_{number}"
         fingerprints.variant_output(evaluator, slot, outcome)
         seen = Observations()
@@ -72,7 +71,7 @@ def explain_wrong_answer(
     supported = _supported(stages)
     if any(d.evidence.get("beyond_structure") for d in named):
         supported["wrong_param_values"] = frozenset()  # the structure does not explain it
-    if not any(_is_cause(d) for d in found):
+    if not _explains_output(found):
         printed = fingerprints.identify(evaluator, shown, first)
         if printed is not None and not _contradicted(printed, rubric):
             found.append(printed)
@@ -98,9 +97,11 @@ def _telling_cases(
     return list(chosen.values())
 
 
-def _is_cause(diagnostic: Diagnostic) -> bool:
-    """An error that names a mistake, not only a symptom."""
-    return diagnostic.severity is Severity.ERROR and diagnostic.code not in catalogue.SYMPTOMS
+def _explains_output(found: list[Diagnostic]) -> bool:
+    """Whether a cause a wrong output may follow from is named (or the output's own format
+    is): then no fingerprint is needed to say why the numbers differ."""
+    causes = set(catalogue.CODES["values_mismatch"].follows_from) | set(FORMAT_CODES)
+    return any(d.severity is Severity.ERROR and d.code in causes for d in found)
 
 
 def _contradicted(named: Diagnostic, rubric: list[dict[str, Any]]) -> bool:

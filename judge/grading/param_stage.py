@@ -15,6 +15,7 @@ Three facts, each independent of what the function does with the layer's output 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -23,13 +24,45 @@ import numpy as np
 from .. import wording
 from ..cases import Case
 from ..observations import Observations
-from ..problem import Fingerprint, Problem, Tolerance
+from ..problem import Problem, Tolerance
 from ..result import Diagnostic, Severity
 from ..runtime.wire import decode_array
 
 Variables = list[dict[str, Any]]
 # The variables a fingerprint variant made on a case (None: it made none, or failed).
 VariantVariables = Callable[[int, Case], Variables | None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A known mistake of the initial variables, or two composed: fingerprint ``base`` run on
+    the case, or on the case with the inputs of fingerprint ``inputs`` (one that declares
+    itself the reference with other inputs: ``inputs: {seed: 0}``). A fixed key and another
+    initializer together are the initializer's variant run with seed 0."""
+
+    numbers: tuple[int, ...]
+    base: int
+    inputs: int | None = None
+
+    def made(self, problem: Problem, variant: VariantVariables, case: Case) -> Variables | None:
+        if self.inputs is None:
+            return variant(self.base, case)
+        changed = problem.fingerprints[self.inputs].apply_inputs(case.values)
+        return variant(self.base, case.replace(changed, case.origin)) if changed else None
+
+
+def candidates(problem: Problem) -> list[Candidate]:
+    """Every fingerprint alone, then every file variant with every input variant."""
+    prints = problem.fingerprints
+    alone = [Candidate((n,), n) for n in range(len(prints))]
+    composed = [
+        Candidate((base, moved), base, moved)
+        for moved, t in enumerate(prints)
+        if t.inputs
+        for base, v in enumerate(prints)
+        if not v.inputs and base != moved
+    ]
+    return alone + composed
 
 
 def _values(leaves: Variables, collection: str) -> dict[str, np.ndarray]:
@@ -89,25 +122,25 @@ def param_stage(
         named = _named_by_variant(problem, cases, learner, reference, variant, collection, tol)
         ignored = _ignored_argument(problem, every_case, learner, reference, collection, tol)
         if named is not None:
-            found.append(named[0])
+            found += named[0]
         if ignored is not None and not (
-            named is not None and _ignores_too(variant, named[1], ignored[1:], collection, tol)
+            named is not None
+            and _ignores_too(problem, variant, named[1], ignored[1:], collection, tol)
         ):
             found.append(ignored[0])
-        if named is None and ignored is None:
+        if named is None:
             beyond = _beyond_structure(problem, cases, learner, reference, variant, collection, tol)
-            if beyond is not None:
-                found.append(beyond)
+            found += [d for d in beyond if ignored is None or d.code != "wrong_param_values"]
     return found
 
 
 def _ignores_too(
-    variant: VariantVariables, number: int, pair: tuple[Case, Case], collection: str,
-    tol: Tolerance,
+    problem: Problem, variant: VariantVariables, named: Candidate, pair: tuple[Case, Case],
+    collection: str, tol: Tolerance,
 ) -> bool:  # fmt: skip
-    """Whether the named variant makes the same variables for both cases of ``pair`` too: then
-    the ignored argument is that variant's own mistake, not a second one."""
-    first, second = variant(number, pair[0]), variant(number, pair[1])
+    """Whether the named mistake makes the same variables for both cases of ``pair`` too: then
+    the ignored argument is that mistake's own doing, not a second one."""
+    first, second = (named.made(problem, variant, case) for case in pair)
     return (
         first is not None
         and second is not None
@@ -123,47 +156,55 @@ def _named_by_variant(
     variant: VariantVariables,
     collection: str,
     tol: Tolerance,
-) -> tuple[Diagnostic, int] | None:
-    """The first fingerprint whose variables are the learner's (where the reference's are
-    not) on every one of ``cases`` that shows a difference. Only a variant built like the
-    reference (its paths and shapes) names values: another key, another initializer."""
-    for number, fingerprint in enumerate(problem.fingerprints):
+) -> tuple[list[Diagnostic], Candidate] | None:
+    """The first candidate (a fingerprint, or two composed) whose variables are the learner's
+    (where the reference's are not) on every one of ``cases`` that shows a difference. Only a
+    candidate built like the reference (its paths and shapes) names values: another key,
+    another initializer; another shape is the structure's to name."""
+    for candidate in candidates(problem):
         shown = []
         for case in cases:
             mine, theirs = learner.variables(case.key), reference.variables(case.key)
             if mine is None or theirs is None or same_values(mine, theirs, collection, tol, False):
                 continue
-            made = variant(number, case)
+            made = candidate.made(problem, variant, case)
             if (
                 made is None
                 or _shapes(made, collection) != _shapes(theirs, collection)
                 or same_values(made, theirs, collection, tol, False)
+                or not same_values(mine, made, collection, tol, False)
             ):
-                # Its variables are the reference's, or built otherwise (that is the
-                # structure's to name): it names no initial values.
-                break
-            if not same_values(mine, made, collection, tol, False):
                 break
             shown.append(case)
         else:
             if shown:
-                return _variant_diagnostic(problem, fingerprint, shown, learner, collection), number
+                return _variant_diagnostics(
+                    problem, candidate, shown, learner, collection
+                ), candidate
     return None
 
 
-def _variant_diagnostic(
-    problem: Problem, fingerprint: Fingerprint, shown: list[Case], learner: Observations,
-    collection: str,
-) -> Diagnostic:  # fmt: skip
+def _variant_diagnostics(
+    problem: Problem, candidate: Candidate, shown: list[Case], learner: Observations,
+    collection: str, beside: str = "",
+) -> list[Diagnostic]:  # fmt: skip
+    """One diagnostic per mistake the candidate stands for, each saying the whole finding."""
     paths = sorted(_shapes(learner.variables(shown[0].key) or [], collection))
-    cause = fingerprint.cause or f"the known mistake '{fingerprint.code}'"
+    prints = [problem.fingerprints[n] for n in candidate.numbers]
+    causes = " and ".join(f.cause or f"the known mistake '{f.code}'" for f in prints)
     message = (
-        f"your initial {', '.join(paths)} are exactly the ones made when {cause} (on "
+        f"{beside}your initial {', '.join(paths)} are exactly the ones made when {causes} (on "
         f"{shown[0].describe(problem)}), whatever your function does with the layer's output"
     )
     evidence = {"case": shown[0].describe(problem), "matched": "params", "paths": paths}
-    found = Diagnostic(fingerprint.code, Severity.ERROR, message, fingerprint.hint, evidence)
-    return wording.hinted(problem, found)
+    found: dict[str, Diagnostic] = {}
+    for fingerprint in prints:
+        if fingerprint.code not in found:
+            named = Diagnostic(
+                fingerprint.code, Severity.ERROR, message, fingerprint.hint, evidence
+            )
+            found[fingerprint.code] = wording.hinted(problem, named)
+    return list(found.values())
 
 
 def _ignored_argument(
@@ -231,6 +272,22 @@ def _ignored_diagnostic(
     )
 
 
+def _copies(mine: Variables, theirs: Variables, collection: str, tol: Tolerance) -> bool:
+    """Whether each of the learner's variables is the reference's, repeated along a leading
+    axis: B copies of the reference's layer (an ensemble made with one key) have no values
+    mistake, whatever else is wrong."""
+    own, ref = _values(mine, collection), _values(theirs, collection)
+    if not own or set(own) != set(ref):
+        return False
+    return all(
+        own[p].shape[1:] == ref[p].shape
+        and np.allclose(
+            own[p].astype(np.float64), ref[p].astype(np.float64)[None], rtol=tol.rtol, atol=tol.atol
+        )
+        for p in own
+    )
+
+
 def _beyond_structure(
     problem: Problem,
     cases: list[Case],
@@ -239,10 +296,12 @@ def _beyond_structure(
     variant: VariantVariables,
     collection: str,
     tol: Tolerance,
-) -> Diagnostic | None:
-    """Variables whose shapes are not the reference's but are a variant's (the structure is
-    that variant's mistake, named by the structure checks), with other values than that
-    variant's: a second mistake, in the key or the initializer."""
+) -> list[Diagnostic]:
+    """Variables whose shapes are not the reference's but a variant's (the structure is that
+    variant's mistake, named by the structure checks): with that variant's values, nothing
+    more; with those it makes on other inputs (an ensemble keyed by seed + 1), that input
+    variant's mistake too; with other values still, a mistake in the key or the initializer
+    (``wrong_param_values``)."""
     for case in cases:
         mine, theirs = learner.variables(case.key), reference.variables(case.key)
         if (
@@ -251,24 +310,34 @@ def _beyond_structure(
             or _shapes(mine, collection) == _shapes(theirs, collection)
         ):
             continue
-        for number, _ in enumerate(problem.fingerprints):
-            made = variant(number, case)
-            if made is None or _shapes(made, collection) != _shapes(mine, collection):
-                continue
-            if not _values(mine, collection) or not _values(made, collection):
-                continue
+        if not _values(mine, collection) or _copies(mine, theirs, collection, tol):
+            continue
+        twins = [
+            c for c in candidates(problem)
+            if (made := c.made(problem, variant, case)) is not None
+            and _shapes(made, collection) == _shapes(mine, collection)
+            and _values(made, collection)
+        ]  # fmt: skip
+        for candidate in twins:
+            made = candidate.made(problem, variant, case) or []
             if same_values(mine, made, collection, tol, True):
-                return None  # the structure's own values: nothing beyond it
-            message = (
-                f"your initial {collection} differ from what a layer built like yours would "
-                f"start from (on {case.describe(problem)}): besides how the layer is built, "
-                "it was initialised with another key or another initializer"
-            )
-            evidence = {"case": case.describe(problem), "beyond_structure": True}
-            hint = (
-                "Initialise with jax.random.PRNGKey(seed) itself, unsplit, and keep the "
-                "default initializers."
-            )
-            found = Diagnostic("wrong_param_values", Severity.ERROR, message, hint, evidence)
-            return wording.hinted(problem, found)
-    return None
+                if candidate.inputs is None:
+                    return []  # the structure's own values: nothing beyond it
+                moved = Candidate((candidate.inputs,), candidate.inputs)
+                beside = "besides how the layer is built, "
+                return _variant_diagnostics(problem, moved, [case], learner, collection, beside)
+        if not twins:
+            continue
+        message = (
+            f"your initial {collection} differ from what a layer built like yours would "
+            f"start from (on {case.describe(problem)}): besides how the layer is built, "
+            "it was initialised with another key or another initializer"
+        )
+        evidence = {"case": case.describe(problem), "beyond_structure": True}
+        hint = (
+            "Initialise with jax.random.PRNGKey(seed) itself, unsplit, and keep the "
+            "default initializers."
+        )
+        found = Diagnostic("wrong_param_values", Severity.ERROR, message, hint, evidence)
+        return [wording.hinted(problem, found)]
+    return []

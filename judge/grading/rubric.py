@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import structure, wording
 from ..catalogue import RIGHT_VALUE_CODES
+from ..consistency import covered
 from ..problem import Problem, RubricItem, Tolerance
 from ..problem.rubric_section import order
 from ..result import Diagnostic, Severity
@@ -158,21 +159,21 @@ def score(
     observed = observed_pairs(problem, results, learner, reference)
     entries: dict[str, dict[str, Any]] = {}
     findings: list[Diagnostic] = []
+    built = _transform_codes(problem, learner, reference, observed)
     for item in order(problem.rubric):
         blocked = [r for r in item.requires if not entries[r]["passed"]]
         slips: dict[str, int] = {}
         note = ""
+        inherited: list[str] = []
         if item.check == "outputs":
             diagnostics: list[Diagnostic] = []
             own_passed, credit, slips = _outputs_credit(
                 item, results, planned, None if blocked else matches
             )
         else:
-            found = _structural(item, learner, reference, observed)
-            diagnostics = [wording.hinted(problem, d) for d in found]
-            own_passed = not diagnostics
-            if own_passed and _unproven(item, results, observed, learner):
-                own_passed, note = False, UNPROVEN
+            diagnostics, own_passed, note, inherited = _structure_item(
+                problem, item, results, (learner, reference), observed, built
+            )
             credit = 1.0 if own_passed else 0.0
         findings += diagnostics
         titles = [entries[r]["title"] for r in blocked]
@@ -184,7 +185,8 @@ def score(
             "required": item.required,
             "passed": own_passed and not blocked,
             "score": 0.0 if blocked else round(item.weight * credit, 4),
-            "codes": [d.code for d in diagnostics],
+            "codes": [d.code for d in diagnostics]
+            or (inherited if item.check != "outputs" else []),
             "requires": list(item.requires),
             "blocked_by": blocked,
             "partial": slips,
@@ -256,3 +258,49 @@ def _narrower(got: np.dtype, expected: np.dtype) -> bool:
     if expected.kind == "f" and got.kind != "f":
         return True
     return bool(got.itemsize < expected.itemsize)
+
+
+def _structure_item(
+    problem: Problem,
+    item: RubricItem,
+    results: list[Outcome],
+    sides: tuple[Observations, Observations],
+    observed: list[ObservedPair],
+    built: list[str],
+) -> tuple[list[Diagnostic], bool, str, list[str]]:
+    """A structure item's own findings, whether its check passed, why not when that is not
+    in its codes, and a code inherited from the transform items."""
+    learner, reference = sides
+    found = _structural(item, learner, reference, observed)
+    diagnostics = [wording.hinted(problem, d) for d in found]
+    if diagnostics:
+        return diagnostics, False, "", []
+    inherited = _inherited(item, built, observed)
+    if inherited:
+        return [], False, f"not earned: {inherited[0]} is seen in how the layer is built", inherited
+    if _unproven(item, results, observed, learner):
+        return [], False, UNPROVEN, []
+    return [], True, "", []
+
+
+def _transform_codes(
+    problem: Problem, learner: Observations, reference: Observations, observed: list[ObservedPair]
+) -> list[str]:
+    """The codes the transform items find, known before any item is scored."""
+    return [
+        d.code
+        for item in problem.rubric
+        if item.check == "transform"
+        for d in _structural(item, learner, reference, observed)
+    ]
+
+
+def _inherited(item: RubricItem, built: list[str], observed: list[ObservedPair]) -> list[str]:
+    """A variable item whose variables were never seen passes as unknown, unless a transform
+    item already names what it covers (``variable_axes={"params": 0}``: a batch axis on the
+    params). Then it fails with that code: no ✓ beside a root cause on the same concept."""
+    if not item.check.startswith("variable_") or not observed:
+        return []
+    if any(mine is not None for _, mine, _ in observed):
+        return []
+    return [code for code in built if code in covered(item)][:1]

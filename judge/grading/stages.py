@@ -108,6 +108,7 @@ def format_stage(
     case that can tell (where the two formats differ in effect) shows the same one."""
     telling: list[tuple[Outcome, str, tuple[str, str]]] = []
     explained = right = 0
+    everywhere: tuple[set[str], set[str]] | None = None  # the formats every telling case shows
     for outcome in failing:
         got, expected = outcome.got, outcome.expected
         if not isinstance(got, np.ndarray) or expected is None:
@@ -124,13 +125,26 @@ def format_stage(
         codes = {FORMAT_MISTAKES.get(pair, "") for pair in pairs}
         if len(codes) == 1 and "" not in codes:
             telling.append((outcome, codes.pop(), pairs[0]))
+            everywhere = (
+                (theirs, mine)
+                if everywhere is None
+                else (everywhere[0] & theirs, everywhere[1] & mine)
+            )
         else:
             return  # no format the catalogue names: say nothing of the format
     stages.format_explained = explained > 0
     stages.layer_output_right = (right == explained) if explained else None
     codes = {code for _, code, _ in telling}
-    if len(codes) == 1:
-        stages.findings.append(_format_diagnostic(problem, telling, codes.pop()))
+    if len(codes) == 1 and everywhere is not None and all(everywhere):
+        # Worded with the formats every telling case shows: on a 1 x F case both orders fit
+        # the reference, and only the other cases say which it is.
+        pair = (_only(everywhere[0]), _only(everywhere[1]))
+        stages.findings.append(_format_diagnostic(problem, telling, codes.pop(), pair))
+
+
+def _only(formats: set[str]) -> str:
+    """The one format a set holds; "" when several fit (then no order is claimed)."""
+    return next(iter(formats)) if len(formats) == 1 else ""
 
 
 def _layer_outputs_agree(
@@ -148,20 +162,26 @@ ORDERS = {
 
 
 def _format_diagnostic(
-    problem: Problem, telling: list[tuple[Outcome, str, tuple[str, str]]], code: str
+    problem: Problem,
+    telling: list[tuple[Outcome, str, tuple[str, str]]],
+    code: str,
+    formats: tuple[str, str],
 ) -> Diagnostic:
-    outcome, _, (theirs, mine) = telling[0]
+    theirs, mine = formats
+    outcome = max((o for o, _, _ in telling), key=lambda o: o.case.size(problem))
     shape = tuple(outcome.got.shape) if isinstance(outcome.got, np.ndarray) else ()
     if code == "not_flattened":
         what = (
             f"your function returns its layer's output as it is (shape {shape}), where the "
             f"reference flattens it {ORDERS.get(theirs, '')}"
+        ).rstrip()
+    elif mine and theirs:
+        what = (
+            f"your function flattens its layer's output {ORDERS[mine]}, where the reference "
+            f"flattens it {ORDERS[theirs]}"
         )
     else:
-        what = (
-            f"your function flattens its layer's output {ORDERS.get(mine, mine)}, where the "
-            f"reference flattens it {ORDERS.get(theirs, theirs)}"
-        )
+        what = "your function flattens its layer's output in another order than the reference"
     count = len(telling)
     message = (
         f"{what}; seen on {count} failing case{'s' if count != 1 else ''}, from your layer's "

@@ -174,6 +174,8 @@ def _parse_sections(data: dict, directory: Path, errors: _Errors) -> dict[str, A
         _parse_cases(data["cases"], inputs, data.get("inputs"), errors) if "cases" in data else None
     )
     fingerprints = _parse_fingerprints(directory, data.get("fingerprints"), errors)
+    raw: dict = data["inputs"] if isinstance(data.get("inputs"), dict) else {}
+    _check_fingerprint_inputs(fingerprints, inputs, set(map(str, raw)), errors)
     # An outputs item's ``partial:`` may name the fingerprints' codes: those declared, so that
     # a fingerprint with an error of its own does not make the rubric wrong too.
     declared = data.get("fingerprints")
@@ -319,3 +321,26 @@ def load_problem(name: str, problems_dir: Path | None = None) -> Problem:
     listing = ", ".join(known) if known else f"none ({NO_PROBLEMS_HINT})"
     where = f"{folder}{' or an installed problem set' if located.merged else ''}"
     raise ProblemNotFound(f"no problem named {name!r} in {where}{tip}; known: {listing}")
+
+
+def _check_fingerprint_inputs(
+    fingerprints: tuple[Fingerprint, ...],
+    inputs: dict[str, Input],
+    declared: set[str],
+    errors: _Errors,
+) -> None:
+    """A fingerprint's ``inputs:`` may move value inputs only (a seed): a shape moved would
+    make variables the learner's cannot be compared with. An input that is declared but did
+    not parse has its own error already."""
+    for number, fingerprint in enumerate(fingerprints):
+        for name, (source, _) in fingerprint.inputs.items():
+            for used in sorted(str(u) for u in {name, source} if u is not None):
+                role = getattr(inputs.get(used), "role", None)
+                if role == "value" or (used in declared and role not in ("shape", None)):
+                    continue  # a value input, or one whose own role is already an error
+                if used in declared and role is None and used not in inputs:
+                    continue
+                errors.add(
+                    f"fingerprints[{number}].inputs.{name}",
+                    f"{used!r} is not a value input of this problem (role: value)",
+                )

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..catalogue import RIGHT_VALUE_CODES as RIGHT_VALUE_CODES
 from ..catalogue import RUBRIC_CHECKS as RUBRIC_CHECKS
@@ -139,6 +140,19 @@ class Fingerprint:
     # The mistake in words that hold whatever the output became ("the key is PRNGKey(0)"):
     # how the parameter stage names it when the learner's variables are this variant's.
     cause: str = ""
+    # When the variant is the reference with other inputs (``inputs: {seed: 0}``, ``{seed:
+    # "seed + 1"}``): each input's new value, a constant or (input, offset). The parameter
+    # stage then composes it with the other variants (another initializer with seed 0).
+    inputs: Mapping[str, tuple[str | None, int]] = field(default_factory=dict)
+
+    def apply_inputs(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The changed values of a case's inputs; empty when an input it names is missing."""
+        changed = {}
+        for name, (source, amount) in self.inputs.items():
+            if name not in values or (source is not None and source not in values):
+                return {}
+            changed[name] = amount if source is None else int(values[source]) + amount
+        return changed
 
 
 @dataclass(frozen=True)

@@ -331,9 +331,11 @@ def _code_message_hint(data: dict, path: str, errors: _Errors) -> tuple[str, str
 def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fingerprint, ...]:
     found = []
     for path, entry in _entries(raw, "fingerprints", errors):
-        data = _check_keys(entry, path, ("code", "file", "message"), ("hint", "cause"), errors)
+        optional = ("hint", "cause", "inputs")
+        data = _check_keys(entry, path, ("code", "file", "message"), optional, errors)
         named = _code_message_hint(data, path, errors)
         cause = _text(data, "cause", path, errors) if "cause" in data else ""
+        inputs = _fingerprint_inputs(data.get("inputs"), f"{path}.inputs", errors)
         file = None
         name = _text(data, "file", path, errors)
         if name is not None:
@@ -342,8 +344,32 @@ def _parse_fingerprints(directory: Path, raw: Any, errors: _Errors) -> tuple[Fin
                 errors.add(f"{path}.file", f"file not found: {name} (looked for {file})")
                 file = None
         if named and file is not None:
-            found.append(Fingerprint(named[0], file, named[1], named[2], cause or ""))
+            found.append(Fingerprint(named[0], file, named[1], named[2], cause or "", inputs))
     return tuple(found)
+
+
+_SHIFT = re.compile(r"^\s*([A-Za-z_]\w*)\s*([+-])\s*(\d+)\s*$")
+
+
+def _fingerprint_inputs(raw: Any, path: str, errors: _Errors) -> dict[str, tuple[str | None, int]]:
+    """``{seed: 0}`` or ``{seed: "seed + 1"}``: the variant is the reference on these inputs."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        errors.add(path, f"expected a mapping of input names to values, got {_describe(raw)}")
+        return {}
+    found: dict[str, tuple[str | None, int]] = {}
+    for name, value in raw.items():
+        if type(value) is int:
+            found[str(name)] = (None, value)
+        elif isinstance(value, str) and (shift := _SHIFT.match(value)):
+            sign = 1 if shift.group(2) == "+" else -1
+            found[str(name)] = (shift.group(1), sign * int(shift.group(3)))
+        else:
+            errors.add(
+                f"{path}.{name}", f"expected an integer or 'NAME + N', got {_describe(value)}"
+            )
+    return found
 
 
 def _parse_known_errors(raw: Any, errors: _Errors) -> tuple[KnownError, ...]:

@@ -72,9 +72,7 @@ def _filter_mapping(mapping: Any) -> Any:
     (for messages), the meaning and the value of each entry, first match first."""
     if not hasattr(mapping, "items"):
         return as_json(mapping)
-    return {
-        "__filters__": [[safe_repr(k), _filter(k), as_json(v, 1)] for k, v in mapping.items()]
-    }
+    return {"__filters__": [[safe_repr(k), _filter(k), as_json(v, 1)] for k, v in mapping.items()]}
 
 
 def arguments_as_data(arguments: dict[str, Any]) -> Any:

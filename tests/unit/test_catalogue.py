@@ -224,7 +224,9 @@ def test_unused_transforms_are_structural_root_causes() -> None:
     ranked = decide.rank([symptom, named, cause])
     assert [d.code for d in ranked] == ["unused_nn_vmap", "exception", "values_mismatch"]
     assert catalogue.is_structural(cause.code)
-    assert ranked[2].evidence["consequence_of"] == "unused_nn_vmap"
+    # Another layer with the same key gives the reference's numbers: a wrong output beside an
+    # unused nn.vmap has a cause of its own to find, so it is no consequence of it.
+    assert ranked[2].severity is Severity.ERROR and "consequence_of" not in ranked[2].evidence
 
 
 def test_hint_keys_are_the_hintable_codes() -> None:

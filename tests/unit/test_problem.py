@@ -435,3 +435,28 @@ def test_hints_may_name_structural_fingerprint_and_generic_codes(tmp_path: Path)
 
     problem = load_problem_file(mutated(tmp_path, mutate))
     assert problem.hints["ensemble_params"] == "Share it."
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field", "words"),
+    [
+        ({"features": 1}, "fingerprints[1].inputs.features", "not a value input"),
+        ({"seed": "features + 1"}, "fingerprints[1].inputs.seed", "not a value input"),
+        ({"seed": "seed times two"}, "fingerprints[1].inputs.seed", "an integer or 'NAME + N'"),
+    ],
+)
+def test_a_fingerprints_inputs_move_value_inputs_only(
+    tmp_path: Path, inputs: dict, field: str, words: str
+) -> None:
+    """``inputs:`` declares a fingerprint the reference on other inputs (for composing it with
+    the other variants); only a value input (a seed) may move, by a constant or an offset."""
+    path = mutated(tmp_path, lambda d: d["fingerprints"][1].update(inputs=inputs))
+    where, message = only_error(path)
+    assert where == field and words in message
+
+
+def test_a_fingerprints_inputs_are_read() -> None:
+    problem = load_problem("nn_vmap_forward")
+    moved = {f.code: dict(f.inputs) for f in problem.fingerprints if f.inputs}
+    assert moved == {"ignores_seed": {"seed": (None, 0)}, "wrong_init_key": {"seed": ("seed", 1)}}
+    assert problem.fingerprints[3].apply_inputs({"seed": 41, "features": 2}) == {"seed": 42}

@@ -194,3 +194,48 @@ def test_an_ignored_argument_the_named_variant_explains_is_one_mistake_not_two()
     glorot_fixed = inits({a.key: variables(kernel(1)), b.key: variables(kernel(1))})
     found = param_stage(WITH_PRINTS, [a, b], every, glorot_fixed, reference, made, TOL)
     assert [d.code for d in found] == ["argument_ignored"]
+
+
+SEEDED = Fingerprint("wrong_init_key", PROBLEM.reference, "out", "hint", "the key is seed + 1",
+                     {"seed": ("seed", 1)})  # fmt: skip
+ZERO = Fingerprint("ignores_seed", PROBLEM.reference, "out", "hint", "the key is fixed",
+                   {"seed": (None, 0)})  # fmt: skip
+ENSEMBLE = Fingerprint("split_rngs", PROBLEM.reference, "out", "hint", "")
+COMPOSED = dataclasses.replace(PROBLEM, fingerprints=(GLOROT, SEEDED, ZERO, ENSEMBLE))
+
+
+def by_seed(number: int, c: Case) -> list[dict]:
+    """What each variant makes on a case: its own kernel, keyed by the case's seed."""
+    seed = int(c.values["seed"])
+    if number == 3:  # the ensemble: a batch axis
+        return variables(kernel(500 + seed, (2, 2, 3)))
+    return variables(kernel(100 * (number + 1) + seed))
+
+
+def test_two_mistakes_of_the_variables_are_named_each_by_composing_variants() -> None:
+    """Another initializer with seed + 1: the initializer's variant run on seed + 1."""
+    a, b = case(5), case(9)
+    learner = inits({a.key: variables(kernel(100 + 6)), b.key: variables(kernel(100 + 10))})
+    reference = inits({a.key: variables(kernel(5)), b.key: variables(kernel(9))})
+    found = param_stage(COMPOSED, [a, b], {a.key: a, b.key: b}, learner, reference, by_seed, TOL)
+    assert sorted(d.code for d in found) == ["wrong_init_key", "wrong_initializer"]
+    assert all("seed + 1" in d.message and "glorot" in d.message for d in found)
+
+
+def test_a_fixed_key_beside_another_initializer_is_two_mistakes_not_one() -> None:
+    a, b = case(5), case(9)
+    fixed = variables(kernel(100 + 0))  # the initializer's variant on seed 0, for every seed
+    learner = inits({a.key: fixed, b.key: fixed})
+    reference = inits({a.key: variables(kernel(5)), b.key: variables(kernel(9))})
+    found = param_stage(COMPOSED, [a, b], {a.key: a, b.key: b}, learner, reference, by_seed, TOL)
+    assert sorted(d.code for d in found) == ["ignores_seed", "wrong_initializer"]  # no third
+
+
+def test_an_input_mistake_beyond_the_structure_is_named() -> None:
+    """An ensemble keyed by seed + 1: the ensemble variant's variables on seed + 1."""
+    a = case(5)
+    learner = inits({a.key: variables(kernel(500 + 6, (2, 2, 3)))})
+    reference = inits({a.key: variables(kernel(5))})
+    found = param_stage(COMPOSED, [a], {a.key: a}, learner, reference, by_seed, TOL)
+    assert [d.code for d in found] == ["wrong_init_key"]
+    assert found[0].message.startswith("besides how the layer is built")
