@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import pickle
-import resource
 import subprocess
 import sys
 import tempfile
@@ -64,9 +63,12 @@ BATCH_TARGET_RATIO = 10.0
 
 # The bare run. Standard library until the clock starts; prints one JSON line.
 BARE = r"""
-import json, os, pickle, sys, time
+import json, os, pickle, resource, sys, time
 started = time.perf_counter()
-cases_file, learner, xla_dir, entry, precision, call_s = sys.argv[1:7]
+cases_file, learner, xla_dir, entry, precision, call_s, memory_mb = sys.argv[1:8]
+# The memory limit, set by the child itself first thing (a preexec_fn would run Python in the
+# forked parent's image, which JAX warns against when it is loaded there).
+resource.setrlimit(resource.RLIMIT_AS, (int(memory_mb) * 2**20,) * 2)
 import signal
 def _stop(*_):
     raise TimeoutError("per-call limit")
@@ -135,10 +137,6 @@ def bare_run(file: Path, cases: Path, xla: Path, problem: Any) -> dict[str, Any]
     """One bare run in a fresh interpreter: its wall time and its phases. A call is stopped at
     the problem's per-call limit (SIGALRM), the whole run at its per-submission limit."""
 
-    def limit_memory() -> None:
-        size = problem.limits.memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (size, size))
-
     command = [
         sys.executable,
         "-I",
@@ -150,6 +148,7 @@ def bare_run(file: Path, cases: Path, xla: Path, problem: Any) -> dict[str, Any]
         problem.entry_point,
         problem.precision,
         str(problem.limits.call_s),
+        str(problem.limits.memory_mb),
     ]
     started = time.perf_counter()
     try:
@@ -157,7 +156,6 @@ def bare_run(file: Path, cases: Path, xla: Path, problem: Any) -> dict[str, Any]
             command,
             capture_output=True,
             text=True,
-            preexec_fn=limit_memory,
             timeout=problem.limits.submission_s,
             cwd=tempfile.gettempdir(),
         )

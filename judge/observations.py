@@ -108,9 +108,14 @@ class Observations:
         a transform that never ran says nothing (the calls failed first)."""
         return self._seen("init")
 
-    def made_anything(self) -> bool:
-        """Whether the graded calls got as far as building, creating or applying anything."""
-        return any(e.get("kind") in ("lifted", "init", "apply", "jax_vmap") for e in self.graded())
+    def ran_anything(self) -> bool:
+        """Whether the graded calls got as far as running anything the worker watches: a
+        lifted transform, an init, an apply, a ``jax.vmap`` of the file's own."""
+        return any(
+            e.get("kind") in ("init", "apply", "jax_vmap", "output")
+            or (e.get("kind") == "lifted" and e.get("applied"))
+            for e in self.graded()
+        )
 
     def used_jax_vmap(self) -> bool:
         return self._seen("jax_vmap")

@@ -132,13 +132,11 @@ def check_transform(
     runs = learner.runs(item.api)
     short = _short(item.api)
     if not runs:
-        if not learner.made_anything() and not _built_for_graded(learner, item.api):
-            return []  # the calls failed before anything was built: nothing seen, no mistake
+        # Code whose calls all failed before anything ran is not judged on this: the rubric
+        # leaves such an item unproven (``rubric._structure_item``), with no code.
         if not _built_for_graded(learner, item.api):
             return [_never_run(item.api, short, want_built, learner)]
-        if learner.created_variables() or learner.used_apply():
-            return [_unused_transform(item.api, short)]
-        return []  # the calls failed before anything ran: nothing to judge
+        return [_unused_transform(item.api, short)]
     computing = _output_runs(learner, item.api)
     if not computing:
         return [_unused_transform(item.api, short)]

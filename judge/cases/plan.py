@@ -46,6 +46,7 @@ def plan_cases(problem: Problem, seed: int = 0) -> list[Case]:
     cases = _interleave(problem, drawn, len(shapes), max(per_shape))
     _place_value_ends(problem, cases)
     _assign_kinds(problem, cases, len(shapes))
+    _distinct(problem, cases)
     return add_repeats(problem, cases, len(shapes), seed)
 
 
@@ -115,6 +116,24 @@ def _place_value_ends(problem: Problem, cases: list[Case]) -> None:
             index = next(free, None)
             if index is not None:
                 cases[index] = cases[index].replace({spec.name: end}, cases[index].origin)
+
+
+def _distinct(problem: Problem, cases: list[Case]) -> None:
+    """No fresh case repeats an earlier one by chance (a 1 x 1 shape's drawn values can be a
+    boundary case's): the exact repeats the last round adds are the plan's only ones, met in
+    the order it chooses. A duplicate's first value input moves to the nearest unused value."""
+    seen: set[str] = set()
+    specs = problem.value_inputs
+    for index, case in enumerate(cases):
+        for step in range(1, 64):
+            if case.key not in seen or not specs:
+                break
+            spec = specs[0]
+            value = int(case.values[spec.name])
+            moved = value + step if value + step <= spec.max else value - step
+            case = cases[index].replace({spec.name: max(spec.min, moved)}, case.origin)
+        cases[index] = case
+        seen.add(case.key)
 
 
 def _boundary_entry(problem: Problem, index: int) -> Mapping[str, int | str]:

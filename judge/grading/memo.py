@@ -25,8 +25,9 @@ from ..runtime.wire import decode_array, encode_array
 ReferenceId = tuple[Any, ...]
 # Bumped whenever the way plans are drawn changes (2: covering shapes, repeated inputs, kinds;
 # 3: a repeat with another size of a dimension passed on its own; 4: repeats that catch every
-# cache keyed on part of the arguments: each dimension changed alone, and reshapes).
-PLAN_FORMAT = 4
+# cache keyed on part of the arguments: each dimension changed alone, and reshapes; 5: no fresh
+# case repeats an earlier one by chance).
+PLAN_FORMAT = 5
 Observed = list[Any]
 
 

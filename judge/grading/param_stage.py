@@ -24,7 +24,7 @@ import numpy as np
 from .. import wording
 from ..cases import Case
 from ..observations import Observations
-from ..problem import Problem, Tolerance
+from ..problem import Fingerprint, Problem, Tolerance
 from ..result import Diagnostic, Severity
 from ..runtime.wire import decode_array
 
@@ -191,20 +191,26 @@ def _variant_diagnostics(
     """One diagnostic per mistake the candidate stands for, each saying the whole finding."""
     paths = sorted(_shapes(learner.variables(shown[0].key) or [], collection))
     prints = [problem.fingerprints[n] for n in candidate.numbers]
-    causes = " and ".join(f.cause or f"the known mistake '{f.code}'" for f in prints)
-    message = (
-        f"{beside}your initial {', '.join(paths)} are exactly the ones made when {causes} (on "
-        f"{shown[0].describe(problem)}), whatever your function does with the layer's output"
-    )
     evidence = {"case": shown[0].describe(problem), "matched": "params", "paths": paths}
     found: dict[str, Diagnostic] = {}
     for fingerprint in prints:
-        if fingerprint.code not in found:
-            named = Diagnostic(
-                fingerprint.code, Severity.ERROR, message, fingerprint.hint, evidence
-            )
-            found[fingerprint.code] = wording.hinted(problem, named)
+        if fingerprint.code in found:
+            continue
+        # Each mistake its own words: its cause first, the one it came with after.
+        others = [f for f in prints if f is not fingerprint]
+        with_ = "".join(f", together with: {_cause(f)}" for f in others)
+        message = (
+            f"{beside}your initial {', '.join(paths)} are exactly the ones made when "
+            f"{_cause(fingerprint)}{with_} (on {shown[0].describe(problem)}), whatever your "
+            "function does with the layer's output"
+        )
+        named = Diagnostic(fingerprint.code, Severity.ERROR, message, fingerprint.hint, evidence)
+        found[fingerprint.code] = wording.hinted(problem, named)
     return list(found.values())
+
+
+def _cause(fingerprint: Fingerprint) -> str:
+    return fingerprint.cause or f"the known mistake '{fingerprint.code}'"
 
 
 def _ignored_argument(

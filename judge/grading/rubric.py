@@ -138,7 +138,7 @@ def _unproven(
         return False
     if structure.RUBRIC_CHECKS[item.check].per_case:
         return bool(observed) and all(mine is None for _, mine, _ in observed)
-    return not (learner.made_anything() or learner.runs(item.api))
+    return not learner.ran_anything()
 
 
 def score(
@@ -271,6 +271,8 @@ def _structure_item(
     """A structure item's own findings, whether its check passed, why not when that is not
     in its codes, and a code inherited from the transform items."""
     learner, reference = sides
+    if _unproven(item, results, observed, learner):
+        return [], False, UNPROVEN, []
     found = _structural(item, learner, reference, observed)
     diagnostics = [wording.hinted(problem, d) for d in found]
     if diagnostics:
@@ -278,8 +280,6 @@ def _structure_item(
     inherited = _inherited(item, built, observed)
     if inherited:
         return [], False, f"not earned: {inherited[0]} is seen in how the layer is built", inherited
-    if _unproven(item, results, observed, learner):
-        return [], False, UNPROVEN, []
     return [], True, "", []
 
 

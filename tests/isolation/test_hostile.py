@@ -198,8 +198,10 @@ CORPUS: dict[str, tuple[str, Verdict, str | None]] = {
             "    return reply\n"
             "_S.call = _forged\n"
         ),
+        # The forged record holds a building call and nothing that ran: what the judge is
+        # shown is an nn.vmap built and never run, whatever the file really does.
         Verdict.WRONG_ANSWER,
-        "wrong_variable_axes",
+        "unused_nn_vmap",
     ),
     "deleted files held open past the disk limit": (
         solution(
