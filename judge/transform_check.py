@@ -225,3 +225,22 @@ def _unused_transform(api: str, short: str) -> Diagnostic:
     )
     hint = f"Initialise and apply the layer {short}(...) returns: it is what the exercise is about."
     return Diagnostic(unused_transform_code(api), Severity.ERROR, said + ".", hint, {"api": api})
+
+
+def check_built(
+    item: RubricItem, learner: Observations, reference: Observations
+) -> list[Diagnostic]:
+    """For code whose graded calls all failed before anything ran: the building calls they
+    made (``nn.vmap(nn.Dense, ...)`` inside the function), held to the reference's arguments
+    by meaning, since nothing else shows what the function meant to run. None built: nothing
+    is known (the rubric leaves the item unproven)."""
+    builds = [
+        e
+        for e in learner.graded()
+        if e.get("kind") == "lifted" and e.get("api") == item.api and not e.get("applied")
+    ]
+    want_runs = _output_runs(reference, item.api) or reference.built(item.api)
+    if not builds or not want_runs:
+        return []
+    built = {"arguments": builds[-1].get("arguments") or {}, "ranks": None}
+    return _argument_differences(item, built, want_runs[0], learner, reference)

@@ -193,17 +193,18 @@ def _variant_diagnostics(
     prints = [problem.fingerprints[n] for n in candidate.numbers]
     evidence = {"case": shown[0].describe(problem), "matched": "params", "paths": paths}
     found: dict[str, Diagnostic] = {}
-    for fingerprint in prints:
+    for k, fingerprint in enumerate(prints):
         if fingerprint.code in found:
             continue
-        # Each mistake its own words: its cause first, the one it came with after.
-        others = [f for f in prints if f is not fingerprint]
-        with_ = "".join(f", together with: {_cause(f)}" for f in others)
-        message = (
-            f"{beside}your initial {', '.join(paths)} are exactly the ones made when "
-            f"{_cause(fingerprint)}{with_} (on {shown[0].describe(problem)}), whatever your "
-            "function does with the layer's output"
-        )
+        # Each mistake in its own words, the others by their codes: nothing said twice.
+        others = [f.code for f in prints if f.code != fingerprint.code]
+        message = f"{beside}your initial {', '.join(paths)} are exactly the ones made when "
+        message += _cause(fingerprint) + "".join(f", together with {c}" for c in others)
+        if k == 0:
+            message += (
+                f" (on {shown[0].describe(problem)}), whatever your function does with the "
+                "layer's output"
+            )
         named = Diagnostic(fingerprint.code, Severity.ERROR, message, fingerprint.hint, evidence)
         found[fingerprint.code] = wording.hinted(problem, named)
     return list(found.values())

@@ -22,6 +22,7 @@ from ..problem import Problem, RubricItem, Tolerance
 from ..problem.rubric_section import order
 from ..result import Diagnostic, Severity
 from ..structure import Observations, Variables
+from ..transform_check import check_built
 from .outcome import Outcome
 
 # (where, the learner's variables or None when unseen, the reference's), one per observed case
@@ -272,7 +273,10 @@ def _structure_item(
     in its codes, and a code inherited from the transform items."""
     learner, reference = sides
     if _unproven(item, results, observed, learner):
-        return [], False, UNPROVEN, []
+        if not _built_in_calls(item, learner):
+            return [], False, UNPROVEN, []
+        made = [wording.hinted(problem, d) for d in check_built(item, learner, reference)]
+        return made, not made, "", []
     found = _structural(item, learner, reference, observed)
     diagnostics = [wording.hinted(problem, d) for d in found]
     if diagnostics:
@@ -281,6 +285,14 @@ def _structure_item(
     if inherited:
         return [], False, f"not earned: {inherited[0]} is seen in how the layer is built", inherited
     return [], True, "", []
+
+
+def _built_in_calls(item: RubricItem, learner: Observations) -> bool:
+    """Whether the graded calls built the item's transform (before failing)."""
+    return item.check == "transform" and any(
+        e.get("kind") == "lifted" and e.get("api") == item.api and not e.get("applied")
+        for e in learner.graded()
+    )
 
 
 def _transform_codes(

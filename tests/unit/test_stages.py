@@ -219,7 +219,9 @@ def test_two_mistakes_of_the_variables_are_named_each_by_composing_variants() ->
     reference = inits({a.key: variables(kernel(5)), b.key: variables(kernel(9))})
     found = param_stage(COMPOSED, [a, b], {a.key: a, b.key: b}, learner, reference, by_seed, TOL)
     assert sorted(d.code for d in found) == ["wrong_init_key", "wrong_initializer"]
-    assert all("seed + 1" in d.message and "glorot" in d.message for d in found)
+    by_code = {d.code: d.message for d in found}
+    assert "seed + 1" in by_code["wrong_init_key"] and "glorot" in by_code["wrong_initializer"]
+    assert "wrong_init_key" in by_code["wrong_initializer"]  # each names the other
 
 
 def test_a_fixed_key_beside_another_initializer_is_two_mistakes_not_one() -> None:
