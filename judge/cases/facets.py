@@ -91,8 +91,8 @@ def dimension_moves(problem: Problem) -> list[DimensionMove]:
     """The dimension changes the plan makes: for each dimension g, the maximal patterns of a pair
     of valid inputs that differ on g. Each changes every dimension it does not keep (keeping one
     more would make a larger pattern), so one pair per pattern serves all the dimensions it
-    changes. For nn_vmap_forward: batch alone, in_dim alone, features alone, and batch and
-    in_dim together around the same bytes of x_batch."""
+    changes. For an x of shape (batch, in_dim) and a features parameter: batch alone, in_dim
+    alone, features alone, and batch and in_dim together around the same bytes of x."""
     ranges = tuple((i.name, i.min, i.max) for i in problem.shape_inputs)
     names = tuple(dimension_names(problem))
     arrays = tuple(sorted(array_parameters(problem).items()))

@@ -11,8 +11,9 @@ made from an earlier case, with other calls between them:
 - for each array parameter: the earlier case's other arguments, another array of its shape;
 - for each of ``facets.dimension_moves``: the earlier case's values, the dimensions the move
   keeps, the bytes of the arrays it keeps (reshaped), every other dimension changed and the
-  other arrays drawn again at their new shape (for nn_vmap_forward: batch alone, in_dim alone,
-  features alone, batch and in_dim together around the same bytes of x_batch). Each may be a
+  other arrays drawn again at their new shape (for an x of shape (batch, in_dim) and a features
+  parameter: batch alone, in_dim alone, features alone, batch and in_dim together around the
+  same bytes of x). Each may be a
   shape the plan does not otherwise meet (one compile more): one already met is preferred.
   A reshape needs sizes another split shares: where no planned shape has them, an *anchor*
   case at such sizes comes first (one more case and shape; never for the bundled problems);
