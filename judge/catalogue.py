@@ -177,6 +177,21 @@ _RUNTIME = (
         "Something ended the whole process: os._exit, a signal, or a crash in native code. Do "
         "not exit or kill the process from your function.",
     ),
+    Code(
+        "protocol_violation",
+        "runtime",
+        "the worker's reply broke the judge's limits",
+        "The judge's worker process is not yours to change: replies too large, too deep or "
+        "malformed (a patched runtime, huge values handed to Flax's transforms) end it.",
+        doc="a reply over the judge's size or nesting limits, or not in its format",
+    ),
+    Code(
+        "observations_dropped",
+        "runtime",
+        "more observations than the judge keeps",
+        rank=NOTE,
+        doc="info: the calls past the grading's budget were judged on their outputs alone",
+    ),
     # Known errors (``diagnose.ENGINE_KNOWN_ERRORS``): Flax and JAX errors in plain words.
     Code(
         "forbidden_operation",
@@ -343,6 +358,15 @@ _STRUCTURE = (
     Code("wrong_variable_axes", "structure", "wrong variable_axes", rank=BUILT),
     *_transform_codes(),
     Code("missing_bias", "params", "layer has no bias", rank=BUILT),
+    Code(
+        "structure_unverified",
+        "structure",
+        "records of the structure the file or the numbers deny",
+        rank=BUILT,
+        doc="the worker's records (which a learner's process can forge) name a transform the "
+        "file never calls, arguments no call in the file writes, or a structure no output "
+        "bears out: the structure items earn nothing",
+    ),
     Code("param_tree_mismatch", "params", "params at other paths or sizes", rank=BUILT),
     Code("wrong_param_dtype", "params", "params of another dtype", rank=BUILT),
     Code(

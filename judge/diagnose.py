@@ -21,6 +21,10 @@ from .catalogue import LIFTED_TRANSFORMS
 from .problem import KnownError, Problem
 from .result import Diagnostic, Mismatch, Severity
 
+# The most characters of a learner's message a pattern is searched in (a worker's reply holds
+# at most 8000 of it: ``grading.replies``); the whole message stays in the evidence.
+MAX_MATCHED = 8000
+
 
 def _diagnostic(
     problem: Problem | None,
@@ -150,6 +154,32 @@ def process_died(
         f"the process running your code ended "
         f"({_signal_name(returncode)}) {during} {where}".rstrip(),
         {"returncode": returncode, "during": during},
+    )
+
+
+def protocol_violation(
+    problem: Problem, case: Case | None, index: int | None, message: str
+) -> Diagnostic:
+    """The worker was ended for a reply the judge refuses (``runtime.wire``'s limits)."""
+    where = f" on {_where(problem, case, index)}" if case is not None else " while loading"
+    detail = message.removeprefix("protocol violation:").strip()
+    return _diagnostic(
+        problem,
+        "protocol_violation",
+        f"the worker's reply{where} broke the judge's limits, so it was ended: {detail}",
+        {"message": detail},
+    )
+
+
+def observations_dropped(dropped: int) -> Diagnostic:
+    """Past the grading's budget of observations the judge keeps nothing more."""
+    return Diagnostic(
+        "observations_dropped",
+        Severity.INFO,
+        f"the calls recorded more than the judge keeps: {dropped} of them were judged on their "
+        "outputs alone, and nothing was concluded from what was not kept",
+        "",
+        {"dropped_calls": dropped},
     )
 
 
@@ -356,12 +386,18 @@ ENGINE_KNOWN_ERRORS = (
 
 
 def translate(problem: Problem, diagnostic: Diagnostic) -> Diagnostic:
-    """A known Flax/JAX error in plain words; anything else unchanged."""
+    """A known Flax/JAX error in plain words; anything else unchanged.
+
+    The patterns are the problem author's, the text the learner's (its exception's message):
+    only its first MAX_MATCHED characters are searched, so that a pattern that backtracks
+    cannot be made to run for long by a long message. A real error says what it is there.
+    """
     if diagnostic.code not in ("exception", "import_error"):
         return diagnostic
     text = str(diagnostic.evidence.get("message") or diagnostic.message)
+    searched = text[:MAX_MATCHED]
     for known in (*problem.known_errors, *ENGINE_KNOWN_ERRORS):
-        if re.search(known.pattern, text):
+        if re.search(known.pattern, searched):
             where = diagnostic.evidence.get("case")
             message = known.message
             if where:
@@ -390,7 +426,7 @@ def key_not_given(
     the message says so instead of pointing at ``split_rngs``."""
     if diagnostic.code != "missing_rng":
         return diagnostic
-    text = str(diagnostic.evidence.get("message", ""))
+    text = str(diagnostic.evidence.get("message", ""))[:MAX_MATCHED]
     stream = re.search(r'needs PRNG for "([^"]+)"', text)
     ran = [r for api in LIFTED_APIS for r in runs(api)]
     if stream is None or not ran:

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .runtime.wire import MAX_GRADING_OBSERVED_TEXT, MAX_GRADING_OBSERVED_VALUES, json_cost
 from .untrusted import clean_text, json_safe
 
 Event = dict[str, Any]
+LOAD = "(load)"  # in ``dropped``: the observations of loading the file
 
 
 @dataclass
@@ -24,16 +26,37 @@ class Observations:
 
     load: list[Event] = field(default_factory=list)
     calls: dict[str, list[Event]] = field(default_factory=dict)
+    # The grading's budget (``runtime.wire``: values, characters of text) and what is spent of it.
+    limit: tuple[int, int] = (MAX_GRADING_OBSERVED_VALUES, MAX_GRADING_OBSERVED_TEXT)
+    spent: tuple[int, int] = (0, 0)
+    # The cases (``LOAD`` for the load) whose observations were not kept, the budget spent.
+    dropped: list[str] = field(default_factory=list)
 
     def add(self, events: Any, case_key: str | None = None) -> None:
         """Keep the events that have the form the worker sends; drop the rest. The learner's
-        worker may send anything: nothing malformed may reach the checks."""
+        worker may send anything: nothing malformed may reach the checks.
+
+        Within the grading's budget only, counted on the events as sent: once a message does not
+        fit, neither it nor any later one is kept (what is kept is the grading's first calls,
+        whole), and its case is unobserved from then on (``dropped``)."""
         found = events[:MAX_EVENTS] if isinstance(events, list) else []
+        values, text = json_cost(found, self.limit[0], self.limit[1])
+        spent = (self.spent[0] + values, self.spent[1] + text)
+        if found and (self.dropped or spent[0] > self.limit[0] or spent[1] > self.limit[1]):
+            self.dropped.append(LOAD if case_key is None else case_key)
+            return
+        self.spent = spent
         valid = [e for e in map(_clean_event, found) if e is not None]
         if case_key is None:
             self.load.extend(valid)
         else:
             self.calls.setdefault(case_key, []).extend(valid)
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether some observations were not kept: every fact of the record then comes from
+        the calls before that, and the cases in ``dropped`` are unknown."""
+        return bool(self.dropped)
 
     def all_events(self) -> Iterable[Event]:
         yield from self.load
@@ -87,9 +110,14 @@ class Observations:
         """How graded calls created variables: ``init``, ``init_with_output``, ``apply``."""
         return {str(e.get("via")) for e in self.graded() if e.get("kind") == "init"}
 
+    def _case(self, case_key: str) -> list[Event]:
+        """A case's events; none when some of them were not kept (a run of it past the budget):
+        what the checks would read there is unknown, never a mismatch."""
+        return [] if case_key in self.dropped else self.calls.get(case_key, [])
+
     def variables(self, case_key: str) -> list[dict[str, Any]] | None:
         """The variables of the first ``init`` made while computing a case, if any."""
-        for event in self.calls.get(case_key, []):
+        for event in self._case(case_key):
             if event.get("kind") == "init" and isinstance(event.get("variables"), list):
                 return [v for v in event["variables"] if isinstance(v, dict)]
         return None
@@ -99,7 +127,7 @@ class Observations:
         when compared), outermost ``apply`` or ``init_with_output`` first to last."""
         return [
             e["value"]
-            for e in self.calls.get(case_key, [])
+            for e in self._case(case_key)
             if e.get("kind") == "output" and isinstance(e.get("value"), dict)
         ]
 

@@ -2,6 +2,12 @@
 
 Nothing here runs the learner's code. A notebook becomes a Python file of its code cells in
 order, with IPython lines (``!pip ...``, ``%matplotlib``) and cell-magic cells left out.
+
+Everything here reads text a learner wrote, in the judge's own process, so every reading is
+linear in the text's length and bounded by the size limits below: lines are read with string
+methods and single-class patterns that cannot backtrack (a regular expression with nested
+quantifiers took 74 s on one line of ``x`` and 300,000 blanks), and conversion stops as soon
+as a notebook's code is known to be over the limit.
 """
 
 from __future__ import annotations
@@ -25,24 +31,85 @@ MAX_SOURCE_BYTES = 2 * 1024 * 1024
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 # Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
-_CELL_MARK = re.compile(r"^# --- notebook cell (\d+) ---$")
+_MARK_HEAD, _MARK_TAIL = "# --- notebook cell ", " ---"
+# A marker's number has at most this many digits, more than any notebook the judge reads has
+# cells: a longer "number" is the learner's text, not a marker (and int() refuses over 4300).
+_MARK_DIGITS = 9
+_TOO_LARGE = f"its code cells are larger than {MAX_SOURCE_BYTES // 1024} KiB"
 # IPython-only lines, never Python: an assignment from the shell or a magic (``x = !ls``,
 # ``x = %who_ls``), and ``%magic``, ``!shell`` and help (``name?``, ``name??``, ``?name``).
-_IPYTHON_ASSIGNMENT = re.compile(r"^(\s*[A-Za-z_][\w.,\s\[\]()*]*?)\s*=\s*([!%])")
-_IPYTHON_LINE = re.compile(
-    r"^\s*(?:[!%]|\?{1,2}[A-Za-z_][\w.]*\s*$|[A-Za-z_][\w.]*(?:\(\))?\?{1,2}\s*$)"
-)
+# Each pattern is one character class, repeated: matched in a single pass, no backtracking.
+_IDENTIFIER_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_TARGET_REST = re.compile(r"[\w.,\s\[\]()*]*")
+_DOTTED_REST = re.compile(r"[\w.]*")
+# ``def name`` at the start of a line, for a file that does not parse. Linear: the blanks
+# before ``def`` stay on their line (``\s*`` there crossed lines, and every line start of a
+# run of blank lines rescanned the rest of the run), and each repeated class is followed by
+# a character it cannot match, so no repetition is ever retried.
+_DEF_NAME = re.compile(r"^[^\S\n]*(?:async\s+)?def\s+([A-Za-z_]\w*)", re.MULTILINE)
+
+
+def _dotted_name(text: str, start: int = 0) -> bool:
+    """Whether ``text[start:]`` is a name, dots allowed after its first letter (``nn.Dense``)."""
+    return text[start : start + 1] in _IDENTIFIER_START and (
+        _DOTTED_REST.fullmatch(text, start + 1) is not None
+    )
+
+
+def _shell_assignment(line: str) -> tuple[str, str] | None:
+    """``(target, "!" or "%")`` for ``target = !command`` or ``target = %magic``, else None.
+
+    The target is the text before the line's first ``=`` (no ``=`` can be in one): a name,
+    then names, dots, commas, brackets, stars and blanks (``a, b[0] = !ls``).
+    """
+    equals = line.find("=")
+    if equals < 0:
+        return None
+    value = line[equals + 1 :].lstrip()
+    if not value.startswith(("!", "%")):
+        return None
+    target = line[:equals].rstrip()
+    name = target.lstrip()
+    if name[:1] not in _IDENTIFIER_START or _TARGET_REST.fullmatch(name, 1) is None:
+        return None
+    return target, value[0]
+
+
+def _ipython_only(line: str) -> bool:
+    """Whether a line is IPython's alone: ``!shell``, ``%magic``, ``?name``, ``name?``,
+    ``name()??`` (blanks around it allowed)."""
+    text = line.strip()
+    if text.startswith(("!", "%")):
+        return True
+    if text.startswith("?"):
+        marks = len(text) - len(text.lstrip("?"))
+        return marks <= 2 and _dotted_name(text, marks)
+    if text.endswith("?"):
+        marks = len(text) - len(text.rstrip("?"))
+        name = text[:-marks]
+        return marks <= 2 and _dotted_name(name.removesuffix("()"))
+    return False
 
 
 def python_line(line: str) -> str | None:
     """A notebook line as Python; None for an IPython-only line, left out. An assignment from
     the shell or a magic keeps its names bound (``files = !ls`` becomes ``files = []``,
     IPython's list of output lines, empty; ``x = %magic`` ``x = None``), so that the cells
-    after it still run."""
-    assignment = _IPYTHON_ASSIGNMENT.match(line)
+    after it still run. Linear in the line's length, whatever it holds."""
+    if "!" not in line and "%" not in line and "?" not in line:
+        return line  # nothing IPython could mean: most lines, at the speed of ``in``
+    assignment = _shell_assignment(line)
     if assignment is not None:
-        return f"{assignment.group(1)} = {'[]' if assignment.group(2) == '!' else 'None'}"
-    return None if _IPYTHON_LINE.match(line) else line
+        return f"{assignment[0]} = {'[]' if assignment[1] == '!' else 'None'}"
+    return None if _ipython_only(line) else line
+
+
+def _cell_number(line: str) -> int | None:
+    """The number of a ``# --- notebook cell N ---`` marker line; None for any other line."""
+    if not (line.startswith(_MARK_HEAD) and line.endswith(_MARK_TAIL)):
+        return None
+    digits = line[len(_MARK_HEAD) : len(line) - len(_MARK_TAIL)]
+    return int(digits) if digits.isdecimal() and len(digits) <= _MARK_DIGITS else None
 
 
 def max_bytes(path: Path) -> int:
@@ -75,21 +142,25 @@ class Submission:
             return None
         found = None
         for number, text in enumerate(self.source.splitlines()[:line], start=1):
-            match = _CELL_MARK.match(text)
-            if match:
-                found = (int(match.group(1)), number)
+            cell = _cell_number(text)
+            if cell is not None:
+                found = (cell, number)
         return (found[0], line - found[1]) if found else None
 
     def defined_names(self) -> list[str]:
         """Names of the top-level functions (and assigned names) the source defines.
 
         Falls back to a textual search when the source does not parse, so that a file with a
-        syntax error can still be matched to its problem and given a compile_error.
+        syntax error can still be matched to its problem and given a compile_error. A source
+        over the size limit (made by hand, never read from a file) is only searched: parsing
+        costs time and memory in proportion to its size.
         """
+        if len(self.source) > MAX_SOURCE_BYTES:
+            return _DEF_NAME.findall(self.source)
         try:
             tree = ast.parse(self.source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return re.findall(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)", self.source, re.M)
+            return _DEF_NAME.findall(self.source)
         names = []
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -99,18 +170,21 @@ class Submission:
         return names
 
 
-def notebook_source(text: str) -> tuple[str | None, str | None]:
-    """The Python source of a notebook's code cells, or ``(None, reason)`` if it is not one."""
-    try:
-        notebook = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        return None, f"not valid JSON ({exc})" if not isinstance(
-            exc, RecursionError
-        ) else "not valid JSON (nested too deeply)"
-    cells = notebook.get("cells") if isinstance(notebook, dict) else None
-    if not isinstance(cells, list):
-        return None, "no 'cells' list: not a Jupyter notebook"
-    chunks = []
+def _foreign_magic(lines: list[str]) -> bool:
+    """Whether a cell is under a cell magic whose body is not Python (``%%bash``)."""
+    first = lines[0].strip() if lines else ""
+    return first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS)
+
+
+def _code_chunks(cells: list[object]) -> tuple[list[str] | None, str | None]:
+    """Each code cell with Python in it, as its marker line and its lines; or None and why.
+
+    Bounded: it stops at the cell that takes the source past MAX_SOURCE_BYTES, and reads at
+    most that many lines of Python cells in all (a kept line costs at least its newline; a
+    left-out one costs nothing in the source, so lines are counted as well).
+    """
+    chunks: list[str] = []
+    size, lines_left = 0, MAX_SOURCE_BYTES
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -120,13 +194,41 @@ def notebook_source(text: str) -> tuple[str | None, str | None]:
         if not isinstance(body, str):
             return None, f"cell {number}: 'source' is neither text nor a list of lines"
         lines = body.splitlines()
-        first = lines[0].strip() if lines else ""
-        if first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS):
+        if _foreign_magic(lines):
             continue
-        # IPython-only lines dropped (a cell's lines are numbered from its marker anyway).
+        lines_left -= len(lines)
+        if lines_left < 0:
+            return None, _TOO_LARGE
         kept = [python for python in map(python_line, lines) if python is not None]
-        if any(line.strip() for line in kept):
-            chunks.append(f"# --- notebook cell {number} ---\n" + "\n".join(kept))
+        if not any(line.strip() for line in kept):
+            continue
+        chunks.append(f"# --- notebook cell {number} ---\n" + "\n".join(kept))
+        # The source's size so far: its chunks, the blank lines between them, the last newline.
+        size += len(chunks[-1].encode("utf-8", "surrogatepass")) + 2
+        if size - 1 > MAX_SOURCE_BYTES:
+            return None, _TOO_LARGE
+    return chunks, None
+
+
+def notebook_source(text: str) -> tuple[str | None, str | None]:
+    """The Python source of a notebook's code cells, or ``(None, reason)`` if it is not one,
+    or if its code is larger than MAX_SOURCE_BYTES (read no further than needed to know)."""
+    if len(text) > MAX_NOTEBOOK_BYTES:
+        return None, f"larger than {MAX_NOTEBOOK_BYTES // 1024} KiB"
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc})"
+    except RecursionError:
+        return None, "not valid JSON (nested too deeply)"
+    except MemoryError:
+        return None, "too many JSON values to read"
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        return None, "no 'cells' list: not a Jupyter notebook"
+    chunks, reason = _code_chunks(cells)
+    if chunks is None:
+        return None, reason
     return "\n\n".join(chunks) + "\n" if chunks else "", None
 
 
@@ -155,8 +257,13 @@ def _read_no_follow(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def read_submission(path: str | Path) -> Submission:
-    """Read a ``.py`` or ``.ipynb`` file. Raises SubmissionNotFound if it cannot be read."""
+def read_bytes(path: str | Path) -> bytes:
+    """A ``.py`` or ``.ipynb`` file's bytes, read as ``read_submission`` reads them, and
+    nothing parsed: what ``judge batch`` hashes before grading anyone.
+
+    Raises SubmissionNotFound if it cannot be read, is not such a file, is a link, or is
+    larger than ``max_bytes``.
+    """
     given = _as_text(str(path))
     path = Path(path)
     if not path.exists():
@@ -175,11 +282,27 @@ def read_submission(path: str | Path) -> Submission:
         raise SubmissionNotFound(f"{given}: cannot read ({exc.strerror})") from None
     if len(data) > limit:
         raise SubmissionNotFound(f"{given}: larger than {limit // 1024} KiB")
+    return data
+
+
+def read_submission(path: str | Path) -> Submission:
+    """Read a ``.py`` or ``.ipynb`` file. Raises SubmissionNotFound if it cannot be read, or
+    if a notebook's code cells are larger than MAX_SOURCE_BYTES."""
+    return parse_submission(path, read_bytes(path))
+
+
+def parse_submission(path: str | Path, data: bytes) -> Submission:
+    """The submission that ``data``, ``read_bytes(path)``, holds: a ``.py`` file's text, or a
+    notebook's code cells. Raises SubmissionNotFound if those are larger than MAX_SOURCE_BYTES.
+    """
+    given, path = _as_text(str(path)), Path(path)
     # utf-8-sig: editors such as Notepad save a byte-order mark that compile() would reject.
     text = data.decode("utf-8-sig", errors="replace")
     if submission_suffix(path) == ".py":
         return Submission(path, given, "py", text)
     source, reason = notebook_source(text)
+    if reason == _TOO_LARGE:
+        raise SubmissionNotFound(f"{given}: {reason}")
     if source is None:
         return Submission(path, given, "ipynb", "", ("notebook_invalid", reason or "invalid"))
     if not source.strip():
@@ -189,9 +312,5 @@ def read_submission(path: str | Path) -> Submission:
             "ipynb",
             "",
             ("no_code", "the notebook has no code cells with Python in them"),
-        )
-    if len(source.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
-        raise SubmissionNotFound(
-            f"{given}: its code cells are larger than {MAX_SOURCE_BYTES // 1024} KiB"
         )
     return Submission(path, given, "ipynb", source)

@@ -3,6 +3,11 @@
 Each student becomes one ``Entry``: the file to grade, or the reason there is none (no file, two
 candidates, an unreadable file), which then becomes that student's ``judge_error``. A zip is
 unpacked into a scratch folder first; nothing in it can land outside that folder.
+
+Collecting runs before anyone is graded, so it parses as little as it can: a student's one file
+is read and hashed, never parsed (its code is parsed by its own grading, in the pool, while
+others are graded). Only a folder with several candidate files has them parsed, to find the one
+that defines the entry point, and that within a budget per student (``MAX_CHOICE_BYTES``).
 """
 
 from __future__ import annotations
@@ -11,20 +16,30 @@ import ast
 import contextlib
 import hashlib
 import os
-import re
 import stat
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..constants import submission_suffix
 from ..errors import SubmissionNotFound, UsageError
-from ..submission import max_bytes, read_submission
+from ..submission import (
+    MAX_NOTEBOOK_BYTES,
+    MAX_SOURCE_BYTES,
+    max_bytes,
+    parse_submission,
+    read_bytes,
+)
 from ..untrusted import clean_text
 
 # Folders that archivers, editors and Python leave behind: never a student, never a submission.
 _JUNK = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
 MAX_FILES_PER_FOLDER = 100
+# What choosing among a folder's files may read (all its candidates' bytes) and parse (the code
+# of those that name the entry point): one largest file's worth, whatever the folder holds.
+MAX_CHOICE_BYTES = MAX_NOTEBOOK_BYTES
+MAX_CHOICE_CODE = MAX_SOURCE_BYTES
 
 
 @dataclass(frozen=True)
@@ -33,14 +48,14 @@ class Entry:
 
     ``issue`` is a ``(code, message)`` pair when there is nothing gradable (no file, two
     candidates, an unreadable file); the student then gets a ``judge_error`` saying so.
-    ``normalized`` hashes the code with comments and layout set aside, to find identical ones.
+    ``sha256`` is the file's bytes' hash. (The hash of its code with comments and layout set
+    aside, ``normalized_hash``, is taken by the student's grading: it parses the code.)
     """
 
     student: str
     display: str
     path: Path | None = None
     sha256: str = ""
-    normalized: str | None = None
     issue: tuple[str, str] | None = None
 
 
@@ -92,15 +107,18 @@ def normalized_hash(source: str) -> str | None:
     Parsable code is compared by its syntax tree (``ast.dump``), so reformatting or recommenting
     a file does not make it different; code that does not parse falls back to its lines without
     comments and trailing whitespace. Empty code has no hash: two empty notebooks are not a
-    finding.
+    finding. Linear in the code's size: a source over MAX_SOURCE_BYTES (no file read has one)
+    is hashed by its lines, never parsed.
     """
     try:
+        if len(source) > MAX_SOURCE_BYTES:
+            raise ValueError("not parsed: over the size limit")
         tree = ast.parse(source)
         if not tree.body:
             return None
         text = "ast:" + ast.dump(tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        lines = [re.sub(r"#.*", "", line).rstrip() for line in source.splitlines()]
+        lines = [line.partition("#")[0].rstrip() for line in source.splitlines()]
         kept = [line for line in lines if line.strip()]
         if not kept:
             return None
@@ -189,20 +207,15 @@ def _unreadable(student: str, display: str, exc: Exception, path: Path) -> Entry
 
 
 def _from_file(student: str, path: Path, display: str, broken: dict[Path, str]) -> Entry:
+    """The file's entry: read (at most its size limit, never through a link) and hashed, not
+    parsed, so that collecting a class costs its bytes' hashing and no more."""
     if path in broken:
         return Entry(student, display, issue=("unreadable_submission", broken[path]))
     try:
-        submission = read_submission(path)
-        data = path.read_bytes()
+        data = read_bytes(path)
     except (SubmissionNotFound, OSError) as exc:
         return _unreadable(student, display, exc, path)
-    return Entry(
-        student,
-        display,
-        path,
-        hashlib.sha256(data).hexdigest(),
-        normalized_hash(submission.source),
-    )
+    return Entry(student, display, path, hashlib.sha256(data).hexdigest())
 
 
 def _from_folder(
@@ -230,36 +243,71 @@ def _from_folder(
                 f"{MAX_FILES_PER_FOLDER}); submit the one that defines {entry_point}",
             ),
         )
+    if len(candidates) == 1:  # graded as it is: its report says what the file lacks
+        return _from_file(student, candidates[0], shown[candidates[0]], broken)
     defining, unreadable = _defining(candidates, shown, wanted, broken)
+    if defining is None:
+        message = (
+            f"{display}: choosing among its {len(candidates)} .py/.ipynb files would read more "
+            f"than {MAX_CHOICE_BYTES // 2**20} MiB of files or parse more than "
+            f"{MAX_CHOICE_CODE // 2**20} MiB of code; keep only the one that defines {entry_point}"
+        )
+        return Entry(student, display, issue=("ambiguous_submission", message))
     if len(defining) == 1:
         return _from_file(student, defining[0], shown[defining[0]], broken)
     listing = ", ".join(p.relative_to(folder).as_posix() for p in (defining or candidates))
     if len(defining) > 1:
         message = f"{display}: {len(defining)} files define {entry_point} ({listing}); keep one"
         return Entry(student, display, issue=("ambiguous_submission", message))
-    if len(candidates) == 1:  # graded as it is: its report says what the file lacks
-        return _from_file(student, candidates[0], shown[candidates[0]], broken)
     if unreadable:
         return Entry(student, display, issue=("unreadable_submission", "; ".join(unreadable)))
     message = f"{display}: none of its {len(candidates)} files defines {entry_point} ({listing})"
     return Entry(student, display, issue=("ambiguous_submission", message))
 
 
+def _names_any(source: str, wanted: tuple[str, ...]) -> bool:
+    """Whether the code spells any of the names: if not, it cannot define one. Python reads
+    names as NFKC (``ｆ`` is ``f``), so non-ASCII code is looked at that way too."""
+    if any(name in source for name in wanted):
+        return True
+    if source.isascii():
+        return False
+    normal = unicodedata.normalize("NFKC", source)
+    return any(name in normal for name in wanted)
+
+
 def _defining(
     candidates: list[Path], shown: dict[Path, str], wanted: tuple[str, ...], broken: dict[Path, str]
-) -> tuple[list[Path], list[str]]:
-    """The candidates that define the entry point, and why each unreadable one is."""
+) -> tuple[list[Path] | None, list[str]]:
+    """The candidates that define the entry point, and why each unreadable one is; None
+    when choosing would read more than MAX_CHOICE_BYTES or parse more than MAX_CHOICE_CODE.
+
+    Collecting runs before anyone is graded, so a student's folder may cost it no more than
+    one largest file: every candidate is read (a notebook's JSON decoded), but only those
+    whose code names the entry point are parsed.
+    """
     defining: list[Path] = []
     unreadable: list[str] = []
+    read_left, parse_left = MAX_CHOICE_BYTES, MAX_CHOICE_CODE
     for path in candidates:
         if path in broken:
             unreadable.append(broken[path])
             continue
         try:
-            names = read_submission(path).defined_names()
+            data = read_bytes(path)
+            read_left -= len(data)
+            if read_left < 0:
+                return None, unreadable
+            submission = parse_submission(path, data)
         except SubmissionNotFound as exc:
             unreadable.append(str(exc).replace(str(path), shown[path]))
             continue
+        if not _names_any(submission.source, wanted):
+            continue
+        parse_left -= len(submission.source)
+        if parse_left < 0:
+            return None, unreadable
+        names = submission.defined_names()
         if any(name in names for name in wanted):
             defining.append(path)
     return defining, unreadable

@@ -180,6 +180,13 @@ def _hiding(options: GradeOptions, *folders: Path) -> GradeOptions:
     return dataclasses.replace(options, hide=hidden + extra)
 
 
+def _unreadable(report: Report | AssignmentReport) -> bool:
+    """Whether the file could not be read when graded (its notebook's code is too large, say):
+    no passing fault, so not graded again."""
+    reports = [p.report for p in report.parts] if isinstance(report, AssignmentReport) else [report]
+    return any(d.code == "unreadable_submission" for r in reports for d in r.diagnostics)
+
+
 def _cpus() -> int:
     try:
         return len(os.sched_getaffinity(0)) or 1
@@ -283,7 +290,8 @@ class _Run:
                         submit(entry, number)
                 for entry in todo:  # nothing to grade: saved at once
                     if entry.issue is not None and not self.stop.is_set():
-                        self._save(entry, issue_report(entry, self.problem, self.options), 0.0)
+                        report = issue_report(entry, self.problem, self.options)
+                        self._save(entry, report, 0.0, None)
                 pending = set(self.running)
                 while pending and not self.stop.is_set():
                     done, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
@@ -294,12 +302,18 @@ class _Run:
         if self.fatal:
             raise self.fatal[0]
 
-    def _save(self, entry: Entry, report: Report | AssignmentReport, seconds: float) -> None:
+    def _save(
+        self,
+        entry: Entry,
+        report: Report | AssignmentReport,
+        seconds: float,
+        normalized: str | None,
+    ) -> None:
         record = Record(
             student=entry.student,
             report=report.to_dict(),
             sha256=entry.sha256,
-            normalized=entry.normalized,
+            normalized=normalized,
             problem_version=self.problem.version,
             judge_version=judge_version(),
             options=self.key,
@@ -318,7 +332,7 @@ class _Run:
             if future.cancelled():
                 continue
             self.saved.add(future)
-            report, seconds, error = future.result()
+            report, seconds, error, normalized = future.result()
             entry = self.running[future]
             if error is not None:
                 self.fatal.append(error)
@@ -328,7 +342,7 @@ class _Run:
                 if retry is not None:
                     again.add(retry)
                 else:
-                    self._save(entry, report, seconds)
+                    self._save(entry, report, seconds, normalized)
         return again
 
     def _again(self, entry: Entry, report: Report | AssignmentReport) -> Future[Outcome] | None:
@@ -341,6 +355,7 @@ class _Run:
             or self.stop.is_set()
             or report.verdict != Verdict.JUDGE_ERROR
             or entry.student in self.retried
+            or _unreadable(report)
         ):
             return None
         self.retried[entry.student] = str(report.summary)

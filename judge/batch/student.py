@@ -3,6 +3,10 @@
 A student's trouble (no gradable file, a file gone since it was collected, a grading that
 crashed) becomes that student's ``judge_error`` report; only a fault of the whole batch (the
 backend is missing, the problem package is invalid) is handed back, to stop the batch.
+
+The file's code is parsed here, on the student's own pool thread, never before the batch
+starts: by the grading, and for ``normalized_hash``, so that one file slow to parse delays its
+own result while the others are graded.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from ..errors import BackendUnavailable, ProblemError, SubmissionNotFound
 from ..grading import GradeOptions, grade, unrun_report
 from ..problem import Problem
 from ..result import Diagnostic, Report, Severity, Verdict
-from .collect import Entry
+from ..submission import read_submission
+from .collect import Entry, normalized_hash
 
 # What a class is graded against: one problem, or an assignment (several, with points).
 Task = Problem | Assignment
-# What a pool thread hands back: the report (none if stopped first), the seconds it took, and
-# the fault of the whole batch, if any.
-Outcome = tuple[Report | AssignmentReport | None, float, BaseException | None]
+# What a pool thread hands back: the report (none if stopped first), the seconds it took, the
+# fault of the whole batch, if any, and the file's ``normalized_hash``.
+Outcome = tuple[Report | AssignmentReport | None, float, BaseException | None, str | None]
 _FATAL = (BackendUnavailable, ProblemError)
 
 
@@ -36,7 +41,8 @@ def grade_one(
     problems_dir: Path | None,
     stop: threading.Event,
 ) -> Outcome:
-    """Runs on a pool thread: the report and the seconds it took; never raises.
+    """Runs on a pool thread: the report, the seconds it took, and the code's hash (None if
+    the file cannot be read); never raises.
 
     No report when the batch was stopped before this grading began. A fault of the whole
     batch (the backend is missing, the problem package is invalid) comes back as the third
@@ -45,7 +51,7 @@ def grade_one(
     started = time.perf_counter()
     assert entry.path is not None
     if stop.is_set():
-        return None, 0.0, None
+        return None, 0.0, None, None
     try:
         report: Report | AssignmentReport
         if isinstance(problem, Assignment):
@@ -57,9 +63,10 @@ def grade_one(
         else:
             report = _relabel(grade(entry.path, problem, options, problems_dir=problems_dir), entry)
     except _FATAL as exc:
-        return None, time.perf_counter() - started, exc
-    except SubmissionNotFound as exc:  # gone or changed since it was collected
-        missing = Entry(entry.student, entry.display, issue=("unreadable_submission", str(exc)))
+        return None, time.perf_counter() - started, exc, None
+    except SubmissionNotFound as exc:  # gone since it was collected, or its code is too large
+        reason = str(exc).replace(str(entry.path), entry.display)
+        missing = Entry(entry.student, entry.display, issue=("unreadable_submission", reason))
         report = issue_report(missing, problem, options)
     except Exception as exc:
         report = _crash_report(entry, problem, options, exc)
@@ -67,7 +74,16 @@ def grade_one(
         json.dumps(report.to_dict(), allow_nan=False)
     except (TypeError, ValueError) as exc:
         report = _crash_report(entry, problem, options, exc)
-    return report, time.perf_counter() - started, None
+    return report, time.perf_counter() - started, None, _normalized(entry.path)
+
+
+def _normalized(path: Path) -> str | None:
+    """The file's ``normalized_hash``; None if it cannot be read (any more), or not within
+    this process's memory: the hash only groups identical files, never worth a result."""
+    try:
+        return normalized_hash(read_submission(path).source)
+    except (OSError, MemoryError, RecursionError):  # SubmissionNotFound is an OSError
+        return None
 
 
 def issue_report(entry: Entry, problem: Task, options: GradeOptions) -> Report | AssignmentReport:

@@ -19,7 +19,17 @@ from ..errors import WorkerError
 from ..limits import Limits
 from ..observations import Observations
 from ..problem import Problem, Tolerance
-from ..runtime.wire import decode_array, encode_array, is_float
+from ..runtime.wire import (
+    MAX_GRADING_OBSERVED_TEXT,
+    MAX_GRADING_OBSERVED_VALUES,
+    MAX_OUTPUT_RATIO,
+    MAX_REPLY_OBSERVED_TEXT,
+    MAX_REPLY_OBSERVED_VALUES,
+    MIN_OUTPUT_BYTES,
+    decode_array,
+    encode_array,
+    is_float,
+)
 from ..sandbox import WorkerDied, WorkerTimeout
 from . import memo
 from .outcome import FATAL_FAILURES, Budget, Outcome
@@ -43,6 +53,34 @@ def wire_args(problem: Problem, case: Case) -> list[Any]:
     return out
 
 
+def observation_limit(problem: Problem) -> tuple[int, int]:
+    """The grading's budget for observations (``runtime.wire``), raised where the problem's plan
+    is longer than the budget holds at one full reply a call: the load's and every planned
+    call's observations are always kept, so the rubric (scored on the plan) never misses one."""
+    replies = problem.cases.count + 1
+    return (
+        max(MAX_GRADING_OBSERVED_VALUES, replies * MAX_REPLY_OBSERVED_VALUES),
+        max(MAX_GRADING_OBSERVED_TEXT, replies * MAX_REPLY_OBSERVED_TEXT),
+    )
+
+
+def too_large(encoded: Any, expected: np.ndarray) -> str | None:
+    """Why a learner's output is too large to keep, or None: more bytes than
+    ``MAX_OUTPUT_RATIO`` times the reference's, or ``MIN_OUTPUT_BYTES`` (``runtime.wire``).
+    Read from the length of its data before decoding it: the judge keeps every case's output
+    for the whole grading, and the worker's own limit is the learner's to lift."""
+    payload = encoded.get("__ndarray__") if isinstance(encoded, dict) else None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    size = len(data) * 3 // 4 if isinstance(data, str) else 0
+    limit = max(MAX_OUTPUT_RATIO * expected.nbytes, MIN_OUTPUT_BYTES)
+    if size <= limit:
+        return None
+    return (
+        f"output of about {size} bytes, more than the judge keeps: {MAX_OUTPUT_RATIO} times "
+        f"the reference's {expected.nbytes} bytes, or {MIN_OUTPUT_BYTES}"
+    )
+
+
 class Evaluator:
     """Evaluates cases for one grading; keeps each outcome and both sides' observations."""
 
@@ -57,8 +95,9 @@ class Evaluator:
         self.outcomes: dict[str, Outcome] = {}
         # The cases the current learner's worker has run, in order (what state it may keep).
         self.history: list[Case] = []
-        self.learner_seen = Observations()
-        self.reference_seen = Observations()
+        limit = observation_limit(problem)
+        self.learner_seen = Observations(limit=limit)
+        self.reference_seen = Observations(limit=limit)
         self.computed = False  # did this grading add to the reference's known results?
 
     def tolerance(self, dtype: str) -> Tolerance:
@@ -146,15 +185,22 @@ class Evaluator:
                 # pressure: the learner's text chose no verdict; an exception like any other.
                 outcome.failure = "exception"
         else:
+            assert outcome.expected is not None
+            # Decoded, the array is kept as ``got``: its base64 is not kept as well.
+            encoded = reply.pop("array", None)
+            large = too_large(encoded, outcome.expected) if reply.get("kind") == "array" else None
+            if large is not None:
+                outcome.failure, reply["message"] = "too_large", large
+                self.budget.timing["compare_s"] += time.perf_counter() - started
+                return
             try:
                 outcome.got = (
-                    decode_array(reply["array"])
+                    decode_array(encoded)
                     if reply.get("kind") == "array"
                     else Opaque(str(reply.get("type"))[:200], str(reply.get("repr"))[:300])
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 outcome.got = Opaque("invalid", f"malformed reply: {exc}"[:300])
-            assert outcome.expected is not None
             got_tol = (
                 self.problem.tolerance_for(str(outcome.got.dtype), self.backend)
                 if isinstance(outcome.got, np.ndarray)
@@ -179,7 +225,9 @@ class Evaluator:
             code == -signal.SIGKILL and learner.cpu_seconds() >= self.limits.cpu_s - 0.5
         ):
             return "timeout", {"limit_s": self.limits.cpu_s, "which": "cpu", "returncode": code}
-        return "died", {"returncode": code}
+        # The cause kept beside the status: a protocol violation (a reply over the judge's
+        # limits, ``runtime.wire``) is the judge's finding, not the process's.
+        return "died", {"returncode": code, "message": str(exc)[:500]}
 
     def _remember(self, outcome: Outcome) -> Outcome:
         self.outcomes.setdefault(outcome.case.key, outcome)

@@ -58,6 +58,7 @@ class WorkerPair:
         self.earlier_output: list[dict[str, Any]] = []  # of learner workers restarted
         self.spare: Worker | None = None  # the next learner's worker, started ahead
         self.own_zygote: zygote.Zygote | None = None  # when no command started a shared one
+        self.deadline: float | None = None  # the grading's end (monotonic): the learner's waits
 
     def forker(self, role: str) -> zygote.Zygote | None:
         """The zygote that forks this grading's workers of ``role``: the run's shared one
@@ -110,6 +111,10 @@ class WorkerPair:
             disk_limit_mb=self.limits.disk_mb if learner else None,
             device=self.options.device,
             zygote=self.forker(role),
+            # The learner's every wait ends with the grading, and a worker that stops taking
+            # requests is one whose call timed out.
+            deadline=self.deadline if learner else None,
+            send_s=self.limits.call_s if learner else STARTUP_TIMEOUT_S,
         )
 
     def hello(self, worker: Worker) -> dict[str, Any]:
@@ -212,11 +217,11 @@ class WorkerPair:
         else:
             self.learner = self.worker("learner")
             self.learner.start()
-        self.hello(self.learner)
-        self.send_load()
-        try:
-            return self.learner.receive(STARTUP_TIMEOUT_S).get("ok") is True
-        except (WorkerTimeout, WorkerDied):
+        try:  # every wait here ends with the grading (``deadline``): the time is the learner's
+            self.hello(self.learner)
+            self.send_load()
+            return self.learner.receive(self.limits.call_s).get("ok") is True
+        except (WorkerTimeout, WorkerDied, WorkerError):
             return False
 
     def start_spare_learner(self) -> None:

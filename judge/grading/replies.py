@@ -2,7 +2,8 @@
 
 The learner's process wrote them and may have forged them: a string where a number belongs must
 not crash the judge, and nothing unexpected may reach a diagnostic. Arrays are checked when
-decoded, observations by ``structure.Observations``.
+decoded, observations by ``structure.Observations``. Their sizes were bounded as the frame
+arrived (``runtime.wire``'s limits), before any of it was built.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from ..problem import Problem
 from ..result import Diagnostic, Report, Verdict
 from ..sandbox import WorkerDied, WorkerTimeout, resolve_sandbox
 from ..submission import Submission
-from . import analysis, fingerprints, memo, report, rubric
+from . import analysis, evidence, fingerprints, memo, report, rubric
 from .confirm import Confirmed, Confirmer
 from .evaluate import Evaluator
 from .options import GradeOptions
@@ -52,6 +52,7 @@ class Grading:
         rid = memo.reference_id(problem, options.backend)
         memo.read_from_disk(rid, options.python)
         self.pair = WorkerPair(submission, problem, options, self.limits, self.sandbox, hidden, rid)
+        self.pair.deadline = self.budget.deadline  # every learner's worker, confirmations too
         self.evaluator = Evaluator(self.pair, problem, self.limits, options.backend, self.budget)
         self.diagnostics: list[Diagnostic] = []
         self.environment: dict[str, Any] = {}
@@ -137,6 +138,10 @@ class Grading:
             return Verdict.MEMORY_LIMIT_EXCEEDED, diagnose.disk_limit(
                 self.problem, None, None, self.limits.disk_mb, used
             )
+        if str(exc).startswith("protocol violation"):
+            return Verdict.COMPILE_ERROR, diagnose.protocol_violation(
+                self.problem, None, None, str(exc)
+            )
         return Verdict.COMPILE_ERROR, diagnose.process_died(
             self.problem, None, None, exc.returncode, f"while loading {name}"
         )
@@ -173,6 +178,12 @@ class Grading:
             evaluator.reference_seen,
             lambda code, outcome: fingerprints.shows(evaluator, code, outcome),
         )
+        # Records a learner's process could forge earn nothing the file and numbers deny.
+        findings += evidence.withhold_unverified(
+            evaluator, self.submission.source, results, self.rubric
+        )
+        if evaluator.learner_seen.exhausted:
+            findings.append(diagnose.observations_dropped(len(evaluator.learner_seen.dropped)))
         if not all(o.passed for o in results):
             values = rubric.initial_values(
                 self.problem, observed, evaluator.tolerance(self.problem.output_dtype)
@@ -265,7 +276,8 @@ class Grading:
             return diagnose.mismatch(problem, case, index, outcome.mismatch, everywhere)
         if outcome.failure == "exception":
             found = diagnose.translate(problem, diagnose.exception(problem, case, index, reply))
-            found = diagnose.key_not_given(problem, found, self.evaluator.learner_seen.runs)
+            if not self.evaluator.learner_seen.exhausted:  # a claim over every run
+                found = diagnose.key_not_given(problem, found, self.evaluator.learner_seen.runs)
             return self._locate(found)
         if outcome.failure == "timeout":
             limit, which = float(reply.get("limit_s", 0)), str(reply.get("which", "call"))
@@ -277,6 +289,9 @@ class Grading:
             return diagnose.disk_limit(problem, case, index, self.limits.disk_mb, used)
         if outcome.failure == "too_large":
             return diagnose.output_too_large(problem, case, index, str(reply.get("message")))
+        message = str(reply.get("message") or "")
+        if message.startswith("protocol violation"):
+            return diagnose.protocol_violation(problem, case, index, message)
         return diagnose.process_died(problem, case, index, reply.get("returncode"), "on")
 
     def _report(

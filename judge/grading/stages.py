@@ -118,7 +118,7 @@ def format_stage(
         if not mine or not theirs:
             continue
         explained += 1
-        right += _layer_outputs_agree(learner, reference, outcome.case.key, tol)
+        right += layer_outputs_agree(learner, reference, outcome.case.key, tol)
         if mine & theirs:
             continue
         pairs = sorted((t, m) for t in theirs for m in mine)
@@ -147,7 +147,7 @@ def _only(formats: set[str]) -> str:
     return next(iter(formats)) if len(formats) == 1 else ""
 
 
-def _layer_outputs_agree(
+def layer_outputs_agree(
     learner: Observations, reference: Observations, key: str, tol: Tolerance
 ) -> bool:
     mine = [a for a in map(_decode, learner.outputs(key)) if a is not None]

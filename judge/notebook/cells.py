@@ -28,7 +28,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..submission import _PYTHON_CELL_MAGICS, python_line
+from ..submission import _PYTHON_CELL_MAGICS, MAX_SOURCE_BYTES, python_line
 
 JUDGE_MODULE = "judge"
 
@@ -109,13 +109,22 @@ def gradable_cells(history: Sequence[str], whole_cells: bool = True) -> Cells:
     one out), raw, as typed. Returns every cell at its execution count (left-out ones
     empty), so that the notebook's cell numbers are the kernel's. ``whole_cells=False`` (a
     file graded as one cell) blanks only the statements that check, not their cell.
+
+    Parsing is linear in the cells' size, and bounded: the cells past MAX_SOURCE_BYTES in all
+    are kept unparsed, so the notebook is refused as too large when it is read (its code is
+    over the limit whatever they hold), not parsed at length first.
     """
     parsed: list[tuple[int, str, ast.Module | None]] = []
     notes: list[str] = []
+    unparsed = MAX_SOURCE_BYTES  # characters still to parse (see below)
     for number, raw in enumerate(history, start=1):
         text = _ipython_free(raw)
         if text is None or not text.strip():
             parsed.append((number, "", None))
+            continue
+        unparsed -= len(text)
+        if unparsed < 0:
+            parsed.append((number, text, None))  # over the limit: refused when read
             continue
         try:
             tree = ast.parse(text)

@@ -10,8 +10,12 @@ Why each layer:
   install; CAP_DAC_OVERRIDE, CAP_SYS_ADMIN & co. are gone and cannot come back (securebits).
 - Landlock: an allowlist of paths, no TCP, no signals or abstract sockets outside the domain.
   uid 0 still owns /etc/shadow and the cgroup files, so this is what keeps them out of reach.
-- seccomp: what Landlock cannot express: no process start, no namespaces, no ptrace-like
-  access, no sockets, no io_uring/bpf/keyrings, no acting on other pids' limits or priorities.
+- seccomp: what Landlock cannot express, as an allowlist (``syscalls``: the kernel's tables,
+  each call allowed, checked on its arguments, or refused; any other number, a newer kernel's
+  included, refused): no process start, no namespaces, no ptrace-like access, no sockets (but
+  a socketpair), no io_uring/bpf/keyrings, no inotify/fanotify, no changes to modes, owners,
+  times or attributes of files, nothing done to another pid (limits, priorities, signals), no
+  change to the parent-death signal set before confine().
 
 Threads: before Landlock ABI 8 (Linux 7.0, ``LANDLOCK_RESTRICT_SELF_TSYNC``),
 ``landlock_restrict_self`` and ``capset`` change the calling thread only. A thread started
@@ -34,6 +38,18 @@ import struct
 import time
 from dataclasses import dataclass
 
+try:
+    from . import syscalls
+except ImportError:  # loaded by its path alone, outside its package (tests/unit/test_confine.py)
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location(
+        "_confine_syscalls", os.path.join(os.path.dirname(os.path.abspath(__file__)), "syscalls.py")
+    )
+    assert _spec is not None and _spec.loader is not None
+    syscalls = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(syscalls)
+
 __all__ = ["ConfineError", "Policy", "confine", "probe"]
 
 
@@ -50,6 +66,10 @@ class Policy:
     devices: tuple[str, ...] = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
     proc_self: bool = True  # /proc/<own pid> read-only (+ the few global files below)
     file_size_mb: int | None = None  # RLIMIT_FSIZE
+    # The system's files read-only; None: SYSTEM_READ. A sandbox passes them with what the
+    # worker must not read cut out (``sandbox.allowlist``: a judge installed under /usr).
+    system_read: tuple[str, ...] | None = None
+    listed: tuple[str, ...] = ()  # folders it may list, not read beneath (a carved one)
 
 
 # Read-only system paths Python + JAX + Flax on CPU need once confined (found with strace):
@@ -76,75 +96,36 @@ _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # ABI 6
 
 # --- seccomp (include/uapi/linux/seccomp.h, filter.h, audit.h) ----------------------------------
 _RET_KILL_PROCESS, _RET_ERRNO, _RET_ALLOW = 0x80000000, 0x00050000, 0x7FFF0000
-_LD_ABS_W, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+_LD_ABS_W, _JA, _JEQ, _JGE, _JSET, _RET = 0x20, 0x05, 0x15, 0x35, 0x45, 0x06
 _SECCOMP_SET_MODE_FILTER, _SECCOMP_GET_ACTION_AVAIL, _FLAG_TSYNC = 1, 2, 1
 _CLONE_THREAD = 0x00010000
 _CLONE_NEW_NAMESPACES = 0x7E020080  # NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C  # inject input into / drive a terminal inherited as an fd
 _X32_BIT = 0x40000000
 
-# Syscall numbers: x86_64 (asm/unistd_64.h), aarch64 (asm-generic/unistd.h); None: absent there.
-_ARCHES = {"x86_64": (0xC000003E, 0), "aarch64": (0xC00000B7, 1)}  # AUDIT_ARCH_*, column
-_NR: dict[str, tuple[int | None, int | None]] = {
-    "execve": (59, 221), "execveat": (322, 281), "fork": (57, None), "vfork": (58, None),
-    "clone": (56, 220), "clone3": (435, 435), "ptrace": (101, 117),
-    "process_vm_readv": (310, 270), "process_vm_writev": (311, 271), "kcmp": (312, 272),
-    "pidfd_getfd": (438, 438), "process_madvise": (440, 440), "prlimit64": (302, 261),
-    "socket": (41, 198), "memfd_create": (319, 279), "memfd_secret": (447, 447),
-    "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "msgget": (68, 186),
-    "semget": (64, 190), "io_uring_setup": (425, 425), "io_uring_enter": (426, 426),
-    "io_uring_register": (427, 427), "bpf": (321, 280), "perf_event_open": (298, 241),
-    "userfaultfd": (323, 282), "mount": (165, 40), "umount2": (166, 39), "pivot_root": (155, 41),
-    "chroot": (161, 51), "unshare": (272, 97), "setns": (308, 268), "move_mount": (429, 429),
-    "open_tree": (428, 428), "fsopen": (430, 430), "fsconfig": (431, 431), "fsmount": (432, 432),
-    "fspick": (433, 433), "mount_setattr": (442, 442), "open_tree_attr": (467, 467),
-    "keyctl": (250, 219), "add_key": (248, 217), "request_key": (249, 218),
-    "init_module": (175, 105), "finit_module": (313, 273), "delete_module": (176, 106),
-    "kexec_load": (246, 104), "kexec_file_load": (320, 294), "reboot": (169, 142),
-    "swapon": (167, 224), "swapoff": (168, 225), "acct": (163, 89), "quotactl": (179, 60),
-    "quotactl_fd": (443, 443), "setuid": (105, 146), "setgid": (106, 144),
-    "setreuid": (113, 145), "setregid": (114, 143), "setgroups": (116, 159),
-    "setresuid": (117, 147), "setresgid": (119, 149), "setfsuid": (122, 151),
-    "setfsgid": (123, 152), "personality": (135, 92), "iopl": (172, None),
-    "ioperm": (173, None), "uselib": (134, None), "name_to_handle_at": (303, 264),
-    "open_by_handle_at": (304, 265), "syslog": (103, 116), "fanotify_init": (300, 262),
-    "ioctl": (16, 29), "sched_setaffinity": (203, 122), "sched_setscheduler": (144, 119),
-    "sched_setparam": (142, 118), "sched_setattr": (314, 274), "setpriority": (141, 140),
-    "ioprio_set": (251, 30), "migrate_pages": (256, 238), "move_pages": (279, 239),
-    "capset": (126, 91), "seccomp": (317, 277),
-    # Metadata: Landlock governs reading and writing data, not modes, owners, times or
-    # extended attributes, and the worker (root without capabilities, or bwrap's nobody mapped
-    # to root) owns root's files: without these, a learner could chmod /dev/null or /tmp.
-    "chmod": (90, None), "fchmod": (91, 52), "fchmodat": (268, 53), "fchmodat2": (452, 452),
-    "chown": (92, None), "fchown": (93, 55), "lchown": (94, None), "fchownat": (260, 54),
-    "utime": (132, None), "utimes": (235, None), "futimesat": (261, None),
-    "utimensat": (280, 88), "setxattr": (188, 5), "lsetxattr": (189, 6), "fsetxattr": (190, 7),
-    "removexattr": (197, 14), "lremovexattr": (198, 15), "fremovexattr": (199, 16),
-    "setxattrat": (463, 463), "removexattrat": (466, 466),
-    # POSIX message queues and the rest of SysV IPC: host-wide names, a channel between
-    # submissions that outlives them.
-    "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182),
-    "mq_timedreceive": (243, 183), "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
-    "msgsnd": (69, 189), "msgrcv": (70, 188), "msgctl": (71, 187), "semop": (65, 193),
-    "semctl": (66, 191), "semtimedop": (220, 192), "shmdt": (67, 197),
+_ARCHES = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}  # AUDIT_ARCH_*
+# prctl options a confined process may not use: PR_SET_PDEATHSIG (the worker dies with the
+# judge: set before confine(), it must stay), PR_SET_PTRACER (Yama: who may trace it),
+# PR_SCHED_CORE (acts on other pids); PR_SET_DUMPABLE only to 0 (SUID_DUMP_DISABLE).
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SCHED_CORE, _PR_SET_PTRACER = 1, 4, 62, 0x59616D61
+# Allowed only on the caller itself: each (argument, values) must hold, where _SELF is this
+# process's pid (known when the filter is built: no process starts afterwards), 0 the caller,
+# and _OWN_GROUP kill's 0 (its process group) where the caller leads its group in a session of
+# its own (a worker: no other process can join it), else its pid again.
+# Root without capabilities may still renice, re-pin, re-limit or signal any other root process,
+# the judge included (Landlock's signal scope needs ABI 6). setpriority and ioprio_set also
+# choose *what* "who" names: 0 with PRIO_USER or IOPRIO_WHO_USER is every process of the
+# caller's uid (every other worker), with a process group its group; only "a process"
+# (PRIO_PROCESS 0, IOPRIO_WHO_PROCESS 1) is left.
+_SELF, _OWN_GROUP = -1, -2
+_SELF_ONLY: dict[str, tuple[tuple[int, tuple[int, ...]], ...]] = {
+    "prlimit64": ((0, (0, _SELF)),), "sched_setaffinity": ((0, (0, _SELF)),),
+    "sched_setscheduler": ((0, (0, _SELF)),), "sched_setparam": ((0, (0, _SELF)),),
+    "sched_setattr": ((0, (0, _SELF)),), "setpriority": ((0, (0,)), (1, (0, _SELF))),
+    "ioprio_set": ((0, (1,)), (1, (0, _SELF))), "migrate_pages": ((0, (0, _SELF)),),
+    "move_pages": ((0, (0, _SELF)),), "kill": ((0, (_SELF, _OWN_GROUP)),),
+    "tgkill": ((0, (_SELF,)),),
 }  # fmt: skip
-# Allowed only on the caller itself: each (argument, value) must hold, a pid or "who" of 0.
-# Root without capabilities may still renice, re-pin or re-limit any other root process, the
-# judge included. setpriority and ioprio_set also choose *what* "who" names: 0 with PRIO_USER
-# or IOPRIO_WHO_USER is every process of the caller's uid (every other worker), with a process
-# group its group; only "a process" (PRIO_PROCESS 0, IOPRIO_WHO_PROCESS 1) is left.
-_SELF_ONLY: dict[str, tuple[tuple[int, int], ...]] = {
-    "prlimit64": ((0, 0),), "sched_setaffinity": ((0, 0),), "sched_setscheduler": ((0, 0),),
-    "sched_setparam": ((0, 0),), "sched_setattr": ((0, 0),), "setpriority": ((0, 0), (1, 0)),
-    "ioprio_set": ((0, 1), (1, 0)), "migrate_pages": ((0, 0),), "move_pages": ((0, 0),),
-}  # fmt: skip
-# Refused outright with EPERM: process starts, other processes' memory, kernel attack surface
-# (io_uring, bpf, userfaultfd, perf), namespaces and mounts, keyrings, modules, identity changes,
-# file handles (open_by_handle_at walks around paths), sockets (nothing in Python/JAX/Flax needs
-# one; Landlock below ABI 9 does not cover connect() to a *pathname* UNIX socket, nor UDP),
-# SysV IPC a sibling worker could attach to, the kernel log.
-_DENIED = tuple(n for n in _NR if n not in {"clone", "clone3", "ioctl", "capset", "seccomp"}
-                and n not in _SELF_ONLY)  # fmt: skip
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -175,15 +156,10 @@ def _prctl(option: int, arg2: int = 0, arg3: int = 0) -> int:
     return res
 
 
-def _arch() -> tuple[int, int] | None:
-    return _ARCHES.get(platform.machine())
-
-
-def _num(name: str, col: int) -> int:
-    nr = _NR[name][col]
-    if nr is None:
-        raise ConfineError(f"no syscall {name} on {platform.machine()}")
-    return nr
+def _arch() -> tuple[int, dict[str, int]] | None:
+    """This machine's AUDIT_ARCH_* and syscall table; None where neither is known."""
+    machine = platform.machine()
+    return (_ARCHES[machine], syscalls.TABLES[machine]) if machine in _ARCHES else None
 
 
 def _landlock_abi() -> int:
@@ -209,7 +185,7 @@ def probe() -> dict:
         action = ctypes.c_uint32(_RET_KILL_PROCESS)
         try:
             ptr = ctypes.cast(ctypes.byref(action), ctypes.c_void_p)
-            seccomp = _syscall(_num("seccomp", arch[1]), _SECCOMP_GET_ACTION_AVAIL, 0, ptr) == 0
+            seccomp = _syscall(arch[1]["seccomp"], _SECCOMP_GET_ACTION_AVAIL, 0, ptr) == 0
         except OSError:
             pass
     try:
@@ -222,7 +198,7 @@ def probe() -> dict:
             "threads": _thread_count()}  # fmt: skip
 
 
-def _drop_capabilities(col: int) -> None:
+def _drop_capabilities(table: dict[str, int]) -> None:
     """Root without capabilities: bounding set, ambient set, then effective/permitted/inheritable;
     securebits first (needs CAP_SETPCAP) so that uid 0 never regains them (no exec does anyway)."""
     try:  # NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE, each locked; KEEP_CAPS off and locked
@@ -241,7 +217,7 @@ def _drop_capabilities(col: int) -> None:
     header = ctypes.create_string_buffer(struct.pack("=Ii", 0x20080522, 0), 8)
     data = ctypes.create_string_buffer(24)
     _syscall(
-        _num("capset", col),
+        table["capset"],
         ctypes.cast(header, ctypes.c_void_p),
         ctypes.cast(data, ctypes.c_void_p),
     )
@@ -261,7 +237,9 @@ def _landlock(policy: Policy, abi: int, threads: int) -> dict:
     buf = ctypes.create_string_buffer(attr, len(attr))
     ruleset = _syscall(_LL_CREATE, ctypes.cast(buf, ctypes.c_void_p), len(attr), 0)
     read = _R | _RDIR | _X  # EXECUTE governs execve only (refused anyway); mmap needs READ_FILE
-    grants = [(p, read) for p in (*SYSTEM_READ, *policy.read)]
+    system = SYSTEM_READ if policy.system_read is None else policy.system_read
+    grants = [(p, read) for p in (*system, *policy.read)]
+    grants += [(p, _RDIR) for p in policy.listed]
     grants += [(p, fs) for p in (*policy.write, *policy.devices)]
     if policy.proc_self:
         # /proc/self resolves to this process's own /proc/<pid> as this /proc mount numbers it.
@@ -304,58 +282,112 @@ def _bpf(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def _seccomp_program(audit_arch: int, col: int, x32: bool) -> list[bytes]:
-    """Allow by default; refuse the syscalls above. Each block ends in a return, so every jump
-    is short (BPF offsets are 8 bits). Arguments are compared on their low 32 bits: the ones
-    checked are ints (pid_t, flags, ioctl cmd) the kernel truncates the same way."""
+_Op = tuple[int, int, int | str, int | str] | str  # an instruction, or a label
+
+
+def _assemble(ops: list[_Op]) -> list[bytes]:
+    """Resolve the labels (strings) that jumps name into forward offsets."""
+    at, count = {}, 0
+    for op in ops:
+        if isinstance(op, str):
+            at[op] = count
+        else:
+            count += 1
+    prog: list[bytes] = []
+    for op in ops:
+        if not isinstance(op, str):
+            code, k, jt, jf = (at[j] - len(prog) - 1 if isinstance(j, str) else j for j in op)
+            prog.append(_bpf(code, k, jt, jf))
+    return prog
+
+
+def _arg(i: int) -> _Op:
+    return (_LD_ABS_W, 16 + 8 * i, 0, 0)  # seccomp_data.args[i], low word (little-endian)
+
+
+def _checked(name: str, own: dict[int, int]) -> list[bytes]:
+    """The block that decides one checked syscall from its arguments; it ends in returns.
+    Arguments are compared on their low 32 bits: the ones checked are ints (pid_t, flags,
+    options, ioctl cmd) the kernel truncates the same way."""
+    allow, deny = (_RET, _RET_ALLOW, 0, 0), (_RET, _RET_ERRNO | errno.EPERM, 0, 0)
+    ops: list[_Op]
+    if name == "clone":  # threads only (CLONE_THREAD, no new namespace): no fork, no spawn
+        ops = [_arg(0), (_JSET, _CLONE_THREAD, 0, "deny"),
+               (_JSET, _CLONE_NEW_NAMESPACES, "deny", 0)]  # fmt: skip
+    elif name == "ioctl":  # no input injected into a terminal inherited as a descriptor
+        ops = [_arg(1), (_JEQ, _TIOCSTI, "deny", 0), (_JEQ, _TIOCLINUX, "deny", 0)]
+    elif name == "prctl":
+        refused = (_PR_SET_PDEATHSIG, _PR_SCHED_CORE, _PR_SET_PTRACER)
+        ops = [_arg(0), *((_JEQ, option, "deny", 0) for option in refused),
+               (_JEQ, _PR_SET_DUMPABLE, 0, "allow"), _arg(1),
+               (_JEQ, 0, "allow", "deny")]  # fmt: skip
+    else:
+        ops = []
+        for n, (i, values) in enumerate(_SELF_ONLY[name]):  # any value passes, else refused
+            ops.append(_arg(i))
+            for j, value in enumerate(values):
+                last = j == len(values) - 1
+                ops.append((_JEQ, own.get(value, value), f"ok{n}", "deny" if last else 0))
+            ops.append(f"ok{n}")
+    return _assemble([*ops, "allow", allow, "deny", deny])
+
+
+def _tree(ranges: list[tuple[int, list[bytes]]]) -> list[bytes]:
+    """A binary search over ``ranges`` (first number, code that ends in a return), sorted:
+    JGE jumps only, each over one subtree, through a JA where it is longer than 255."""
+    if len(ranges) == 1:
+        return ranges[0][1]
+    middle = len(ranges) // 2
+    low, high = _tree(ranges[:middle]), _tree(ranges[middle:])
+    if len(low) <= 255:
+        return [_bpf(_JGE, ranges[middle][0], len(low), 0), *low, *high]
+    return [_bpf(_JGE, ranges[middle][0], 0, 1), _bpf(_JA, len(low)), *low, *high]
+
+
+def _seccomp_program(audit_arch: int, table: dict[str, int], x32: bool, pid: int) -> list[bytes]:
+    """An allowlist (``syscalls``): each number of the table gets its class's action, any
+    other number EPERM. Consecutive numbers with the same action make one range."""
     eperm = _RET_ERRNO | errno.EPERM
     prog = [_bpf(_LD_ABS_W, 4), _bpf(_JEQ, audit_arch, 1, 0), _bpf(_RET, _RET_KILL_PROCESS),
             _bpf(_LD_ABS_W, 0)]  # fmt: skip
     if x32:  # x32 syscalls share AUDIT_ARCH_X86_64 but have bit 30 set: none allowed
         prog += [_bpf(_JGE, _X32_BIT, 0, 1), _bpf(_RET, eperm)]
-
-    def nr(name: str) -> int:
-        return _num(name, col)
-
-    def arg(i: int) -> bytes:
-        return _bpf(_LD_ABS_W, 16 + 8 * i)  # seccomp_data.args[i], low word (little-endian)
-
-    for name in _DENIED:
-        if _NR[name][col] is not None:  # fork, vfork, iopl... do not exist on aarch64
-            prog += [_bpf(_JEQ, nr(name), 0, 1), _bpf(_RET, eperm)]
-    # clone3 hides its flags in memory BPF cannot read: ENOSYS makes glibc fall back to clone.
-    prog += [_bpf(_JEQ, nr("clone3"), 0, 1), _bpf(_RET, _RET_ERRNO | errno.ENOSYS)]
-    # clone: threads only (CLONE_THREAD, no new namespace); fork, vfork, posix_spawn refused.
-    block = [arg(0), _bpf(_JSET, _CLONE_THREAD, 0, 2), _bpf(_JSET, _CLONE_NEW_NAMESPACES, 1, 0),
-             _bpf(_RET, _RET_ALLOW), _bpf(_RET, eperm)]  # fmt: skip
-    prog += [_bpf(_JEQ, nr("clone"), 0, len(block)), *block]
-    block = [arg(1), _bpf(_JEQ, _TIOCSTI, 2, 0), _bpf(_JEQ, _TIOCLINUX, 1, 0),
-             _bpf(_RET, _RET_ALLOW), _bpf(_RET, eperm)]  # fmt: skip
-    prog += [_bpf(_JEQ, nr("ioctl"), 0, len(block)), *block]
-    for name, conditions in _SELF_ONLY.items():
-        block = []
-        for k, (i, value) in enumerate(conditions):  # a mismatch jumps to the refusal
-            block += [arg(i), _bpf(_JEQ, value, 0, 2 * (len(conditions) - k) - 1)]
-        block += [_bpf(_RET, _RET_ALLOW), _bpf(_RET, eperm)]
-        prog += [_bpf(_JEQ, nr(name), 0, len(block)), *block]
-    return [*prog, _bpf(_RET, _RET_ALLOW)]
+    action: dict[int, list[bytes]] = {}
+    own = {_SELF: pid, _OWN_GROUP: 0 if os.getpgid(0) == pid == os.getsid(0) else pid}
+    for name, nr in table.items():
+        if name in syscalls.ALLOWED:
+            action[nr] = [_bpf(_RET, _RET_ALLOW)]
+        elif name in syscalls.CHECKED:
+            action[nr] = _checked(name, own)
+        elif name in syscalls.REFUSED_ENOSYS:
+            action[nr] = [_bpf(_RET, _RET_ERRNO | errno.ENOSYS)]
+    ranges: list[tuple[int, list[bytes]]] = []
+    for nr in range(max(table.values()) + 2):  # the last: every number past the table
+        code = action.get(nr, [_bpf(_RET, eperm)])
+        if not ranges or code != ranges[-1][1] or len(code) > 1:
+            ranges.append((nr, code))
+    return prog + _tree(ranges)
 
 
 class _SockFprog(ctypes.Structure):
     _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
 
 
-def _seccomp(arch: tuple[int, int]) -> str:
-    prog = _seccomp_program(arch[0], arch[1], x32=arch[1] == 0)
+def _seccomp(arch: tuple[int, dict[str, int]]) -> str:
+    x32 = arch[0] == _ARCHES["x86_64"]
+    prog = _seccomp_program(arch[0], arch[1], x32, os.getpid())
     code = ctypes.create_string_buffer(b"".join(prog))
     fprog = _SockFprog(len(prog), ctypes.cast(code, ctypes.c_void_p))
     # TSYNC: every thread of the process gets the filter (and no_new_privs), not only this one.
     ptr = ctypes.cast(ctypes.byref(fprog), ctypes.c_void_p)
-    tid = _syscall(_num("seccomp", arch[1]), _SECCOMP_SET_MODE_FILTER, _FLAG_TSYNC, ptr)
+    tid = _syscall(arch[1]["seccomp"], _SECCOMP_SET_MODE_FILTER, _FLAG_TSYNC, ptr)
     if tid:
         raise ConfineError(f"seccomp: thread {tid} could not be synchronised")
-    filtered = sum(_NR[n][arch[1]] is not None for n in _NR if n not in ("capset", "seccomp"))
-    return f"{len(prog)} instructions, {filtered} syscalls filtered"
+    allowed = sum(name in syscalls.ALLOWED for name in arch[1])
+    checked = sum(name in syscalls.CHECKED for name in arch[1])
+    return (
+        f"{len(prog)} instructions: {allowed} syscalls allowed, {checked} checked, the rest refused"
+    )
 
 
 def confine(policy: Policy) -> dict:

@@ -106,6 +106,8 @@ def _confine(config: WorkerConfig) -> dict[str, Any] | None:
         write=tuple(asked.get("write") or ()),
         devices=(*Policy.devices, *(asked.get("devices_extra") or ())),
         file_size_mb=asked.get("file_size_mb"),
+        system_read=tuple(asked["system_read"]) if "system_read" in asked else None,
+        listed=tuple(asked.get("list") or ()),
     )
     return confine(policy)
 

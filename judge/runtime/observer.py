@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .recording import arguments_as_data, as_json, ranks
-from .wire import encode_array
+from .wire import MAX_REPLY_OBSERVED_TEXT, MAX_REPLY_OBSERVED_VALUES, encode_array, json_cost
 
 
 def type_name(value: Any) -> str:
@@ -32,6 +32,11 @@ def type_name(value: Any) -> str:
 LIFTED_TRANSFORMS = ("vmap", "scan", "jit", "remat", "map_variables")
 MAX_OBSERVED_VALUES = 4096
 MAX_EVENTS_PER_MESSAGE = 200
+# What one message's events may hold: the judge's limit for a reply's observations, less the list
+# that holds them (``wire``). The judge treats a reply over it as a protocol violation, so an
+# event that would not fit is not recorded: the worker stays within it whatever the code does
+# (an ``apply`` called a thousand times a call records its output until the budget is spent).
+MESSAGE_BUDGET = (MAX_REPLY_OBSERVED_VALUES - 1, MAX_REPLY_OBSERVED_TEXT)
 
 
 class Observer:
@@ -57,6 +62,7 @@ class Observer:
         # of it names the building call, wherever that was (at import, in an earlier cell).
         self._builds: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         self._seen: set[str] = set()  # runs recorded since the last ``take``
+        self._spent = (0, 0)  # of ``MESSAGE_BUDGET``, since the last ``take``
 
     def take(self) -> list[dict[str, Any]]:
         """The events since the last take: those of loading the file, or of one call. Each
@@ -64,11 +70,19 @@ class Observer:
         when the same thing ran before (at import, in an earlier call)."""
         events, self.events = self.events, []
         self._seen = set()
+        self._spent = (0, 0)
         self._apply_seen = False
         return events
 
     def record(self, event: dict[str, Any]) -> None:
-        if len(self.events) < MAX_EVENTS_PER_MESSAGE:
+        """Keep ``event`` for this message if it fits: ``MAX_EVENTS_PER_MESSAGE``, and
+        ``MESSAGE_BUDGET`` counted as the judge counts it (``wire.json_cost``)."""
+        if len(self.events) >= MAX_EVENTS_PER_MESSAGE:
+            return
+        values, text = json_cost(event, *MESSAGE_BUDGET)
+        spent = (self._spent[0] + values, self._spent[1] + text)
+        if spent[0] <= MESSAGE_BUDGET[0] and spent[1] <= MESSAGE_BUDGET[1]:
+            self._spent = spent
             self.events.append(event)
 
     def install(self) -> None:

@@ -16,13 +16,58 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import struct
 import types
 from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# --- limits ------------------------------------------------------------------------------------
+# Every budget the judge holds a worker's messages to, in one place. The worker is the learner's
+# process and may send anything (its observer and this module too can be replaced), and the judge
+# reads every learner's replies in one process: the judge enforces each of these itself. Each is
+# what the largest legitimate message needs (measured by grading every example submission of both
+# problems, shrinking and confirmation included, and reading each reply) with at least 10x to
+# spare; where the worker has a limit of its own, it is derived from that limit.
+#
+# Per frame, checked by ``parse_frame`` as it arrives; a frame over one is a protocol violation
+# (the worker is killed: ``sandbox.worker``). The whole frame: the largest legitimate one carries
+# an output at the worker's own 16 MiB limit (``session.DEFAULT_MAX_OUTPUT_BYTES``), 21.4 MiB of
+# base64; the largest seen, 5.5 KB.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+# A frame's bytes outside its arrays' base64 data: what ``json.loads`` turns into many small
+# objects (up to about 25 bytes of Python objects a byte: ``[[],[],...]``) or widens (a ``\uXXXX``
+# escape makes its whole string four bytes a character). The largest seen: 3.2 KB; the worker's
+# own caps allow an 8000-character message (48 KB escaped), a traceback and the observations.
+MAX_FRAME_TEXT = 1024 * 1024
+# One reply's observations (what the worker recorded of how the code uses Flax), counted by
+# ``json_cost``: values (each value and each key) and characters of text (strings and keys). The
+# largest seen: 470 values, 5,002 bytes of JSON (11 events, 3.4 KB of it base64 arrays).
+MAX_REPLY_OBSERVED_VALUES = 5_000
+MAX_REPLY_OBSERVED_TEXT = 64 * 1024
+#
+# Per grading: the learner's observations the judge keeps across all its calls
+# (``observations.Observations``); past these a reply's observations are not kept. The largest
+# seen: 22,544 values and 170 KB over 175 replies (a wrong answer, shrunk and confirmed). They hold
+# 25 replies at the limit above: the load and a 24-case plan always fit (``grading.evaluate``
+# raises them for a longer plan), so the rubric, scored on the plan, never misses a call.
+MAX_GRADING_OBSERVED_VALUES = 250_000
+MAX_GRADING_OBSERVED_TEXT = 2 * 1024 * 1024
+#
+# Per value the judge keeps to print (``untrusted.json_safe``: a transform's arguments, a load
+# failure's evidence), which diagnostics quote and reports hold. The largest seen: 55 values and
+# 244 characters (an ``nn.vmap``'s arguments); the text holds two strings at their 8000 limit.
+MAX_SAFE_VALUES = 1_000
+MAX_SAFE_TEXT = 16 * 1024
+#
+# A learner's output, kept for the whole grading (compared, shrunk, confirmed): at most this many
+# times the reference's bytes, or ``MIN_OUTPUT_BYTES``, whichever is more (``grading.evaluate``),
+# else it is too large to compare. The largest legitimate wrong answer is an ensemble's (B, B, F)
+# in float64 for (B * F,) float32, 16x at B = 8; the bundled problems' outputs are at most 256
+# bytes, the examples' wrong ones at most 4 KB.
+MAX_OUTPUT_RATIO = 64
+MIN_OUTPUT_BYTES = 64 * 1024
 WIRE_DTYPES = frozenset(
     {
         "bool",
@@ -110,30 +155,119 @@ def decode_array(obj: Any, max_bytes: int = MAX_MESSAGE_BYTES) -> np.ndarray:
     return np.frombuffer(raw, dtype=numpy_dtype).reshape(tuple(shape)).copy()
 
 
-def send_message(fd: int, message: dict[str, Any]) -> None:
+def encode_message(message: dict[str, Any]) -> bytes:
+    """One message as it travels: its length, then its JSON."""
     body = json.dumps(message, separators=(",", ":")).encode("utf-8")
-    data = _HEADER.pack(len(body)) + body
-    view = memoryview(data)
+    return _HEADER.pack(len(body)) + body
+
+
+def send_message(fd: int, message: dict[str, Any]) -> None:
+    view = memoryview(encode_message(message))
     while view:
         written = os.write(fd, view)
         view = view[written:]
 
 
 def parse_frame(buffer: bytearray, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any] | None:
-    """Take one complete message off the front of ``buffer``; None if it is not all there yet."""
+    """Take one complete message off the front of ``buffer``; None if it is not all there yet.
+
+    Raises ValueError for a message over the limits above: its length before its body is read,
+    its text outside arrays before ``json.loads`` builds any of it, its observations after.
+    """
     if len(buffer) < _HEADER.size:
         return None
     (length,) = _HEADER.unpack_from(buffer)
     if length > max_bytes:
-        raise ValueError(f"message of {length} bytes exceeds the limit of {max_bytes}")
-    if len(buffer) < _HEADER.size + length:
+        raise ValueError(
+            f"message of {length} bytes exceeds the limit of {max_bytes}: the message broke "
+            "the judge's limits"
+        )
+    end = _HEADER.size + length
+    if len(buffer) < end:
         return None
-    body = bytes(buffer[_HEADER.size : _HEADER.size + length])
-    del buffer[: _HEADER.size + length]
-    message = json.loads(body.decode("utf-8"))
+    with memoryview(buffer) as view, view[_HEADER.size : end] as body:
+        text = _frame_text(body)
+    del buffer[:end]
+    _check_text(text)
+    message = json.loads(text)
+    del text
     if not isinstance(message, dict):
         raise ValueError("a message must be a JSON object")
+    _check_observations(message.get("observations"))
     return message
+
+
+# The content of a string that is an array's data ("data":"<base64>"): no escape can widen it,
+# so it parses to one byte a character, and ``MAX_FRAME_TEXT`` does not count it.
+_ARRAY_DATA = re.compile(r'"data":"([A-Za-z0-9+/]*=*)"')
+
+
+def _frame_text(body: memoryview) -> str:
+    """A frame's JSON as text, in one copy. ``send_message`` writes ASCII (``json.dumps``
+    escapes everything else), so a character is one byte; UTF-8 from another writer is read
+    only in a frame small enough that a wide string made of it costs nothing."""
+    try:
+        return str(body, "ascii")
+    except UnicodeDecodeError:
+        if len(body) > MAX_FRAME_TEXT:
+            raise ValueError(
+                f"the message broke the judge's limits: {len(body)} bytes that are not ASCII, "
+                f"at most {MAX_FRAME_TEXT}"
+            ) from None
+        return str(body, "utf-8")
+
+
+def _check_text(text: str) -> None:
+    """A frame's text outside its arrays' data must fit ``MAX_FRAME_TEXT``."""
+    if len(text) <= MAX_FRAME_TEXT:
+        return
+    arrays = sum(len(m.group(1)) for m in _ARRAY_DATA.finditer(text))
+    if len(text) - arrays > MAX_FRAME_TEXT:
+        raise ValueError(
+            f"the message broke the judge's limits: {len(text) - arrays} bytes of JSON besides "
+            f"arrays, at most {MAX_FRAME_TEXT}"
+        )
+
+
+def _check_observations(observed: Any) -> None:
+    """A reply's observations must fit ``MAX_REPLY_OBSERVED_VALUES`` and ``_TEXT``."""
+    if observed is None:
+        return
+    values, text = json_cost(observed, MAX_REPLY_OBSERVED_VALUES, MAX_REPLY_OBSERVED_TEXT)
+    if values > MAX_REPLY_OBSERVED_VALUES:
+        what = f"more than {MAX_REPLY_OBSERVED_VALUES} values"
+    elif text > MAX_REPLY_OBSERVED_TEXT:
+        what = f"more than {MAX_REPLY_OBSERVED_TEXT} characters of text"
+    else:
+        return
+    raise ValueError(f"the reply broke the judge's limits: its observations hold {what}")
+
+
+def json_cost(
+    value: Any, max_values: int | None = None, max_text: int | None = None
+) -> tuple[int, int]:
+    """What a JSON value holds: its values (each value, and each key of each object) and its
+    characters of text (strings and keys). Counting stops once either passes its limit, so a
+    huge value costs no more to measure than one just over; iterative, so a value nested as
+    deep as ``json.loads`` allows is no recursion."""
+    values = text = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        values += 1
+        if isinstance(item, str):
+            text += len(item)
+        elif isinstance(item, dict):
+            values += len(item)
+            text += sum(len(k) if isinstance(k, str) else 1 for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        if (max_values is not None and values > max_values) or (
+            max_text is not None and text > max_text
+        ):
+            break
+    return values, text
 
 
 class MessageReader:

@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import site
+import subprocess
 import sys
 import sysconfig
 from abc import ABC, abstractmethod
@@ -131,10 +132,30 @@ class Sandbox(ABC):
         ]
 
 
+# Asked of the worker's interpreter, as the worker starts it: where it imports from (the
+# folders ``.pth`` files add included), and its installation.
+_ASK_PATHS = (
+    "import json, sys; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path]))"
+)
+
+
+def _interpreter_paths(python: str) -> list[str]:
+    """The folders ``python -I`` imports from; none when it cannot be asked."""
+    try:
+        done = subprocess.run(
+            [python, "-I", "-c", _ASK_PATHS], capture_output=True, text=True, timeout=60
+        )
+        found = json.loads(done.stdout)
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return []
+    return [p for p in found if isinstance(p, str)] if isinstance(found, list) else []
+
+
 @functools.cache
 def python_paths(python: str) -> list[str]:
-    """Folders the worker's Python needs to see: its installation and its site-packages.
-    Computed once per interpreter: callers must not change the list."""
+    """Folders the worker's Python needs to see: its installation, its site-packages and every
+    folder on its ``sys.path``. Computed once per interpreter: callers must not change the
+    list."""
     found = {
         sys.prefix,
         sys.base_prefix,
@@ -142,6 +163,7 @@ def python_paths(python: str) -> list[str]:
         os.path.dirname(os.path.dirname(os.path.realpath(python))),
         *site.getsitepackages(),
         *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+        *_interpreter_paths(python),
     }
     paths = sorted(os.path.realpath(p) for p in found if p and p != "/" and os.path.isdir(p))
     return [p for p in paths if not any(p.startswith(q + os.sep) for q in paths if q != p)]

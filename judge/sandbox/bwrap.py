@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..runtime import confine
+from .allowlist import judge_package_data
 from .base import RUNTIME_DIR, Launch, Sandbox, python_paths
-from .landlock import FILE_SIZE_MB, device_files, landlock_problem
+from .landlock import landlock_problem, readable
 
 # Where the runtime package is mounted inside the sandbox (a private /tmp).
 RUNTIME_INSIDE = "/tmp/.judge/judge_runtime"
@@ -68,6 +69,21 @@ def bwrap_problem() -> str | None:
     return None
 
 
+def _covered(mounted: Sequence[str], hide: Sequence[str], keep: Sequence[str]) -> list[str]:
+    """The hidden folders that lie strictly inside a mounted one (those the mounts would show),
+    but for one that holds a folder granted on purpose (``keep``: the compilation cache)."""
+    inside = {os.path.realpath(h) for h in hide if h}
+    roots = [os.path.realpath(m) for m in mounted]
+    kept = [os.path.realpath(k) for k in keep]
+    return sorted(
+        h
+        for h in inside
+        if os.path.isdir(h)
+        and any(h.startswith(r + os.sep) for r in roots)
+        and not any(k == h or k.startswith(h + os.sep) for k in kept)
+    )
+
+
 class BwrapSandbox(Sandbox):
     name = "bwrap"
     label = "bwrap"
@@ -84,8 +100,11 @@ class BwrapSandbox(Sandbox):
         return landlock_problem() is None
 
     @staticmethod
-    def _wrap(python: str, backend: str, read_only: Sequence[str], workdir: str) -> list[str]:
-        """bubblewrap's arguments around one process whose writable folder is ``workdir``."""
+    def _wrap(
+        python: str, backend: str, read_only: Sequence[str], workdir: str, hide: Sequence[str]
+    ) -> list[str]:
+        """bubblewrap's arguments around one process whose writable folder is ``workdir``;
+        each folder of ``hide`` under a mounted one covered by an empty read-only tmpfs."""
         bwrap = shutil.which("bwrap") or "bwrap"
         argv = [bwrap, *_namespaces(), *_inside_uid(), *_system_mounts()]
         # CPU needs no device; GPUs and TPUs need theirs. The nodes --dev binds are the host's
@@ -94,14 +113,18 @@ class BwrapSandbox(Sandbox):
         # would make them unusable (bubblewrap remounts read-only with nodev).
         argv += ["--dev", "/dev"] if backend == "cpu" else ["--dev-bind", "/dev", "/dev"]
         argv += ["--proc", "/proc", "--tmpfs", "/tmp"]
+        mounted = [*confine.SYSTEM_READ, *python_paths(python), *read_only]
         for path in [*python_paths(python), *read_only]:
             if os.path.isdir(path):
                 argv += ["--ro-bind", path, path]
+        for path in _covered(mounted, hide, read_only):
+            argv += ["--tmpfs", path, "--remount-ro", path]
         argv += ["--bind", workdir, workdir, "--ro-bind", str(RUNTIME_DIR), RUNTIME_INSIDE]
         return [*argv, "--chdir", workdir]
 
     def command(self, launch: Launch) -> list[str]:
-        wrap = self._wrap(launch.python, launch.backend, launch.read_only, launch.workdir)
+        hide = [*launch.hide, *judge_package_data()]
+        wrap = self._wrap(launch.python, launch.backend, launch.read_only, launch.workdir, hide)
         return wrap + self.python_command(launch, RUNTIME_INSIDE)
 
     def zygote_command(
@@ -110,7 +133,7 @@ class BwrapSandbox(Sandbox):
         """The zygote inside one bubblewrap whose writable folder is ``root`` (each worker's
         folder is made in it); the runtime where workers see it, ``RUNTIME_INSIDE``."""
         inside = [argv[0], RUNTIME_INSIDE, *argv[2:]]  # the bootstrap, then the runtime
-        wrap = self._wrap(python, backend, read_only, root)
+        wrap = self._wrap(python, backend, read_only, root, judge_package_data())
         return [*wrap, python, "-I", "-B", "-c", *inside]
 
     def confines(self) -> bool:
@@ -119,12 +142,7 @@ class BwrapSandbox(Sandbox):
     def confinement(self, launch: Launch) -> dict[str, Any] | None:
         if landlock_problem() is not None:
             return None
-        return {
-            "read": sorted({*python_paths(launch.python), RUNTIME_INSIDE, *launch.read_only}),
-            "write": [launch.workdir],
-            "devices_extra": device_files(launch.backend),
-            "file_size_mb": FILE_SIZE_MB,
-        }
+        return readable(launch, RUNTIME_INSIDE)
 
     def exit_code(self, code: int | None) -> int | None:
         """bubblewrap reports a worker killed by signal N as 128 + N."""

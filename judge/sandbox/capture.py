@@ -4,7 +4,9 @@ kept, the rest counted, the last bytes too)."""
 from __future__ import annotations
 
 import fcntl
+import os
 import select
+import time
 from dataclasses import dataclass
 
 
@@ -15,6 +17,26 @@ def readable(fd: int, timeout_s: float) -> bool:
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     return bool(poller.poll(max(timeout_s, 0.0) * 1000.0))
+
+
+def write_within(fd: int, data: bytes, timeout_s: float) -> bool:
+    """Write all of ``data`` to the non-blocking ``fd`` within ``timeout_s`` seconds; whether it
+    all went. A reader that shrinks its pipe and stops reading holds the writer no longer."""
+    deadline = time.monotonic() + max(timeout_s, 0.0)
+    view = memoryview(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT | select.POLLERR)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+            continue
+        except BlockingIOError:
+            pass
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        poller.poll(min(remaining, 1.0) * 1000.0)
+    return True
 
 
 def widen_pipe(fd: int, size: int = 1 << 20) -> None:

@@ -11,6 +11,7 @@ pid to each ``cgroup.procs``, then execs the command, so nothing it starts is ev
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -53,7 +54,11 @@ class _Cgroup:
             return False
 
     def kill_all(self) -> None:
-        """SIGKILL every task in the cgroup until none is left (new ones cannot escape it)."""
+        """SIGKILL every task in the cgroup until none is left (new ones cannot escape it):
+        ``cgroup.kill`` (cgroup v2, Linux 5.14+) does it at once, in the kernel; else one by
+        one."""
+        with contextlib.suppress(OSError):
+            (self.path / "cgroup.kill").write_text("1")
         for _ in range(100):
             try:
                 pids = [int(p) for p in (self.path / "cgroup.procs").read_text().split()]

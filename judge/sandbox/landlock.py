@@ -16,6 +16,7 @@ import glob
 from typing import Any
 
 from ..runtime import confine
+from .allowlist import carve, judge_package_data, opened
 from .base import RUNTIME_DIR, Launch, Sandbox, python_paths
 
 # Files the learner may create are bounded one by one (RLIMIT_FSIZE).
@@ -62,10 +63,27 @@ class LandlockSandbox(Sandbox):
         return self.python_command(launch)
 
     def confinement(self, launch: Launch) -> dict[str, Any]:
-        read = [*python_paths(launch.python), str(RUNTIME_DIR), *launch.read_only]
-        return {
-            "read": sorted(set(read)),
-            "write": [launch.workdir],
-            "devices_extra": device_files(launch.backend),
-            "file_size_mb": FILE_SIZE_MB,
-        }
+        return readable(launch, str(RUNTIME_DIR))
+
+
+def hidden_from(launch: Launch) -> list[str]:
+    """What the worker must not read even inside the trees it reads: the judge's package data
+    and the grading's hidden folders (``Launch.hide``)."""
+    return [*launch.hide, *judge_package_data()]
+
+
+def readable(launch: Launch, runtime: str) -> dict[str, Any]:
+    """The confinement of a worker whose runtime package is at ``runtime``: the system's files
+    and the Python installation, each with the hidden folders cut out (``allowlist.carve``);
+    the runtime and ``read_only`` as given; its own folder read-write."""
+    hidden = hidden_from(launch)
+    trees = [*confine.SYSTEM_READ, *python_paths(launch.python)]
+    read = [*carve(python_paths(launch.python), hidden), runtime, *launch.read_only]
+    return {
+        "system_read": carve(confine.SYSTEM_READ, hidden),
+        "read": sorted(set(read)),
+        "list": opened(trees, hidden),
+        "write": [launch.workdir],
+        "devices_extra": device_files(launch.backend),
+        "file_size_mb": FILE_SIZE_MB,
+    }

@@ -11,6 +11,7 @@ and each must carry the id of the request it answers.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import backends
+from ..constants import STARTUP_TIMEOUT_S
 from ..runtime import wire
 from ..runtime.shared import THREADS_PER_CPU
 from . import folder
 from .base import Launch, Sandbox, python_paths
-from .capture import Capture, readable, widen_pipe
+from .capture import Capture, readable, widen_pipe, write_within
 from .cgroup import MemoryCgroup, PidsCgroup, _Cgroup, enter
 from .environment import worker_environment
 from .reaper import LIVE_LOCK, LIVE_WORKERS, become_subreaper, sweep_strays
@@ -71,6 +73,8 @@ class Worker:
         device: str | None = None,
         workers_per_device: int = 2,
         zygote: Zygote | None = None,
+        deadline: float | None = None,
+        send_s: float = STARTUP_TIMEOUT_S,
     ) -> None:
         from . import get_sandbox
 
@@ -99,6 +103,8 @@ class Worker:
         self.disk_limit_mb = disk_limit_mb
         self.device, self.workers_per_device = device, workers_per_device
         self.zygote = zygote  # forks this worker; None: a fresh interpreter
+        # No wait on it goes past ``deadline`` (monotonic), nor on one request past ``send_s``.
+        self.deadline, self.send_s = deadline, send_s
         self._reset_process_state()
         self.compile_cache = str(compile_cache) if compile_cache else None
         if self.compile_cache:
@@ -119,6 +125,7 @@ class Worker:
         self._next_id = 0
         self._pending: collections.deque[int] = collections.deque()
         self._cpu_s = 0.0
+        self._stalled: str | None = None  # why a request could not be written in time
         self.started_at = 0.0
         self.cgroup: PidsCgroup | None = None
         self.memory_cgroup: MemoryCgroup | None = None
@@ -190,6 +197,7 @@ class Worker:
         finally:
             os.close(request_read)
             os.close(reply_write)
+        os.set_blocking(request_write, False)  # a worker that stops reading cannot stall us
         self._request_fd = request_write
         self._reply_fd = reply_read
         self.started_at = time.monotonic()
@@ -267,12 +275,9 @@ class Worker:
         if self.process is not None:
             self.signal_end()
             self.kill()  # also reaches children the learner left behind in its session
-        for fd in (self._request_fd, self._reply_fd):
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        for fd in (fd for fd in (self._request_fd, self._reply_fd) if fd >= 0):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         self._request_fd = self._reply_fd = -1
         for thread in self._drains:
             thread.join(timeout=2)
@@ -294,15 +299,26 @@ class Worker:
     # --- messages ----------------------------------------------------------------------------
 
     def send(self, message: dict[str, Any]) -> int:
-        """Send a request; returns its id. A dead worker shows up on the next ``receive``."""
+        """Send a request; returns its id. A dead worker shows up on the next ``receive``; so
+        does one that stopped taking requests (its pipe full for ``send_s`` seconds, or past
+        ``deadline``): it is killed, and ``receive`` says it timed out."""
         self._next_id += 1
         message = {**message, "id": self._next_id}
         self._pending.append(self._next_id)
-        try:
-            wire.send_message(self._request_fd, message)
-        except OSError:
-            pass
+        if self._stalled is None:
+            limit = self._clamp(self.send_s)
+            try:
+                if not write_within(self._request_fd, wire.encode_message(message), limit):
+                    self._stalled = f"the {self.role} worker took no request for {limit:.1f} s"
+                    self.kill()
+            except OSError:
+                pass  # a closed pipe: the worker is gone, which ``receive`` finds
         return self._next_id
+
+    def _clamp(self, timeout: float) -> float:
+        """``timeout``, but never past ``deadline`` (the grading's own end)."""
+        end = self.deadline - time.monotonic() if self.deadline is not None else timeout
+        return max(min(timeout, end), 0.0)
 
     def receive(self, timeout: float) -> dict[str, Any]:
         """The next reply, within ``timeout`` seconds.
@@ -310,7 +326,9 @@ class Worker:
         Raises WorkerTimeout when none came in time (the worker is left running: the caller
         decides whether to kill it), WorkerDied when the worker exited or sent garbage.
         """
-        deadline = time.monotonic() + max(timeout, 0.0)
+        if self._stalled is not None:
+            raise WorkerTimeout(self._stalled)
+        deadline = time.monotonic() + self._clamp(timeout)
         while True:
             try:
                 message = wire.parse_frame(self._buffer)

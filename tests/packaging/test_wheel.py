@@ -131,3 +131,60 @@ def test_an_installed_wheel_lists_and_grades_its_bundled_problem(
 
     empty = run(judge, "list", "--problems", str(tmp_path), cwd=tmp_path)
     assert empty.returncode == 2 and "no problem packages" in empty.stderr
+
+
+# A learner's file that looks for the judge's own files on its sys.path and prints what it
+# can read of each (the wheel puts the references and problems inside site-packages).
+SEEKS_THE_ANSWER_KEY = """
+import os, sys
+for entry in list(sys.path):
+    for rel in ("judge/_bundled/reference/nn_vmap_forward.py",
+                "judge/_bundled/problems/nn_vmap_forward/problem.yaml",
+                "judge/grading/run.py", "judge/__init__.py"):
+        path = os.path.join(entry, rel)
+        if not os.path.isdir(os.path.join(entry, "judge")):
+            continue
+        if not os.path.lexists(path):
+            print("ABSENT", path)  # bubblewrap covers the package with an empty folder
+            continue
+        try:
+            with open(path) as f:
+                print("READ", path, f.read())
+        except OSError as exc:
+            print("REFUSED", path, type(exc).__name__)
+import flax.linen as nn
+import jax
+
+
+def nn_vmap_forward(seed, x_batch, features):
+    return x_batch.reshape(-1)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sandbox", ["landlock", "bwrap"])
+def test_a_wheel_installs_learner_cannot_read_the_judges_files(
+    installed: tuple[Path, Path], tmp_path: Path, sandbox: str
+) -> None:
+    """Under a kernel sandbox, the installed judge's package (but its runtime) is out of the
+    learner's reach, while numpy, JAX and Flax beside it still import."""
+    from judge.sandbox import bwrap_problem, landlock_problem
+
+    problem = landlock_problem() if sandbox == "landlock" else bwrap_problem()
+    if problem is not None:
+        pytest.skip(problem)
+    _, judge = installed
+    learner = tmp_path / "seeker.py"
+    learner.write_text(SEEKS_THE_ANSWER_KEY)
+    graded = run(judge, "grade", learner.name, "--format", "json", "--sandbox", sandbox,
+                 "--problem", "nn_vmap_forward", cwd=tmp_path)  # fmt: skip
+    assert graded.returncode in (0, 1), graded.stderr
+    report = json.loads(graded.stdout)
+    printed = report["output"]["stdout"]
+    assert report["verdict"] == "wrong_answer", report["diagnostics"]  # Flax imported
+    lines = [line for line in printed.splitlines() if "_bundled/reference" in line]
+    assert lines and all(line.split()[0] in ("REFUSED", "ABSENT") for line in lines), printed
+    assert not any(line.startswith("READ") for line in printed.splitlines()), printed
+    reference = (ROOT / "reference" / "nn_vmap_forward.py").read_text()
+    body = [line for line in reference.splitlines() if "nn.vmap(" in line]
+    assert body and body[0].strip() not in graded.stdout
