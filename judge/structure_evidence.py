@@ -8,11 +8,12 @@ establishes itself:
 - the source (``source_reading``): every transform the records say the graded calls built is
   named in the file, and some call of it in the file writes arguments that could have made the
   recorded ones (a literal that differs is a contradiction; anything not literal is not);
-- the outputs: when no informative case passed, the structure the records describe must still
-  show in the numbers: on some case the layer's own output equals the reference layer's (a
-  wrong step after a right layer), or is what the function returned in some format (a right
-  layer with other initial values), or the output is a known variant's. Records of a layer
-  whose output neither is right nor is what was returned earn none.
+- the outputs: when outputs came back and no informative case passed, the structure the
+  records describe must still show in the numbers: on some case the layer's own output equals
+  the reference layer's (a wrong step after a right layer), or is what the function returned
+  in some format (a right layer with other initial values), or the output is a known
+  variant's. Records of a layer whose output neither is right nor is what was returned earn
+  none. Calls that all raised give no output to deny anything.
 
 What a forger can still do is written in README ("What the structure checks trust").
 """

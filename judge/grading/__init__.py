@@ -17,7 +17,7 @@ from .. import backends, cache, diagnose
 from ..errors import ProblemNotFound, WorkerError
 from ..problem import Problem, default_problems_dir, load_problem, problem_names
 from ..result import Report, Verdict
-from ..runtime.wire import Reply, compile_source
+from ..runtime.wire import Reply, syntax_failure
 from ..submission import Submission, read_submission
 from .options import GradeOptions
 from .replies import clean_reply
@@ -64,7 +64,7 @@ def parse_failure(submission: Submission) -> Reply | None:
     """The learner's worker's reply for a file Python cannot parse, found without starting
     one: parsing runs none of the learner's code. None when it parses (the worker compiles it
     again, with the same interpreter, and may still fail for other reasons)."""
-    return compile_source(submission.source, submission.module_filename)[1]
+    return syntax_failure(submission.source, submission.module_filename)
 
 
 def hidden_paths(submission: Submission, problem: Problem, options: GradeOptions) -> list[str]:

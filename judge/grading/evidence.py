@@ -33,7 +33,10 @@ def withhold_unverified(
     apis = [i.api for i in problem.rubric if i.check == "transform" and i.api]
     reading = read_source(source, [transform_of(a) for a in apis])
     found = structure_evidence.source_disagreement(reading, learner, apis)
-    if found is None:
+    # Only outputs can deny the structure: calls that all raised give none, and their
+    # building call alone is what the items judged (``rubric._unproven``).
+    answered = any(o.failure == "mismatch" for o in results)
+    if found is None and answered:
         found = structure_evidence.outputs_disagreement(
             learner.ran_anything(), _shown_at_work(evaluator, results)
         )

@@ -13,7 +13,9 @@ bfloat16 array arrives), so that the judge can use it without starting JAX.
 
 from __future__ import annotations
 
+import ast
 import base64
+import gc
 import json
 import os
 import re
@@ -377,14 +379,35 @@ class Reply(TypedDict, total=False):
 
 def compile_source(source: str, filename: str) -> tuple[types.CodeType | None, Reply | None]:
     """Compile a learner's file: the code object, or the load reply that says why not.
-
-    The judge calls it too, to report a file that does not parse without starting a worker.
-    ``dont_inherit``: this module's ``from __future__`` imports must not apply to the file.
-    """
+    ``dont_inherit``: this module's ``from __future__`` imports must not apply to the file."""
     try:
         return compile(source, filename, "exec", dont_inherit=True), None
-    except SyntaxError as exc:
-        return None, {
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return None, _unparsable(exc)
+
+
+def syntax_failure(source: str, filename: str) -> Reply | None:
+    """The load reply of a file Python cannot parse; None when it parses. What the judge runs
+    in its own process, without starting a worker: parsing is linear in the file's size, while
+    compiling is not (many alike functions on separate lines: minutes at 2 MB, the GIL held).
+    A file that parses and still does not compile is the worker's to report. The collector
+    waits meanwhile: the tree has no cycles, and its millions of new objects would otherwise
+    set off full collections whose cost grows with the tree."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ast.parse(source, filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return _unparsable(exc)
+    finally:
+        if collecting:
+            gc.enable()
+    return None
+
+
+def _unparsable(exc: BaseException) -> Reply:
+    if isinstance(exc, SyntaxError):
+        return {
             "ok": False,
             "code": "syntax_error",
             "message": f"{exc.msg} (line {exc.lineno})",
@@ -394,10 +417,9 @@ def compile_source(source: str, filename: str) -> tuple[types.CodeType | None, R
                 "text": (exc.text or "").rstrip("\n")[:200],
             },
         }
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return None, {
-            "ok": False,
-            "code": "syntax_error",
-            "message": f"{type(exc).__name__}: {str(exc)[:300]}",
-            "evidence": {},
-        }
+    return {
+        "ok": False,
+        "code": "syntax_error",
+        "message": f"{type(exc).__name__}: {str(exc)[:300]}",
+        "evidence": {},
+    }

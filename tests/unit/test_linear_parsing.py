@@ -565,3 +565,25 @@ def test_a_folder_too_large_to_choose_from_is_that_students_issue(
     monkeypatch.setattr(collect_module, "MAX_CHOICE_BYTES", 5_000)
     (entry,) = collect(tmp_path / "class", ENTRY, tmp_path / "scratch2").entries
     assert entry.issue is not None and "would read more than" in entry.issue[1]
+
+
+# Code that Python's compiler (not its parser) takes quadratic time on: many alike functions
+# on separate lines. The judge checks syntax in its own process by parsing alone.
+COMPILER_QUADRATIC = {
+    "alike lambdas": lambda n: "g = lambda x: x\n" * n,
+    "alike functions": lambda n: "def f(x):\n    return x\n" * n,
+}
+
+
+@pytest.mark.parametrize("family", sorted(COMPILER_QUADRATIC))
+def test_the_judges_syntax_check_grows_linearly(family: str) -> None:
+    from judge.runtime.wire import syntax_failure
+
+    assert growth(lambda s: syntax_failure(s, "a.py"), COMPILER_QUADRATIC[family], 4_000) < LINEAR
+
+
+def test_the_syntax_check_reports_what_compiling_reports() -> None:
+    from judge.runtime.wire import compile_source, syntax_failure
+
+    for source in ("def f(:\n", "x = (\n", "a b\n", "\0", "def f():\n  return 1\n"):
+        assert syntax_failure(source, "a.py") == compile_source(source, "a.py")[1], source
