@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from gradescope_spec import problems_with
 from image import Image, pyenv_python
+from test_wheel import SEEKS_THE_ANSWER_KEY
 
 from judge import cli, lock
 
@@ -141,6 +142,17 @@ def test_image_with_python_3_11_and_a_failing_check(
     assert results["score"] == pytest.approx(8.5)
     assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(10.0)
     check_pinned(img, pinned[0], results)
+
+    # A learner who looks for the answer key in the installed judge finds nothing to read.
+    for old in (img.root / "submission").iterdir():
+        old.unlink()
+    (img.root / "submission" / "solution.py").write_text(SEEKS_THE_ANSWER_KEY)
+    run = img.run_autograder()
+    assert run.returncode == 0, run.stdout + run.stderr
+    text = (img.root / "results" / "results.json").read_text()
+    assert "READ " not in text and ("REFUSED" in text or "ABSENT" in text), text[-2000:]
+    reference = (ROOT / "reference" / "nn_vmap_forward.py").read_text()
+    assert not any(line.strip() in text for line in reference.splitlines() if "nn.vmap(" in line)
 
     # A problem whose reference fails: the image build stops, saying why.
     broken = tmp_path / "broken"
