@@ -40,7 +40,21 @@ def _table(text: str) -> dict[str, int]:
 
 # asm/unistd_64.h (arch/x86/entry/syscalls/syscall_64.tbl) through Linux 6.18: 64-bit and
 # common entries; the x32 ones (512-547) are never allowed, nor is any number with bit 30.
-X86_64 = _table("""
+# Numbered alike on every architecture since 424 (Linux 5.1): one list for both tables.
+_UNIFIED = """
+424:pidfd_send_signal 425:io_uring_setup 426:io_uring_enter 427:io_uring_register 428:open_tree
+429:move_mount 430:fsopen 431:fsconfig 432:fsmount 433:fspick 434:pidfd_open 435:clone3
+436:close_range 437:openat2 438:pidfd_getfd 439:faccessat2 440:process_madvise 441:epoll_pwait2
+442:mount_setattr 443:quotactl_fd 444:landlock_create_ruleset 445:landlock_add_rule
+446:landlock_restrict_self 447:memfd_secret 448:process_mrelease 449:futex_waitv
+450:set_mempolicy_home_node 451:cachestat 452:fchmodat2 453:map_shadow_stack 454:futex_wake
+455:futex_wait 456:futex_requeue 457:statmount 458:listmount 459:lsm_get_self_attr
+460:lsm_set_self_attr 461:lsm_list_modules 462:mseal 463:setxattrat 464:getxattrat
+465:listxattrat 466:removexattrat 467:open_tree_attr 468:file_getattr 469:file_setattr
+"""
+
+X86_64 = _table(
+    """
 0:read 1:write 2:open 3:close 4:stat 5:fstat 6:lstat 7:poll 8:lseek 9:mmap 10:mprotect 11:munmap
 12:brk 13:rt_sigaction 14:rt_sigprocmask 15:rt_sigreturn 16:ioctl 17:pread64 18:pwrite64
 19:readv 20:writev 21:access 22:pipe 23:select 24:sched_yield 25:mremap 26:msync 27:mincore
@@ -91,19 +105,13 @@ X86_64 = _table("""
 319:memfd_create 320:kexec_file_load 321:bpf 322:execveat 323:userfaultfd 324:membarrier
 325:mlock2 326:copy_file_range 327:preadv2 328:pwritev2 329:pkey_mprotect 330:pkey_alloc
 331:pkey_free 332:statx 333:io_pgetevents 334:rseq 335:uretprobe 336:uprobe
-424:pidfd_send_signal 425:io_uring_setup 426:io_uring_enter 427:io_uring_register 428:open_tree
-429:move_mount 430:fsopen 431:fsconfig 432:fsmount 433:fspick 434:pidfd_open 435:clone3
-436:close_range 437:openat2 438:pidfd_getfd 439:faccessat2 440:process_madvise 441:epoll_pwait2
-442:mount_setattr 443:quotactl_fd 444:landlock_create_ruleset 445:landlock_add_rule
-446:landlock_restrict_self 447:memfd_secret 448:process_mrelease 449:futex_waitv
-450:set_mempolicy_home_node 451:cachestat 452:fchmodat2 453:map_shadow_stack 454:futex_wake
-455:futex_wait 456:futex_requeue 457:statmount 458:listmount 459:lsm_get_self_attr
-460:lsm_set_self_attr 461:lsm_list_modules 462:mseal 463:setxattrat 464:getxattrat
-465:listxattrat 466:removexattrat 467:open_tree_attr 468:file_getattr 469:file_setattr
-""")
+"""
+    + _UNIFIED
+)
 # asm-generic/unistd.h (scripts/syscall.tbl) as arm64 builds it (renameat, rlimit,
 # memfd_secret) through Linux 6.18.
-AARCH64 = _table("""
+AARCH64 = _table(
+    """
 0:io_setup 1:io_destroy 2:io_submit 3:io_cancel 4:io_getevents 5:setxattr 6:lsetxattr
 7:fsetxattr 8:getxattr 9:lgetxattr 10:fgetxattr 11:listxattr 12:llistxattr 13:flistxattr
 14:removexattr 15:lremovexattr 16:fremovexattr 17:getcwd 18:lookup_dcookie 19:eventfd2
@@ -145,17 +153,10 @@ AARCH64 = _table("""
 272:kcmp 273:finit_module 274:sched_setattr 275:sched_getattr 276:renameat2 277:seccomp
 278:getrandom 279:memfd_create 280:bpf 281:execveat 282:userfaultfd 283:membarrier 284:mlock2
 285:copy_file_range 286:preadv2 287:pwritev2 288:pkey_mprotect 289:pkey_alloc 290:pkey_free
-291:statx 292:io_pgetevents 293:rseq 294:kexec_file_load 424:pidfd_send_signal
-425:io_uring_setup 426:io_uring_enter 427:io_uring_register 428:open_tree 429:move_mount
-430:fsopen 431:fsconfig 432:fsmount 433:fspick 434:pidfd_open 435:clone3 436:close_range
-437:openat2 438:pidfd_getfd 439:faccessat2 440:process_madvise 441:epoll_pwait2
-442:mount_setattr 443:quotactl_fd 444:landlock_create_ruleset 445:landlock_add_rule
-446:landlock_restrict_self 447:memfd_secret 448:process_mrelease 449:futex_waitv
-450:set_mempolicy_home_node 451:cachestat 452:fchmodat2 453:map_shadow_stack 454:futex_wake
-455:futex_wait 456:futex_requeue 457:statmount 458:listmount 459:lsm_get_self_attr
-460:lsm_set_self_attr 461:lsm_list_modules 462:mseal 463:setxattrat 464:getxattrat
-465:listxattrat 466:removexattrat 467:open_tree_attr 468:file_getattr 469:file_setattr
-""")
+291:statx 292:io_pgetevents 293:rseq 294:kexec_file_load
+"""
+    + _UNIFIED
+)
 TABLES = {"x86_64": X86_64, "aarch64": AARCH64}
 
 

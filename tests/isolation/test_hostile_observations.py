@@ -10,6 +10,7 @@ correct solution's ``nn.vmap``, and a 60 MB string per call took the judge to 1.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -33,19 +34,14 @@ MAX_REPORT_BYTES = 1_000_000
 # fresh worker for the confirmation: far under the 191 s the 6M-value reply took before.
 MAX_SECONDS = 60.0
 
-FORGE = """
-import sys
-_S = sys.modules["judge_runtime.session"].Session
-_call = _S.call
-
-def _forged(self, request):
-    reply = _call(self, request)
-    reply["observations"] = _observations(reply.get("observations") or [])
-    return reply
-
-_S.call = _forged
-"""
-RUN = {"kind": "lifted", "api": "flax.linen.vmap", "applied": True, "during": "apply"}
+# The forging preamble and the forged run, as the bench grades them (one home for both).
+_BENCH = importlib.util.spec_from_file_location(
+    "judge_memory", Path(__file__).resolve().parents[2] / "bench" / "judge_memory.py"
+)
+assert _BENCH is not None and _BENCH.loader is not None
+_bench = importlib.util.module_from_spec(_BENCH)
+_BENCH.loader.exec_module(_bench)
+FORGE, RUN = _bench.FORGE, _bench.RUN
 NODES = f"""
 _AXES = 0
 for _ in range(4):
