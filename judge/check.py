@@ -46,6 +46,14 @@ class CheckResult:
     passed: bool
     message: str = ""
     duration_s: float = 0.0
+    # Why nothing was checked (no examples on disk: a wheel install, a bundle's setup); a
+    # skipped check is no failure, and never shown as a pass.
+    skipped: str = ""
+
+
+def nothing_to_check(problem: str, name: str, folder: Path) -> CheckResult:
+    """The check of examples where there are none: skipped, saying where they would be."""
+    return CheckResult(problem, name, True, skipped=f"no examples at {folder}: nothing to check")
 
 
 @dataclass(frozen=True)
@@ -241,9 +249,12 @@ def check_problem(name: str, problems_dir: Path, options: GradeOptions) -> Itera
     for index in range(len(problem.fingerprints)):
         yield check_fingerprint(problem, index, options)
     found, problems = examples(name, problems_dir)
-    yield CheckResult(
-        name, f"{EXPECTED_FILE} matches the examples", not problems, "; ".join(problems)
-    )
+    check = f"{EXPECTED_FILE} matches the examples"
+    folder = submissions_dir(problems_dir) / name
+    if not folder.is_dir():
+        yield nothing_to_check(name, check, folder)
+        return
+    yield CheckResult(name, check, not problems, "; ".join(problems))
     for example in found:
         yield check_example(problem, example, options)
 

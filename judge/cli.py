@@ -94,7 +94,10 @@ def _print_checks(results: Sequence[CheckResult], failed: Sequence[CheckResult])
     from rich.table import Table
 
     out = Console(highlight=False)
-    table = Table(title=f"judge check: {len(results) - len(failed)} of {len(results)} passed")
+    skipped = sum(bool(r.skipped) for r in results)
+    passed = len(results) - len(failed) - skipped
+    title = f"judge check: {passed} of {len(results)} passed"
+    table = Table(title=title + (f", {skipped} skipped (nothing to check)" if skipped else ""))
     table.add_column("problem")
     table.add_column("check")
     table.add_column("result")
@@ -103,8 +106,12 @@ def _print_checks(results: Sequence[CheckResult], failed: Sequence[CheckResult])
         table.add_row(
             result.problem,
             result.name,
-            "[green]pass[/green]" if result.passed else "[red]FAIL[/red]",
-            rich_escape(result.message),
+            "[yellow]skipped[/yellow]"
+            if result.skipped
+            else "[green]pass[/green]"
+            if result.passed
+            else "[red]FAIL[/red]",
+            rich_escape(result.skipped or result.message),
         )
     out.print(table)
     for result in failed:  # one line each, whole, for CI logs and grep

@@ -52,8 +52,12 @@ def new_problem(args: argparse.Namespace) -> int:
     from .problem.template import new_problem as write
 
     into: Path = args.into
-    if not into.is_dir():
-        raise UsageError(f"--into {into}: no such folder")
+    if into.exists() and not into.is_dir():
+        raise UsageError(f"--into {into}: not a folder")
+    try:  # a new problem set starts as a new folder (README: judge new NAME --into DIR)
+        into.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--into {into}: cannot be made ({exc.strerror or exc})") from None
     written = write(args.name, into)
     for path in written:
         print(f"wrote {path}")

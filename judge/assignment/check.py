@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ..check import EXPECTED_FILE, CheckResult, Example, submissions_dir
+from ..check import EXPECTED_FILE, CheckResult, Example, nothing_to_check, submissions_dir
 from ..check import check_all as check_problems
 from ..check import check_example as check_section
 from ..check import count_checks as count_problem_checks
@@ -89,8 +89,11 @@ def check_assignment(name: str, problems_dir: Path, options: GradeOptions) -> It
         return
     yield CheckResult(name, "assignment.yaml is valid", True, "", time.perf_counter() - started)
     found, faults = examples(assignment, problems_dir)
-    expected = EXPECTED_FILE
-    yield CheckResult(name, f"{expected} matches the examples", not faults, "; ".join(faults))
+    check = f"{EXPECTED_FILE} matches the examples"
+    if not examples_dir(problems_dir, assignment.name).is_dir():
+        yield nothing_to_check(name, check, examples_dir(problems_dir, assignment.name))
+        return
+    yield CheckResult(name, check, not faults, "; ".join(faults))
     for path, per_problem in found.items():
         yield check_example(assignment, path, per_problem, options)
 

@@ -66,6 +66,7 @@ def render_checks(results: Sequence[CheckResult]) -> str:
         name="judge check",
         tests=str(len(results)),
         failures=str(sum(not r.passed for r in results)),
+        skipped=str(sum(bool(r.skipped) for r in results)),
     )
     by_problem: dict[str, list[CheckResult]] = {}
     for result in results:
@@ -77,6 +78,7 @@ def render_checks(results: Sequence[CheckResult]) -> str:
             name=problem,
             tests=str(len(checks)),
             failures=str(sum(not r.passed for r in checks)),
+            skipped=str(sum(bool(r.skipped) for r in checks)),
             time=f"{sum(r.duration_s for r in checks):.3f}",
         )
         for result in checks:
@@ -87,7 +89,9 @@ def render_checks(results: Sequence[CheckResult]) -> str:
                 name=result.name,
                 time=f"{result.duration_s:.3f}",
             )
-            if not result.passed:
+            if result.skipped:
+                ET.SubElement(case, "skipped", message=result.skipped[:500])
+            elif not result.passed:
                 failure = ET.SubElement(
                     case,
                     "failure",
