@@ -61,13 +61,14 @@ def _progress(console: Console) -> Progress:
 def _check(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from .assignment.check import check_all, count_checks  # problems, then assignments
+    from .assignment.check import assignment_names_in, check_all, count_checks
     from .render import junit
 
     folder = _problems_dir(args)
     known = problem_names(folder)
+    assignments = assignment_names_in(folder)
     for name in args.problem_names:
-        if name not in known:
+        if name not in known and name not in assignments:
             load_problem(name, folder)  # raises ProblemNotFound with a did-you-mean
     if not known:
         raise UsageError(f"no problem packages in {folder}; {NO_PROBLEMS_HINT}")

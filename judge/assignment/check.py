@@ -120,15 +120,32 @@ def _names(problems_dir: Path) -> list[str]:
     return assignment_names(default_assignments_dir(problems_dir))
 
 
+def assignment_names_in(problems_dir: Path) -> list[str]:
+    """The assignments beside a problem set (``judge check NAME`` takes either)."""
+    return _names(problems_dir)
+
+
+def _split(names: list[str] | None, problems_dir: Path) -> tuple[list[str] | None, list[str]]:
+    """The named problems and the named assignments (``judge check hw_vmap`` names an
+    assignment as ``judge check nn_vmap_forward`` names a problem); no names: every problem
+    and every assignment."""
+    assignments = _names(problems_dir)
+    if not names:
+        return None, assignments
+    return [n for n in names if n not in assignments], [n for n in names if n in assignments]
+
+
 def check_all(
     names: list[str] | None,
     problems_dir: Path,
     options: GradeOptions,
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> list[CheckResult]:
-    """``judge.check.check_all``, then (when no problem is named) every assignment's checks."""
-    results = check_problems(names, problems_dir, options, on_result)
-    for name in [] if names else _names(problems_dir):
+    """``judge.check.check_all`` of the named problems, then the named assignments' checks
+    (every problem and assignment when none is named)."""
+    problems, assignments = _split(names, problems_dir)
+    results = check_problems(problems, problems_dir, options, on_result) if problems != [] else []
+    for name in assignments:
         for result in check_assignment(name, problems_dir, options):
             results.append(result)
             if on_result is not None:
@@ -138,8 +155,9 @@ def check_all(
 
 def count_checks(names: list[str] | None, problems_dir: Path) -> int:
     """How many checks ``check_all`` will run, for a progress bar."""
-    total = count_problem_checks(names, problems_dir)
-    for name in [] if names else _names(problems_dir):
+    problems, assignments = _split(names, problems_dir)
+    total = count_problem_checks(problems, problems_dir) if problems != [] else 0
+    for name in assignments:
         try:
             assignment = load_assignment(name, problems_dir)
         except JudgeError:

@@ -45,3 +45,16 @@ def test_a_problem_without_examples_is_skipped_not_passed(
     suites = ET.fromstring(junit.render_checks(results))
     assert suites.get("skipped") == "1" and suites.get("failures") == "0"
     assert suites.find(".//testcase/skipped") is not None
+
+
+def test_check_takes_an_assignment_by_name_as_a_problem() -> None:
+    from judge.assignment.check import assignment_names_in, count_checks
+    from judge.problem import default_problems_dir
+
+    folder = default_problems_dir()
+    (name,) = assignment_names_in(folder)[:1]
+    assert count_checks([name], folder) >= 2  # its own checks, and no problem's
+    assert count_checks([name], folder) < count_checks(None, folder)
+    assert count_checks(["nn_vmap_forward"], folder) + count_checks([name], folder) == (
+        count_checks(["nn_vmap_forward", name], folder)
+    )
