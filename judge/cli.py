@@ -44,18 +44,11 @@ def _problems_dir(args: argparse.Namespace) -> Path:
     return args.problems or default_problems_dir()
 
 
-def _progress(console: Console) -> Progress:
-    """The progress bar of a long command, on stderr, gone when it ends."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+def _progress(console: Console, label: str) -> Progress:
+    """The progress of a long command on stderr: a bar on a terminal, lines in a log."""
+    from .progress import progress
 
-    return Progress(
-        "{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
+    return progress(console, label)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -75,7 +68,7 @@ def _check(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     options = GradeOptions(call_s=args.time_per_call, sandbox=args.sandbox)
     total = count_checks(args.problem_names or None, folder)
-    with _progress(console) as progress:
+    with _progress(console, "judge check") as progress:
         task = progress.add_task("checking", total=total)
 
         def advance(result: CheckResult) -> None:
@@ -238,7 +231,7 @@ def _run_batch(
     from .batch import run_batch
 
     counts: Counter[str] = Counter()
-    with _progress(Console(stderr=True)) as progress:
+    with _progress(Console(stderr=True), "judge batch") as progress:
         task = progress.add_task("grading", total=None)
 
         def started(total: int, reused: int) -> None:
