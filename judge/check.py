@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,8 +235,12 @@ def check_fingerprint(problem: Problem, index: int, options: GradeOptions) -> Ch
     )
 
 
-def check_problem(name: str, problems_dir: Path, options: GradeOptions) -> Iterator[CheckResult]:
-    """Every check of one problem, in order; stops after an invalid problem.yaml."""
+def check_problem(
+    name: str, problems_dir: Path, options: GradeOptions, examples_too: bool = True
+) -> Iterator[CheckResult | tuple[Problem, Example]]:
+    """Every check of one problem, in order; stops after an invalid problem.yaml. With
+    ``examples_too`` False, each example comes as ``(problem, example)``, for the caller to
+    check (``check_all`` checks them side by side)."""
     started = time.perf_counter()
     try:
         problem = load_problem(name, problems_dir)
@@ -256,7 +261,7 @@ def check_problem(name: str, problems_dir: Path, options: GradeOptions) -> Itera
         return
     yield CheckResult(name, check, not problems, "; ".join(problems))
     for example in found:
-        yield check_example(problem, example, options)
+        yield check_example(problem, example, options) if examples_too else (problem, example)
 
 
 def check_all(
@@ -264,15 +269,35 @@ def check_all(
     problems_dir: Path,
     options: GradeOptions,
     on_result: Callable[[CheckResult], None] | None = None,
+    jobs: int = 1,
 ) -> list[CheckResult]:
-    """Check the named problems (all of them by default); ``on_result`` sees each as it ends."""
-    results = []
+    """Check the named problems (all of them by default); ``on_result`` sees each as it ends.
+
+    Each problem's own checks (its yaml, its reference, its fingerprints) run first, in order:
+    the reference's outputs they compute are then shared. The examples, every problem's, are
+    graded ``jobs`` at a time (their workers are processes; threads only wait on them), and
+    reported in the order a single job would give."""
+    results: list[CheckResult | None] = []
+    pending: list[tuple[int, Problem, Example]] = []
     for name in names or problem_names(problems_dir):
-        for result in check_problem(name, problems_dir, options):
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
-    return results
+        for item in check_problem(name, problems_dir, options, examples_too=False):
+            if isinstance(item, CheckResult):
+                results.append(item)
+                if on_result is not None:
+                    on_result(item)
+            else:
+                pending.append((len(results), *item))
+                results.append(None)
+
+    def run(slot: int, problem: Problem, example: Example) -> None:
+        results[slot] = result = check_example(problem, example, options)
+        if on_result is not None:
+            on_result(result)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="judge-check") as pool:
+        for future in [pool.submit(run, *job) for job in pending]:
+            future.result()
+    return [r for r in results if r is not None]
 
 
 def count_checks(names: list[str] | None, problems_dir: Path) -> int:

@@ -19,15 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.markup import escape as rich_escape
-
-from . import cli_problems
+from . import cli_check, cli_problems
 from .assignment import load_assignment
 from .cli_args import build_parser, isolation_options
 from .cli_assignment import assignment_command
 from .errors import JudgeError, ProblemError, UsageError
 from .grading import GradeOptions, grade
-from .problem import NO_PROBLEMS_HINT, Problem, default_problems_dir, load_problem, problem_names
+from .problem import Problem, default_problems_dir, load_problem
 from .render import FORMATS
 from .render import text as text_render
 from .result import EXIT_JUDGE_ERROR, EXIT_USAGE, Report
@@ -37,7 +35,6 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from .batch import BatchResult, Record, Shard, Task
-    from .check import CheckResult
 
 
 def _problems_dir(args: argparse.Namespace) -> Path:
@@ -49,67 +46,6 @@ def _progress(console: Console, label: str) -> Progress:
     from .progress import progress
 
     return progress(console, label)
-
-
-def _check(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from .assignment.check import assignment_names_in, check_all, count_checks
-    from .render import junit
-
-    folder = _problems_dir(args)
-    known = problem_names(folder)
-    assignments = assignment_names_in(folder)
-    for name in args.problem_names:
-        if name not in known and name not in assignments:
-            load_problem(name, folder)  # raises ProblemNotFound with a did-you-mean
-    if not known:
-        raise UsageError(f"no problem packages in {folder}; {NO_PROBLEMS_HINT}")
-    console = Console(stderr=True)
-    options = GradeOptions(call_s=args.time_per_call, sandbox=args.sandbox)
-    total = count_checks(args.problem_names or None, folder)
-    with _progress(console, "judge check") as progress:
-        task = progress.add_task("checking", total=total)
-
-        def advance(result: CheckResult) -> None:
-            progress.update(task, advance=1, description=f"{result.problem}: {result.name}")
-
-        results = check_all(args.problem_names or None, folder, options, advance)
-    failed = [r for r in results if not r.passed]
-    _print_checks(results, failed)
-    if args.junit is not None:
-        args.junit.write_text(junit.render_checks(results), encoding="utf-8")
-    return 1 if failed else 0
-
-
-def _print_checks(results: Sequence[CheckResult], failed: Sequence[CheckResult]) -> None:
-    """The failed checks (all checks when none failed) as a table, then one line per failure."""
-    from rich.console import Console
-    from rich.table import Table
-
-    out = Console(highlight=False)
-    skipped = sum(bool(r.skipped) for r in results)
-    passed = len(results) - len(failed) - skipped
-    title = f"judge check: {passed} of {len(results)} passed"
-    table = Table(title=title + (f", {skipped} skipped (nothing to check)" if skipped else ""))
-    table.add_column("problem")
-    table.add_column("check")
-    table.add_column("result")
-    table.add_column("reason", overflow="fold")
-    for result in failed or results:
-        table.add_row(
-            result.problem,
-            result.name,
-            "[yellow]skipped[/yellow]"
-            if result.skipped
-            else "[green]pass[/green]"
-            if result.passed
-            else "[red]FAIL[/red]",
-            rich_escape(result.skipped or result.message),
-        )
-    out.print(table)
-    for result in failed:  # one line each, whole, for CI logs and grep
-        print(f"FAIL {result.problem} {result.name}: {result.message}")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -282,6 +218,7 @@ def _export(args: argparse.Namespace) -> int:
     for student in unmatched:
         print(f"judge: warning: {text_render.visible(student)} has a result but no roster row",
               file=sys.stderr)  # fmt: skip
+    _say_ungraded(records)
     return 0
 
 
@@ -304,6 +241,16 @@ def _print_class(records: Sequence[Record], title: str, notes: Sequence[str]) ->
     Console(highlight=False).print(summary_render.table(rows, title))
     for line in notes:
         print(text_render.visible(line))  # student ids are file names: learners chose them
+    _say_ungraded(records)
+
+
+def _say_ungraded(records: Sequence[Record]) -> None:
+    """The students with no grade (a judge_error: an empty cell, never a zero), on stderr."""
+    from .batch import no_grade_line
+
+    line = no_grade_line(records)
+    if line:
+        print(line, file=sys.stderr)
 
 
 def _use_color(choice: str, stream: TextIO) -> bool:
@@ -408,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _start_zygote(args)
     commands = {
         "grade": _grade,
-        "check": _check,
+        "check": cli_check.check_command,
         "list": cli_problems.list_problems,
         "new": cli_problems.new_problem,
         "show": _show,

@@ -269,6 +269,13 @@ def _add_check(commands: _Commands) -> None:
     )
     c.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML to FILE")
     c.add_argument(
+        "--jobs",
+        type=_positive(int),
+        metavar="N",
+        default=None,
+        help="examples graded at once (default: the number of CPUs)",
+    )
+    c.add_argument(
         "--time-per-call",
         type=_positive(float),
         metavar="S",
@@ -464,7 +471,10 @@ def _add_export(commands: _Commands) -> None:
         description="Read the results of judge batch (or merge) in DIR and write a gradebook "
         "an LMS imports. The roster maps the judge's student ids (its file_id column) to the "
         "LMS's; for Canvas it has the columns of Canvas's gradebook export (Student, ID, SIS "
-        "User ID, SIS Login ID, Section). Points are each score times --points.",
+        "User ID, SIS Login ID, Section). Points are each score times --points. To update an "
+        "existing Canvas assignment, name the grade column as Canvas does: 'Name (Canvas id)' "
+        "(--assignment 'Homework 3 (123456)'). A roster's 'Points Possible' row is dropped. A "
+        "judge_error is an empty cell, never a zero, and is named on stderr.",
     )
     ex.add_argument("folder", type=Path, metavar="DIR", help="output folder of judge batch")
     ex.add_argument("--lms", choices=("canvas", "csv"), default="canvas", help="format")
@@ -472,7 +482,12 @@ def _add_export(commands: _Commands) -> None:
     ex.add_argument(
         "--points", type=_positive(float), default=100.0, help="the assignment's points (100)"
     )
-    ex.add_argument("--assignment", default=None, help="the grade column's name (the problem)")
+    ex.add_argument(
+        "--assignment",
+        default=None,
+        help="the grade column's name (the problem); for Canvas, 'Name (Canvas id)' to update "
+        "an existing assignment",
+    )
     ex.add_argument("--out", type=Path, required=True, metavar="FILE", help="CSV to write")
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from . import arguments, wording
 from .cases import Case
 from .catalogue import LIFTED_TRANSFORMS
+from .notebook.frames import notebook_hint
 from .problem import KnownError, Problem
 from .result import Diagnostic, Mismatch, Severity
 
@@ -90,7 +91,8 @@ def locate_in_notebook(diagnostic: Diagnostic, where: tuple[int, int] | None) ->
     if not count:
         message = f"{message} ({place})"
     evidence = {**diagnostic.evidence, "cell": cell, "line_in_cell": line}
-    return dataclasses.replace(diagnostic, message=message, evidence=evidence)
+    hint = notebook_hint(diagnostic, cell)  # not the .py one, which names a __main__ block
+    return dataclasses.replace(diagnostic, message=message, evidence=evidence, hint=hint)
 
 
 def signature_warning(problem: Problem, warning: dict[str, Any]) -> Diagnostic:

@@ -179,11 +179,31 @@ def _foreign_magic(lines: list[str]) -> bool:
 def _code_chunks(cells: list[object]) -> tuple[list[str] | None, str | None]:
     """Each code cell with Python in it, as its marker line and its lines; or None and why.
 
+    The judge's own statements (``import judge``, a ``judge.check(...)`` cell) are blanked,
+    as ``judge.check`` leaves them out of a kernel's cells: in a notebook graded as a file they
+    would check again, in a worker where no kernel runs. Blanked, not removed: every line keeps
+    its number, so a report names the line of the notebook's cell.
+    """
+    found, reason = _python_cells(cells)
+    if found is None:
+        return None, reason
+    from .notebook.cells import without_judges  # that module reads this one
+
+    texts = without_judges([text for _, text in found])
+    if not any(text.strip() for text in texts):
+        return [], None  # only the judge's lines: no code to grade
+    numbers = [number for number, _ in found]
+    return [f"{_MARK_HEAD}{n}{_MARK_TAIL}\n{t}" for n, t in zip(numbers, texts, strict=True)], None
+
+
+def _python_cells(cells: list[object]) -> tuple[list[tuple[int, str]] | None, str | None]:
+    """Each code cell with Python in it, as its number and its text; or None and why.
+
     Bounded: it stops at the cell that takes the source past MAX_SOURCE_BYTES, and reads at
     most that many lines of Python cells in all (a kept line costs at least its newline; a
     left-out one costs nothing in the source, so lines are counted as well).
     """
-    chunks: list[str] = []
+    chunks: list[tuple[int, str]] = []
     size, lines_left = 0, MAX_SOURCE_BYTES
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -202,9 +222,11 @@ def _code_chunks(cells: list[object]) -> tuple[list[str] | None, str | None]:
         kept = [python for python in map(python_line, lines) if python is not None]
         if not any(line.strip() for line in kept):
             continue
-        chunks.append(f"# --- notebook cell {number} ---\n" + "\n".join(kept))
-        # The source's size so far: its chunks, the blank lines between them, the last newline.
-        size += len(chunks[-1].encode("utf-8", "surrogatepass")) + 2
+        chunks.append((number, "\n".join(kept)))
+        # The source's size so far: its chunks (a marker line each), the blank lines between
+        # them, the last newline.
+        marker = len(f"{_MARK_HEAD}{number}{_MARK_TAIL}\n")
+        size += marker + len(chunks[-1][1].encode("utf-8", "surrogatepass")) + 2
         if size - 1 > MAX_SOURCE_BYTES:
             return None, _TOO_LARGE
     return chunks, None

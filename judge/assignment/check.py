@@ -140,11 +140,14 @@ def check_all(
     problems_dir: Path,
     options: GradeOptions,
     on_result: Callable[[CheckResult], None] | None = None,
+    jobs: int = 1,
 ) -> list[CheckResult]:
-    """``judge.check.check_all`` of the named problems, then the named assignments' checks
-    (every problem and assignment when none is named)."""
+    """``judge.check.check_all`` of the named problems (``jobs`` examples at once), then the
+    named assignments' checks (every problem and assignment when none is named)."""
     problems, assignments = _split(names, problems_dir)
-    results = check_problems(problems, problems_dir, options, on_result) if problems != [] else []
+    results = (
+        check_problems(problems, problems_dir, options, on_result, jobs) if problems != [] else []
+    )
     for name in assignments:
         for result in check_assignment(name, problems_dir, options):
             results.append(result)

@@ -31,6 +31,7 @@ The package::
     student.py   one student's grading on a pool thread: a report for every outcome
     run.py       run_batch: the pool, the main thread's loop, signals, resume; BatchResult
     merge.py     merge: the output folders of shards combined into one
+    ungraded.py  a judge_error is never a number: no grade, and the stderr line naming them
 
 The gradebook's CSV and the feedback's Markdown are rendered by ``judge.render.gradebook`` and
 ``judge.render.feedback``; the summary page by ``judge.render.summary``.
@@ -59,6 +60,7 @@ from .store import (
     write_outputs,
 )
 from .student import Task
+from .ungraded import no_grade, no_grade_line
 
 __all__ = [
     "COLUMNS",
@@ -82,6 +84,8 @@ __all__ = [
     "identical_groups",
     "latest",
     "merge",
+    "no_grade",
+    "no_grade_line",
     "normalized_hash",
     "options_key",
     "parse_shard",

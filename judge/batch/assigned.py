@@ -38,12 +38,19 @@ def codes(record: Record) -> list[str]:
 
 def gradebook_columns(record: Record) -> dict[str, str]:
     """``points``, ``max_points``, ``points:<problem>`` each, ``rubric:<problem>/<id>`` each
-    (in points too: the rows of a class add up, whatever the rubric's weights)."""
+    (in points too: the rows of a class add up, whatever the rubric's weights). A judge_error
+    is no grade: the total, and that problem's points and items, are left empty."""
     report = _report(record)
-    columns = {"points": f"{report.points:g}", "max_points": f"{report.max_points:g}"}
+    total = "" if record.score is None else f"{report.points:g}"
+    columns = {"points": total, "max_points": f"{report.max_points:g}"}
     for part in report.parts:
-        columns[f"{gradebook_render.POINTS_PREFIX}{part.problem}"] = f"{part.points:g}"
+        graded = part.report.verdict is not Verdict.JUDGE_ERROR
+        columns[f"{gradebook_render.POINTS_PREFIX}{part.problem}"] = (
+            f"{part.points:g}" if graded else ""
+        )
     for part in report.parts:  # each item's points: its share of its problem's, by weight
+        if part.report.verdict is Verdict.JUDGE_ERROR:
+            continue
         weights = sum(float(i.get("weight") or 0.0) for i in part.report.rubric) or 1.0
         for item in part.report.rubric:
             if isinstance(item.get("score"), int | float):
@@ -88,20 +95,24 @@ def summary_row(record: Record) -> summary_render.Row:
 
 def problem_means(records: Sequence[Record]) -> list[tuple[str, str]]:
     """The summary's facts for an assignment's class: each problem's mean points, and the
-    total's; none for a problem's class."""
+    total's; none for a problem's class. A judge_error counts in neither (it is no grade)."""
     reports = [_report(r) for r in records if is_assignment(r.report)]
     if not reports:
         return []
     sums: dict[str, list[float]] = {}
     for report in reports:
         for part in report.parts:
-            sums.setdefault(part.problem, [0.0, part.max_points])[0] += part.points
+            kept = sums.setdefault(part.problem, [0.0, part.max_points, 0])
+            if part.report.verdict is not Verdict.JUDGE_ERROR:
+                kept[0] += part.points
+                kept[2] += 1
     facts = [
-        (f"{name} (mean points)", f"{total / len(reports):.2f} of {most:g}")
-        for name, (total, most) in sums.items()
+        (f"{name} (mean points)", f"{total / n:.2f} of {most:g}" if n else "-")
+        for name, (total, most, n) in sums.items()
     ]
-    mean_total = sum(r.points for r in reports) / len(reports)
-    facts.append(("total (mean points)", f"{mean_total:.2f} of {reports[0].max_points:g}"))
+    graded = [r for r in reports if r.verdict is not Verdict.JUDGE_ERROR]
+    mean_total = f"{sum(r.points for r in graded) / len(graded):.2f}" if graded else "-"
+    facts.append(("total (mean points)", f"{mean_total} of {reports[0].max_points:g}"))
     return facts
 
 

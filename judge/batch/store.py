@@ -28,7 +28,7 @@ from ..render import feedback as feedback_render
 from ..render import gradebook as gradebook_render
 from ..render import summary as summary_render
 from ..result import Report, Verdict
-from . import assigned
+from . import assigned, ungraded
 from .names import feedback_name
 
 GRADEBOOK = "gradebook.csv"
@@ -76,8 +76,9 @@ class Record:
         return str(self.report.get("problem") or self.report.get("assignment") or "")
 
     @property
-    def score(self) -> float:
-        return float(self.report.get("score") or 0.0)
+    def score(self) -> float | None:
+        """The score (0..1), or None when there is no real grading (a judge_error): never 0."""
+        return ungraded.score_of(self.report)
 
     @property
     def codes(self) -> list[str]:
@@ -137,7 +138,7 @@ class Record:
         return extra | {
             "student": self.student,
             "verdict": self.verdict,
-            "score": f"{self.score:g}",
+            "score": "" if self.score is None else f"{self.score:g}",
             "codes": " ".join(self.codes),
             "duration_s": f"{self.duration_s:.2f}",
             "sha256": self.sha256,
@@ -152,7 +153,9 @@ class Record:
             **{
                 f"{gradebook_render.RUBRIC_PREFIX}{item.get('id')}": f"{item.get('score', 0):g}"
                 for item in self.report.get("rubric") or []
-                if isinstance(item, dict) and isinstance(item.get("score"), int | float)
+                if isinstance(item, dict)
+                and isinstance(item.get("score"), int | float)
+                and self.score is not None
             },
         }
 

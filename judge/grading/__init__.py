@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import backends, cache, diagnose
 from ..errors import ProblemNotFound, WorkerError
+from ..notebook.frames import in_cells
 from ..problem import Problem, default_problems_dir, load_problem, problem_names
 from ..result import Report, Verdict
 from ..runtime.wire import Reply, syntax_failure
@@ -101,8 +102,11 @@ def _unrunnable(submission: Submission, problem: Problem, options: GradeOptions)
     name = Path(submission.display).name
     found = diagnose.translate(problem, diagnose.load_failure(problem, name, dict(unparsable)))
     line = found.evidence.get("line")
-    found = diagnose.locate_in_notebook(
-        found, submission.cell_of_line(line if isinstance(line, int) else None)
+    found = in_cells(
+        diagnose.locate_in_notebook(
+            found, submission.cell_of_line(line if isinstance(line, int) else None)
+        ),
+        submission,
     )
     return unrun_report(problem, options, submission.display, Verdict.COMPILE_ERROR, found)
 

@@ -19,6 +19,7 @@ from ..cases import Case
 from ..catalogue import RIGHT_VALUE_CODES
 from ..decide import CaseCounts, Decision, Facts, decide
 from ..errors import WorkerError
+from ..notebook.frames import in_cells
 from ..problem import Problem
 from ..result import Diagnostic, Report, Verdict
 from ..sandbox import WorkerDied, WorkerTimeout, resolve_sandbox
@@ -149,7 +150,7 @@ class Grading:
     def _locate(self, diagnostic: Diagnostic) -> Diagnostic:
         line = diagnostic.evidence.get("line")
         where = self.submission.cell_of_line(line if isinstance(line, int) else None)
-        return diagnose.locate_in_notebook(diagnostic, where)
+        return in_cells(diagnose.locate_in_notebook(diagnostic, where), self.submission)
 
     # --- the plan ---
 

@@ -151,3 +151,32 @@ def gradable_cells(history: Sequence[str], whole_cells: bool = True) -> Cells:
         "cells": [{"cell_type": "code", "metadata": {}, "source": s} for s in sources],
     }
     return Cells(notebook, tuple(kept), tuple(notes))
+
+
+def without_judges(cells: Sequence[str]) -> list[str]:
+    """A notebook file's code cells with the judge's own statements blanked, as the kernel's
+    rule leaves them out (module docstring): a cell that calls ``judge.check`` becomes all
+    blank lines, ``import judge`` / ``from judge import check`` lines blank ones. Every cell
+    keeps its number of lines, so line numbers (and the cell of a line) stay the notebook's.
+
+    A cell that does not parse is kept as it is: the worker reports its syntax error. Linear in
+    the cells' size, which the caller has bounded (``notebook_source``).
+    """
+    if not any(JUDGE_MODULE in text for text in cells):
+        return list(cells)  # most notebooks: nothing of the judge's, nothing parsed
+    trees: list[ast.Module | None] = []
+    for text in cells:
+        try:
+            trees.append(ast.parse(text))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            trees.append(None)
+    modules, checks = _judge_names([tree for tree in trees if tree is not None])
+    kept = []
+    for text, tree in zip(cells, trees, strict=True):
+        judges = [n for n in tree.body if _is_judges(n, modules, checks)] if tree else []
+        if any(not isinstance(n, ast.Import | ast.ImportFrom) for n in judges):
+            text = "\n".join("" for _ in text.splitlines())  # a check cell: all of it
+        elif judges:
+            text = _blank(text, judges)
+        kept.append(text)
+    return kept

@@ -1,12 +1,14 @@
 """Report renderers: each ``render(report) -> str``, chosen by ``--format``."""
 
-from . import gradescope, json, junit, text
+from . import classroom, gradescope, json, junit, prairielearn, text
 
 FORMATS = {
     "text": text.render,
     "json": json.render,
     "junit": junit.render,
     "gradescope": gradescope.render,
+    "classroom": classroom.render,
+    "prairielearn": prairielearn.render,
 }
 
 __all__ = ["FORMATS"]

@@ -4,8 +4,11 @@ A roster maps the judge's student ids (the submission file or folder names) to t
 a CSV file with a ``file_id`` column, plus, for Canvas, the columns its gradebook export has
 (``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``). Points are the score
 times the assignment's points. Every student of the roster gets a row (an empty grade when
-the judge has no result for them); results with no roster entry are returned apart, to be
-reported, never silently dropped.
+the judge has no result for them, or no grade: a judge_error is never a number); results with
+no roster entry are returned apart, to be reported, never silently dropped. A roster copied
+from a Canvas export may hold its ``Points Possible`` row: it is dropped (the export writes its
+own). To update an existing Canvas assignment, the grade column must be named as Canvas names
+it: ``Name (Canvas id)``, for example ``Homework 3 (123456)``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ FORMATS = ("canvas", "csv")
 
 def read_roster(text: str) -> list[dict[str, str]]:
     """The roster's rows; raises ValueError naming what is missing."""
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if not _points_possible(r)]
     if not rows:
         raise ValueError("the roster has no rows")
     if "file_id" not in rows[0]:
@@ -30,14 +33,22 @@ def read_roster(text: str) -> list[dict[str, str]]:
     return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in rows]
 
 
+def _points_possible(row: Mapping[str | None, object]) -> bool:
+    """Canvas's own ``Points Possible`` row (under the header of its gradebook export), in its
+    ``Student`` column or, when a ``file_id`` column was put first, in that one."""
+    first = [row.get("Student"), row.get("file_id")]
+    return any(isinstance(v, str) and v.strip().lower() == "points possible" for v in first)
+
+
 def export(
     kind: str,
-    scores: Mapping[str, float],
+    scores: Mapping[str, float | None],
     roster: Sequence[Mapping[str, str]],
     points: float,
     assignment: str,
 ) -> tuple[str, list[str]]:
-    """The CSV text, and the judge's students the roster does not name."""
+    """The CSV text, and the judge's students the roster does not name. A score of None (no
+    grade: a judge_error) is an empty cell, as is a roster student with no result."""
     rows = [dict(r) for r in roster]
     known = {r["file_id"] for r in rows}
     unmatched = sorted(s for s in scores if s not in known)

@@ -47,12 +47,13 @@ class Row:
     """One student's result, as the summary needs it.
 
     ``codes`` holds the error and warning codes of the report, root cause first: the pitfalls.
-    ``feedback`` is the feedback file's path relative to the summary, for a link.
+    ``feedback`` is the feedback file's path relative to the summary, for a link. ``score`` is
+    None when there is no grade (a judge_error): left out of the mean, median and histogram.
     """
 
     student: str
     verdict: str
-    score: float
+    score: float | None
     duration_s: float
     codes: tuple[str, ...] = ()
     root_cause: str | None = None
@@ -80,12 +81,23 @@ def code_counts(rows: Sequence[Row]) -> list[tuple[str, int, int]]:
 
 
 def score_histogram(rows: Sequence[Row], bins: int = BINS) -> list[int]:
-    """Students per score bin of width ``1 / bins``; a score of 1.0 falls in the last bin."""
+    """Students per score bin of width ``1 / bins``; a score of 1.0 falls in the last bin.
+    A student with no grade (a judge_error) is in no bin."""
     counts = [0] * bins
-    for row in rows:
-        index = min(max(int(row.score * bins), 0), bins - 1)
-        counts[index] += 1
+    for score in graded_scores(rows):
+        counts[min(max(int(score * bins), 0), bins - 1)] += 1
     return counts
+
+
+def graded_scores(rows: Sequence[Row]) -> list[float]:
+    """The scores of the students with a grade: a judge_error is never a number."""
+    return [row.score for row in rows if row.score is not None]
+
+
+def ungraded_note(rows: Sequence[Row]) -> str:
+    """``2 judge errors, not counted`` (empty when every student has a grade)."""
+    n = sum(row.score is None for row in rows)
+    return "" if not n else f"{n} judge error{'s' if n != 1 else ''}, not counted"
 
 
 # --- SVG ---------------------------------------------------------------------------------------
@@ -212,6 +224,8 @@ def render(
     out += _pitfall_students_section(rows)
     out.append("<h2>Scores</h2>")
     out.append(histogram_chart(score_histogram(rows)))
+    if ungraded_note(rows):
+        out.append(f'<p class="muted ungraded">{ungraded_note(rows)}</p>')
     out += _slowest_section(rows)
     out += _identical_section(rows, groups)
     out += _attention_section(rows)
@@ -232,11 +246,13 @@ def _verdicts_section(rows: Sequence[Row]) -> list[str]:
             f"style='width:{round(240 * share)}px;background:{colour}'></span></td></tr>"
         )
     out.append("</table>")
-    scores = [row.score for row in rows]
+    scores = graded_scores(rows)
     if scores:
         mean = sum(scores) / len(scores)
         middle = sorted(scores)[len(scores) // 2]
         out.append(f"<p>mean score {mean:.2f}, median {middle:.2f}</p>")
+    if ungraded_note(rows):
+        out.append(f'<p class="ungraded">{ungraded_note(rows)}</p>')
     return out
 
 
@@ -248,7 +264,7 @@ def needs_help_first(rows: Sequence[Row]) -> list[Row]:
         group = (
             0 if row.verdict == str(Verdict.JUDGE_ERROR) else 2 if row.verdict == "accepted" else 1
         )
-        return group, row.score, row.student
+        return group, -1.0 if row.score is None else row.score, row.student
 
     return sorted(rows, key=key)
 
@@ -265,11 +281,15 @@ def _students_section(rows: Sequence[Row]) -> list[str]:
                 cause += f"<br><span class='muted'>{html.escape(row.root_message)}</span>"
         out.append(
             f"<tr class='student'><td>{_student_link(row)}</td>"
-            f"<td>{_verdict_cell(row.verdict)}</td><td class='num'>{row.score:.2f}</td>"
+            f"<td>{_verdict_cell(row.verdict)}</td><td class='num'>{_score_cell(row)}</td>"
             f"<td>{cause}</td></tr>"
         )
     out.append("</table>")
     return out
+
+
+def _score_cell(row: Row) -> str:
+    return "" if row.score is None else f"{row.score:.2f}"
 
 
 def rubric_pass_rates(rows: Sequence[Row]) -> list[tuple[str, str, int, int]]:

@@ -1,0 +1,99 @@
+"""GitHub Classroom's autograding result: the JSON its grading reporter reads, one test per item.
+
+GitHub Classroom's reporter (``classroom-resources/autograding-grading-reporter``) reads, for
+each test-runner step, a step output named ``result``: base64 of this JSON. A workflow step
+passes it on with::
+
+    echo "result=$(judge grade sol.py --format classroom | base64 -w0)" >> "$GITHUB_OUTPUT"
+
+Field rules (what ``tests/cli/test_platform_formats.py`` validates):
+
+- ``version``: the integer 1.
+- ``status``: ``"pass"`` when the verdict is accepted, ``"error"`` for a ``judge_error`` (the
+  grading failed, not the learner), else ``"fail"``.
+- ``max_score``: the runner's points (``points``, 100 by default), a number > 0.
+- ``tests``: a non-empty list, one per rubric item (or one named ``verdict`` when there is no
+  rubric: a compile error, a judge error), each with exactly these keys:
+
+  - ``name``: the item's title (a non-empty string);
+  - ``status``: ``"pass"`` or ``"fail"`` by whether the item was earned; ``"error"`` on every
+    test of a judge error;
+  - ``score``: the points earned, between 0 and the item's share of ``max_score`` (shares by
+    weight, rounded to cents and summing exactly to ``max_score``; the reporter sums the
+    tests' scores, so they sum to the judge's score times ``max_score``, to the cent per item:
+    every share when accepted, 0 for a judge error);
+  - ``message``: what cost the item its points (empty when earned);
+  - ``test_code``: the ``judge grade`` command that graded it;
+  - ``filename``: the submission; ``line_no``: 0 (an item has no single line);
+  - ``execution_time``: the whole grading's time as ``"1.23s"`` (the items share one run).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from ..result import Report, Verdict
+from .gradescope import DEFAULT_POINTS, _item_output, _shares
+
+
+def _status(report: Report) -> str:
+    if report.verdict is Verdict.ACCEPTED:
+        return "pass"
+    return "error" if report.verdict is Verdict.JUDGE_ERROR else "fail"
+
+
+def _items(report: Report) -> list[dict[str, Any]]:
+    """The rubric, or one ``verdict`` item standing for the whole grading when it has none."""
+    if report.rubric:
+        return report.rubric
+    accepted = report.verdict is Verdict.ACCEPTED
+    return [
+        {
+            "id": "verdict",
+            "title": "verdict",
+            "weight": 1.0,
+            "passed": accepted,
+            "score": report.score,
+            "codes": [d.code for d in report.diagnostics],
+        }
+    ]
+
+
+def _score(report: Report, item: dict[str, Any], share: float, per_weight: float) -> float:
+    if report.verdict is Verdict.JUDGE_ERROR:
+        return 0.0
+    if report.verdict is Verdict.ACCEPTED:  # the judge's score is 1.0: every share earned
+        return share
+    return max(0.0, min(share, round(per_weight * float(item["score"]), 2)))
+
+
+def results(report: Report, *, points: float = DEFAULT_POINTS) -> dict[str, Any]:
+    """The ``result`` object of one grading, out of ``points``."""
+    items = _items(report)
+    per_weight = points / (sum(float(i["weight"]) for i in items) or 1.0)
+    command = shlex.join(["judge", "grade", report.submission, "--problem", report.problem])
+    seconds = f"{report.timing.get('total_s', 0.0):.2f}s"
+    error = report.verdict is Verdict.JUDGE_ERROR
+    tests = []
+    for item, share in zip(items, _shares(items, points), strict=True):
+        passed = bool(item["passed"])
+        tests.append(
+            {
+                "name": str(item["title"]),
+                "status": "error" if error else ("pass" if passed else "fail"),
+                "score": _score(report, item, share, per_weight),
+                "message": "" if passed and not error else _item_output(report, item),
+                "test_code": command,
+                "filename": report.submission,
+                "line_no": 0,
+                "execution_time": seconds,
+            }
+        )
+    return {"version": 1, "status": _status(report), "max_score": points, "tests": tests}
+
+
+def render(report: Report) -> str:
+    """``--format classroom``: the result JSON, out of 100 points (base64 it for Classroom)."""
+    return json.dumps(results(report), indent=2, allow_nan=False) + "\n"
