@@ -126,8 +126,8 @@ def assignment_names_in(problems_dir: Path) -> list[str]:
 
 
 def _split(names: list[str] | None, problems_dir: Path) -> tuple[list[str] | None, list[str]]:
-    """The named problems and the named assignments (``judge check hw_vmap`` names an
-    assignment as ``judge check nn_vmap_forward`` names a problem); no names: every problem
+    """The named problems and the named assignments (``judge check ASSIGNMENT`` names an
+    assignment as ``judge check PROBLEM`` names a problem); no names: every problem
     and every assignment."""
     assignments = _names(problems_dir)
     if not names:
