@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import cli_check, cli_problems
 from .assignment import load_assignment
-from .cli_args import build_parser, isolation_options
+from .cli_args import build_parser
 from .cli_assignment import assignment_command
+from .cli_flags import isolation_options
 from .errors import JudgeError, ProblemError, UsageError
 from .grading import GradeOptions, grade
 from .problem import Problem, default_problems_dir, load_problem

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from .assignment import Assignment, AssignmentReport, grade_assignment, load_assignment
 from .assignment import render as assignment_render
-from .cli_args import isolation_options
+from .cli_flags import isolation_options
 from .errors import UsageError
 from .grading import GradeOptions
 

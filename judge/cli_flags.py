@@ -1,0 +1,181 @@
+"""Flags that several commands take, each defined once as a parent parser.
+
+``--problems``, ``--backend`` and ``--seed``, the report's format, the limits and sandbox of the
+learner's process, ``--no-shrink`` and ``--assignment``: a command lists the ones it takes as
+``parents`` in ``cli_args``, so their wording is written once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypedDict
+
+from .backends import BACKENDS
+from .constants import MIN_MEMORY_MB
+from .errors import UsageError
+from .render import FORMATS
+from .sandbox import SANDBOXES
+
+PROBLEMS_HELP = "folder of problem packages"
+
+
+def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}") from None
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+        return number
+
+    return parse
+
+
+# --- flags shared by several commands, as parent parsers ---------------------------------------
+# argparse registers a parent's arguments before those the command adds itself, in the order of
+# ``parents``. A command whose own arguments come first (in --help, in usage, in "the following
+# arguments are required") passes them as the first parent, ``own``.
+
+
+def parent() -> argparse.ArgumentParser:
+    """An empty parent parser: flags only, no -h of its own."""
+    return argparse.ArgumentParser(add_help=False)
+
+
+def problems_flag(help_text: str = PROBLEMS_HELP) -> argparse.ArgumentParser:
+    """``--problems``: where the problem packages are."""
+    flags = parent()
+    flags.add_argument("--problems", type=Path, metavar="DIR", help=help_text)
+    return flags
+
+
+def cases_flags(seed_help: str) -> argparse.ArgumentParser:
+    """``--backend`` and ``--seed``: where the cases run, and which cases."""
+    flags = parent()
+    flags.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="cpu",
+        help="JAX backend for reference and learner alike (default: cpu)",
+    )
+    flags.add_argument("--seed", type=int, default=0, help=seed_help)
+    return flags
+
+
+def report_flags() -> argparse.ArgumentParser:
+    """``--format``, ``--output`` and ``--color``: how and where one report is written."""
+    flags = parent()
+    flags.add_argument(
+        "--format", choices=sorted(FORMATS), default="text", help="report format (default: text)"
+    )
+    flags.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the report to FILE; stdout then gets a one-line summary",
+    )
+    flags.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour in the text report (default: auto, on a terminal)",
+    )
+    return flags
+
+
+def isolation_flags() -> argparse.ArgumentParser:
+    """Limits and sandbox of the learner's process: the same for one file and for a class."""
+    flags = parent()
+    flags.add_argument(
+        "--time-per-call",
+        type=positive(float),
+        metavar="S",
+        help="seconds allowed per call (default: the problem's)",
+    )
+    flags.add_argument(
+        "--time-total",
+        type=positive(float),
+        metavar="S",
+        help="seconds allowed for a whole submission (default: the problem's)",
+    )
+    flags.add_argument(
+        "--memory",
+        type=positive(int),
+        metavar="MB",
+        help="address-space limit of the learner's process in MB (default: the "
+        f"problem's; JAX needs at least {MIN_MEMORY_MB})",
+    )
+    flags.add_argument(
+        "--cpu-time",
+        type=positive(float),
+        metavar="S",
+        help="CPU seconds the learner's process may use in all (default: the problem's)",
+    )
+    flags.add_argument(
+        "--processes",
+        type=positive(int),
+        metavar="N",
+        help="tasks the learner's code may add to those JAX runs (default: the problem's); "
+        "as root a pids cgroup enforces it, otherwise RLIMIT_NPROC: the report's "
+        "environment.limits_enforced.processes says which",
+    )
+    flags.add_argument(
+        "--output-limit",
+        type=positive(int),
+        metavar="KB",
+        help="KB of the learner's stdout and of its stderr kept (default: the problem's)",
+    )
+    flags.add_argument(
+        "--sandbox",
+        choices=SANDBOXES,
+        default="auto",
+        help="isolation of the learner's code: bwrap (bubblewrap with a mount allowlist), "
+        "landlock (Landlock + seccomp, no package needed), none (trusted code only), auto (the "
+        "strongest that works here; never none by itself; default)",
+    )
+    return flags
+
+
+def shrink_flag(help_text: str) -> argparse.ArgumentParser:
+    """``--no-shrink``: report a failing case as found."""
+    flags = parent()
+    flags.add_argument("--no-shrink", action="store_true", help=help_text)
+    return flags
+
+
+def assignment_flag(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--assignment NAME``: several problems and their points (``assignments/<name>/``)."""
+    parser.add_argument("--assignment", metavar="NAME", help=help_text)
+
+
+class Isolation(TypedDict):
+    """The GradeOptions fields that ``_isolation_flags`` sets."""
+
+    call_s: float | None
+    submission_s: float | None
+    memory_mb: int | None
+    cpu_s: float | None
+    processes: int | None
+    output_kb: int | None
+    sandbox: str
+
+
+def isolation_options(args: argparse.Namespace) -> Isolation:
+    """GradeOptions fields from the flags ``_isolation_flags`` adds."""
+    if args.memory is not None and args.memory < MIN_MEMORY_MB:
+        raise UsageError(
+            f"--memory {args.memory}: JAX aborts under {MIN_MEMORY_MB} MB of address space; "
+            "use more"
+        )
+    return {
+        "call_s": args.time_per_call,
+        "submission_s": args.time_total,
+        "memory_mb": args.memory,
+        "cpu_s": args.cpu_time,
+        "processes": args.processes,
+        "output_kb": args.output_limit,
+        "sandbox": args.sandbox,
+    }
