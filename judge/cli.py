@@ -191,8 +191,17 @@ def _run_batch(
             problems_dir=args.problems,
             on_start=started,
             on_result=advance,
-            regrade=args.regrade,
+            regrade=_regrade(args),
         )
+
+
+def _regrade(args: argparse.Namespace) -> list[str] | None:
+    """``--regrade`` ids, flattened; [] for ``--regrade-all`` (everyone); None for nobody."""
+    if args.regrade_all:
+        return []
+    if args.regrade is None:
+        return None
+    return [student for ids in args.regrade for student in ids]
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -289,13 +289,29 @@ def _batch_arguments() -> argparse.ArgumentParser:
         help="grade only shard I of N (0-based): the class ordered by a stable hash of the ids "
         "and dealt out in turn, so shards differ by at most one student",
     )
-    own.add_argument(
+    regrade = own.add_mutually_exclusive_group()
+    regrade.add_argument(
         "--regrade",
-        nargs="*",
-        metavar="ID",
-        help="grade these students again even when their file is unchanged (no ID: everyone)",
+        action="append",
+        type=_ids,
+        metavar="ID[,ID...]",
+        help="grade these students again even when their file is unchanged (repeatable); an "
+        "id the source does not hold is refused (exit 2)",
+    )
+    regrade.add_argument(
+        "--regrade-all",
+        action="store_true",
+        help="grade everyone again, whatever was finished before",
     )
     return own
+
+
+def _ids(value: str) -> list[str]:
+    """``--regrade``'s value: one id, or several separated by commas."""
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"expected student ids, got {value!r}")
+    return ids
 
 
 def _add_export(commands: _Commands) -> None:

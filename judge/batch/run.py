@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import os
 import signal
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 from .. import backends
 from ..assignment import Assignment, AssignmentReport
 from ..constants import judge_version
+from ..errors import UsageError
 from ..grading import GradeOptions
 from ..result import Report, Verdict
 from ..sandbox import kill_all_workers
@@ -108,7 +110,8 @@ def run_batch(
         on_start: called once with (gradings to run, results reused).
         on_result: called with each new record, as it is saved.
         stop: set it to stop the run; SIGINT and SIGTERM set it when run on the main thread.
-        regrade: students to grade again even if unchanged ([]: everyone; None: nobody).
+        regrade: students to grade again even if unchanged ([]: everyone; None: nobody); an
+            id the source does not hold is a UsageError, before anyone is graded.
 
     Raises:
         UsageError: a missing or unreadable source, an output folder that cannot be written, an
@@ -119,6 +122,7 @@ def run_batch(
     out_resolved = out.resolve()
     with tempfile.TemporaryDirectory(prefix="judge-batch-") as scratch:
         collected = collect(source, _wanted(problem), Path(scratch), exclude=out_resolved)
+        _refuse_unknown(regrade or (), [e.student for e in collected.entries], source)
         options = _hiding(options, out_resolved, source.resolve(), Path(scratch).resolve())
         entries = _in_shard(collected.entries, shard)
         store = Store(out)
@@ -146,6 +150,21 @@ def run_batch(
 def _wanted(problem: Task) -> str | tuple[str, ...]:
     """The function a student's file must define: for an assignment, any of its functions."""
     return problem.entry_points if isinstance(problem, Assignment) else problem.entry_point
+
+
+def _refuse_unknown(wanted: Sequence[str], students: Sequence[str], source: Path) -> None:
+    """A ``--regrade`` id that names no student of ``source`` is a typo, not a no-op: refused
+    with the closest ids, so a regrade the instructor asked for is never silently skipped."""
+    known = set(students)
+    unknown = [student for student in dict.fromkeys(wanted) if student not in known]
+    if not unknown:
+        return
+    lines = []
+    for student in unknown:
+        close = difflib.get_close_matches(student, sorted(known), n=3, cutoff=0.6)
+        guess = f" (did you mean {', '.join(close)}?)" if close else ""
+        lines.append(f"{student!r}{guess}")
+    raise UsageError(f"--regrade: {source} has no student " + "; no student ".join(lines))
 
 
 def _in_shard(entries: list[Entry], shard: Shard | None) -> list[Entry]:

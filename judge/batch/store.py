@@ -35,6 +35,7 @@ GRADEBOOK = "gradebook.csv"
 REPORTS = "reports.jsonl"
 FEEDBACK = "feedback"
 SUMMARY = "summary.html"
+CODES_SHOWN = 8  # codes named in the end-of-run line; summary.html lists them all
 # Read once, at import (one thread): mkstemp makes owner-only files, and a gradebook is to share.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -266,9 +267,12 @@ def common_notes(records: Sequence[Record], ignored_lines: int) -> list[str]:
     judge errors."""
     warning = mixed_versions_warning(records)
     lines = [warning] if warning else []
-    codes = summary_render.code_counts([r.summary_row() for r in records])[:8]
+    codes = summary_render.code_counts([r.summary_row() for r in records])
     if codes:
-        lines.append("students per code: " + ", ".join(f"{c} {n}" for c, n, _ in codes))
+        shown = ", ".join(f"{c} {n}" for c, n, _ in codes[:CODES_SHOWN])
+        more = len(codes) - CODES_SHOWN
+        rest = f", +{more} more (all in {SUMMARY})" if more > 0 else ""
+        lines.append(f"students per code: {shown}{rest}")
     lines += [f"identical submissions: {', '.join(group)}" for group in identical_groups(records)]
     errors = [r.student for r in records if r.verdict == str(Verdict.JUDGE_ERROR)]
     if errors:

@@ -168,8 +168,9 @@ def _printed(output: dict[str, Any]) -> str:
         if printed:
             lines = printed.splitlines()
             shown = "\n".join(lines[: text.MAX_OUTPUT_LINES])
-            if len(lines) > text.MAX_OUTPUT_LINES or output.get("truncated"):
-                shown += "\n... (cut)"
+            cut = text.cut_note(len(lines), bool(output.get("truncated")))
+            if cut:
+                shown += "\n" + cut
             parts.append(
                 f"<details><summary>your code printed ({stream})</summary>"
                 f'<pre style="{_PRE}">{esc(shown)}</pre></details>'

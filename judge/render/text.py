@@ -63,6 +63,14 @@ def _array_preview(data: dict[str, Any] | None, limit: int = 8) -> str:
     return f"shape {tuple(data['shape'])} {data['dtype']}: [{shown}{more}]"
 
 
+def cut_note(lines: int, truncated: bool) -> str:
+    """What a printed output's cut left out, said rather than dropped silently: the lines past
+    MAX_OUTPUT_LINES, or that the output limit cut it while it ran; "" when nothing is cut."""
+    if lines > MAX_OUTPUT_LINES:
+        return f"... (+{lines - MAX_OUTPUT_LINES} more lines)"
+    return "... (more was cut by the output limit)" if truncated else ""
+
+
 def _collapse(lines: list[str]) -> list[str]:
     """Runs of one repeated line (a print inside the function) shown once, with a count."""
     out: list[str] = []
@@ -225,8 +233,9 @@ def _output_lines(output: dict[str, Any]) -> list[Text]:
         lines.append(Text(f"  your code printed ({stream}):", style="bold"))
         for out_line in kept[:MAX_OUTPUT_LINES]:
             lines.append(Text(f"    | {visible(out_line)}", style="dim"))
-        if len(kept) > MAX_OUTPUT_LINES or output.get("truncated"):
-            lines.append(Text("    | ... (cut)", style="dim"))
+        cut = cut_note(len(kept), bool(output.get("truncated")))
+        if cut:
+            lines.append(Text(f"    | {cut}", style="dim"))
     return lines
 
 

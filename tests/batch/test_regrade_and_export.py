@@ -12,6 +12,7 @@ from batch_helpers import FakeGrade, fake_source, write_class
 
 from judge import cli
 from judge.batch import run_batch
+from judge.errors import UsageError
 from judge.problem import Problem
 from judge.render import lms
 
@@ -108,3 +109,46 @@ def test_junit_output_shows_learner_escapes_visibly_and_stays_xml() -> None:
     text = junit.render(report)
     assert "\x1b" not in text and "\x07" not in text
     ET.fromstring(text)  # well-formed
+
+
+def test_an_unknown_regrade_id_is_refused_before_anyone_is_graded(
+    tmp_path: Path, problem: Problem, fake_grade: FakeGrade
+) -> None:
+    source = write_class(
+        tmp_path / "class", {f"{s}.py": fake_source("accepted", 1.0) for s in ("ann", "bob")}
+    )
+    with pytest.raises(UsageError, match=r"no student 'bobb' \(did you mean bob\?\)"):
+        run_batch(source, problem, tmp_path / "out", jobs=1, regrade=["ann", "bobb"])
+    assert fake_grade.calls == []
+    with pytest.raises(UsageError, match=r"no student 'zzz'$"):  # nothing close: no guess
+        run_batch(source, problem, tmp_path / "out", jobs=1, regrade=["zzz"])
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--regrade", "ann"], ["ann"]),
+        (["--regrade=ann,bo"], ["ann", "bo"]),
+        (["--regrade", "ann", "--regrade", "cy"], ["ann", "cy"]),
+        (["--regrade-all"], []),
+        ([], None),
+    ],
+)
+def test_regrade_ids_come_after_the_flag_and_never_swallow_the_source(
+    flags: list[str], expected: list[str] | None
+) -> None:
+    from judge.cli import _regrade
+    from judge.cli_args import build_parser
+
+    # The flag before SOURCE: SOURCE stays the source (nargs="*" used to eat it).
+    args = build_parser().parse_args(["batch", *flags, "class", "--problem", "p", "--out", "o"])
+    assert args.source == "class"
+    assert _regrade(args) == expected
+
+
+def test_regrade_refuses_an_empty_id_list() -> None:
+    from judge.cli_args import build_parser
+
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["batch", "class", "--out", "o", "--regrade=,"])
+    assert stopped.value.code == 2

@@ -163,3 +163,18 @@ def test_a_class_graded_under_mixed_versions_is_warned_about() -> None:
     assert "mixed versions" in summary_html(mixed)
     assert "mixed versions" not in summary_html(same)
     json.dumps([r.report for r in mixed])  # the records stay plain JSON
+
+
+def test_the_codes_line_says_how_many_codes_it_leaves_out() -> None:
+    from judge.batch.store import CODES_SHOWN
+
+    records = []
+    for i in range(CODES_SHOWN + 3):
+        record = _record(f"s{i}", "0.10.2")
+        record.report["diagnostics"] = [{"code": f"code_{i:02d}", "severity": "error"}]
+        records.append(record)
+    (line,) = [ln for ln in common_notes(records, 0) if ln.startswith("students per code")]
+    assert line.count(" 1") == CODES_SHOWN
+    assert line.endswith("+3 more (all in summary.html)")
+    few = [ln for ln in common_notes(records[:2], 0) if ln.startswith("students per code")]
+    assert "more" not in few[0]

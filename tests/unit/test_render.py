@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from judge.render import json as json_render
 from judge.render import text as text_render
@@ -287,3 +289,16 @@ def test_why_an_item_earned_nothing_is_said_once_for_the_items_sharing_it() -> N
     ), "said after the last item of the run"
     assert "the 2 items above: " + blocked in "\n".join(lines)
     assert lines[-1].strip() == "not earned: something else", "a lone note has no count"
+
+
+@given(lines=st.integers(0, 200), truncated=st.booleans())
+def test_a_cut_output_says_what_it_left_out(lines: int, truncated: bool) -> None:
+    from judge.render.text import MAX_OUTPUT_LINES, cut_note
+
+    note = cut_note(lines, truncated)
+    if lines > MAX_OUTPUT_LINES:
+        assert f"+{lines - MAX_OUTPUT_LINES} more lines" in note
+    elif truncated:
+        assert "output limit" in note
+    else:
+        assert note == ""
