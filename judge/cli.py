@@ -233,9 +233,20 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from .batch import merge
 
-    result = merge([Path(folder) for folder in args.folders], args.out)
+    with _progress(Console(stderr=True), "judge merge") as progress:
+        task = progress.add_task("writing feedback", total=None)
+        result = merge(
+            [Path(folder) for folder in args.folders],
+            args.out,
+            on_start=lambda total: progress.update(task, total=total),
+            on_written=lambda record: progress.update(
+                task, advance=1, description=text_render.visible(record.student)
+            ),
+        )
     title = f"judge merge: {len(result.records)} students in {args.out}"
     _print_class(result.records, title, result.notes())
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +29,20 @@ class MergeResult:
         return lines + common_notes(self.records, self.ignored_lines)
 
 
-def merge(folders: Sequence[Path], out: Path) -> MergeResult:
+def merge(
+    folders: Sequence[Path],
+    out: Path,
+    on_start: Callable[[int], None] | None = None,
+    on_written: Callable[[Record], None] | None = None,
+) -> MergeResult:
     """Combine the output folders of shards (or of separate runs) into one.
 
     A student found in several keeps the newest record. What ``out`` already holds counts as one
     more input, so merging never drops a result. Feedback and the summary are rendered again
     from the records.
+
+    ``on_start`` gets the number of students once they are read; ``on_written`` each student
+    whose feedback is written (progress).
 
     Raises:
         UsageError: a folder without ``reports.jsonl``, or folders graded on different problems.
@@ -58,7 +66,9 @@ def merge(folders: Sequence[Path], out: Path) -> MergeResult:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create ({exc.strerror or exc})") from None
     records = sorted(kept.values(), key=lambda r: r.student)
-    write_outputs(out, records)
+    if on_start is not None:
+        on_start(len(records))
+    write_outputs(out, records, on_written)
     return MergeResult(
         out=out,
         records=records,

@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -325,14 +325,21 @@ def summary_html(records: Sequence[Record], title: str | None = None) -> str:
     )
 
 
-def write_outputs(out: Path, records: Sequence[Record]) -> None:
-    """Everything from the records: reports.jsonl compacted, gradebook, feedback, summary."""
+def write_outputs(
+    out: Path, records: Sequence[Record], on_written: Callable[[Record], None] | None = None
+) -> None:
+    """Everything from the records: reports.jsonl compacted, gradebook, feedback, summary.
+
+    ``on_written`` is called after each student's feedback: rendering thousands of pages is
+    the slow part, and a merge's log should move while it runs."""
     (out / FEEDBACK).mkdir(parents=True, exist_ok=True)
     ordered = sorted(records, key=lambda r: r.student)
     _write_atomic(out / REPORTS, _jsonl(ordered))
     _write_atomic(out / GRADEBOOK, gradebook_text(ordered))
     for record in ordered:
         _write_feedback(out, record)
+        if on_written is not None:
+            on_written(record)
     _write_atomic(out / SUMMARY, summary_html(ordered), sync=False)
 
 

@@ -653,3 +653,16 @@ def test_balanced_shards_partition_the_class_and_differ_by_at_most_one(
     assert set().union(*shards) == set(students) and sum(sizes) == len(students)
     # the same split whatever order the class is listed in
     assert [Shard(i, count).select(reversed(students)) for i in range(count)] == shards
+
+
+def test_merge_in_a_log_writes_a_line_per_student_with_the_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for folder, student in ((tmp_path / "a", "alice"), (tmp_path / "b", "bob")):
+        folder.mkdir()
+        (folder / "reports.jsonl").write_text(_record(student).to_json() + "\n")
+    argv = ["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "out")]
+    assert cli.main(argv) == 0
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("judge merge:")]
+    assert [ln.split(" · ")[0] for ln in lines] == ["judge merge: 1/2", "judge merge: 2/2"]
+    assert lines[-1].endswith("bob")
