@@ -71,3 +71,27 @@ def test_the_table_of_codes_is_written_from_the_catalogue() -> None:
     )
     for code in catalogue.CODES:
         assert f"| `{code}` |" in README, code
+
+
+def test_install_lines_work_as_written_with_one_placeholder_explained_once() -> None:
+    """Every line that installs the judge reads it from a checkout or from $JUDGE_SOURCE;
+    the one address a reader must supply appears in exactly one paragraph."""
+    installs = [
+        line.strip()
+        for line in README.splitlines()
+        if re.search(r"\bpip install\b", line) and not line.lstrip().startswith("|")
+    ]
+    allowed = (
+        "$JUDGE_SOURCE",
+        "${{ vars.JUDGE_SOURCE }}",
+        "{JUDGE_SOURCE}",
+        "-e ",
+        "pip install .",
+    )
+    for line in installs:
+        if "`" in line and not line.startswith(("pip", "%pip", "- run:")):
+            continue  # prose that names a command in backticks
+        assert any(form in line for form in allowed) or '"jax[cuda12]"' in line, line
+    placeholders = [ln for ln in README.splitlines() if "<you>" in ln or "OWNER" in ln]
+    assert len(placeholders) == 1, placeholders
+    assert "JUDGE_SOURCE" in placeholders[0]
