@@ -11,6 +11,7 @@ when the judge failed on any problem.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 
@@ -86,6 +87,10 @@ def _render(args: argparse.Namespace, report: AssignmentReport, assignment: Assi
         shown = {p.name: {i.id: i.visibility for i in p.problem.rubric} for p in assignment.parts}
         results = assignment_render.gradescope_results(report, visibility=shown, lock=pinned)
         return gradescope.dumps(results)
+    if args.format == "classroom":
+        return json.dumps(assignment_render.classroom_results(report), indent=2) + "\n"
+    if args.format == "prairielearn":
+        return json.dumps(assignment_render.prairielearn_results(report), indent=2) + "\n"
     color = _use_color(args.color, sys.stdout) and args.output is None
     return assignment_render.render_text(report, color=color)
 

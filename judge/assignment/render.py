@@ -5,7 +5,8 @@ rule naming the problem and its points), then a table of points per problem. JSO
 ``judge.assignment/1`` object. Gradescope: one test per rubric item per problem (its name
 prefixed with the problem's), each item's points its share of its problem's points, and the
 score out of the assignment's points. The sections reuse ``render.text`` and
-``render.gradescope`` unchanged, so a problem reads the same alone or in an assignment.
+``render.gradescope`` unchanged, so a problem reads the same alone or in an assignment; so do
+GitHub Classroom's and PrairieLearn's results (``render.classroom``, ``render.prairielearn``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import io
 import json
 import math
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
-from ..render import gradescope, text
+from ..render import classroom, gradescope, prairielearn, text
 from ..result import Verdict
 from .report import AssignmentReport
 
@@ -164,4 +166,43 @@ def gradescope_results(
     }
 
 
-FORMATS = ("text", "json", "gradescope")
+# --- GitHub Classroom and PrairieLearn ----------------------------------------------------------
+
+
+def classroom_results(report: AssignmentReport) -> dict[str, Any]:
+    """GitHub Classroom's ``result`` for an assignment: each problem's items out of its points,
+    ``max_score`` the assignment's points (the field rules are ``render.classroom``'s)."""
+    command = shlex.join(["judge", "grade", report.submission, "--assignment", report.assignment])
+    tests = [
+        test
+        for part in report.parts
+        for test in classroom.tests(part.report, part.max_points, command, f"{part.problem}: ")
+    ]
+    return {
+        "version": 1,
+        "status": classroom.status(report.verdict),
+        "max_score": report.max_points,
+        "tests": tests,
+    }
+
+
+def prairielearn_results(report: AssignmentReport) -> dict[str, Any]:
+    """PrairieLearn's ``results.json`` for an assignment: gradable only when every problem's
+    grading is (a judge error in one makes the total not the learner's); score the points over
+    the assignment's points."""
+    graded = all(prairielearn.gradable(part.report) for part in report.parts)
+    tests = [
+        test
+        for part in report.parts
+        for test in prairielearn.tests(part.report, graded, part.max_points, f"{part.problem}: ")
+    ]
+    return {
+        "gradable": graded,
+        "score": min(1.0, max(0.0, float(report.score))) if graded else 0.0,
+        "message": report.summary,
+        "output": render_text(report),
+        "tests": tests,
+    }
+
+
+FORMATS = ("text", "json", "gradescope", "classroom", "prairielearn")

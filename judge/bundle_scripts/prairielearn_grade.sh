@@ -7,6 +7,7 @@
 #   ROOT          the grading root (default /grade; tests point it at a temporary tree)
 #   JUDGE         the judge command (default: judge on PATH)
 #   JUDGE_PROBLEM the problem's name (default: the judge infers it from the file)
+#   JUDGE_ASSIGNMENT an assignment to grade instead (its problems, its points)
 #   JUDGE_PROBLEMS the problem set (default $ROOT/serverFilesCourse/problems when it exists)
 #   JUDGE_SUBMISSION the file to grade, relative to $ROOT/student (default: the first .py or
 #                 .ipynb file there, in name order)
@@ -36,6 +37,7 @@ fi
 
 args=(grade "$file" --format prairielearn --sandbox "${JUDGE_SANDBOX:-auto}")
 [ -n "${JUDGE_PROBLEM:-}" ] && args+=(--problem "$JUDGE_PROBLEM")
+[ -n "${JUDGE_ASSIGNMENT:-}" ] && args+=(--assignment "$JUDGE_ASSIGNMENT")
 problems="${JUDGE_PROBLEMS:-$ROOT/serverFilesCourse/problems}"
 [ -d "$problems" ] && args+=(--problems "$problems")
 

@@ -11,13 +11,15 @@ Field rules (what ``tests/cli/test_platform_formats.py`` validates):
 - ``version``: the integer 1.
 - ``status``: ``"pass"`` when the verdict is accepted, ``"error"`` for a ``judge_error`` (the
   grading failed, not the learner), else ``"fail"``.
-- ``max_score``: the runner's points (``points``, 100 by default), a number > 0.
+- ``max_score``: the runner's points (``points``, 100 by default; an assignment's own points
+  with ``--assignment``), a number > 0.
 - ``tests``: a non-empty list, one per rubric item (or one named ``verdict`` when there is no
   rubric: a compile error, a judge error), each with exactly these keys:
 
-  - ``name``: the item's title (a non-empty string);
+  - ``name``: the item's title (a non-empty string); with ``--assignment``, prefixed with the
+    problem's name, each problem's items sharing its points;
   - ``status``: ``"pass"`` or ``"fail"`` by whether the item was earned; ``"error"`` on every
-    test of a judge error;
+    test of a judge error (with ``--assignment``, on every test of the problem it struck);
   - ``score``: the points earned, between 0 and the item's share of ``max_score`` (shares by
     weight, rounded to cents and summing exactly to ``max_score``; the reporter sums the
     tests' scores, so they sum to the judge's score times ``max_score``, to the cent per item:
@@ -38,10 +40,11 @@ from ..result import Report, Verdict
 from .gradescope import DEFAULT_POINTS, _item_output, _shares
 
 
-def _status(report: Report) -> str:
-    if report.verdict is Verdict.ACCEPTED:
+def status(verdict: Verdict) -> str:
+    """The whole result's status: pass, error (the judge failed, not the learner) or fail."""
+    if verdict is Verdict.ACCEPTED:
         return "pass"
-    return "error" if report.verdict is Verdict.JUDGE_ERROR else "fail"
+    return "error" if verdict is Verdict.JUDGE_ERROR else "fail"
 
 
 def _items(report: Report) -> list[dict[str, Any]]:
@@ -69,19 +72,19 @@ def _score(report: Report, item: dict[str, Any], share: float, per_weight: float
     return max(0.0, min(share, round(per_weight * float(item["score"]), 2)))
 
 
-def results(report: Report, *, points: float = DEFAULT_POINTS) -> dict[str, Any]:
-    """The ``result`` object of one grading, out of ``points``."""
+def tests(report: Report, points: float, command: str, prefix: str = "") -> list[dict[str, Any]]:
+    """One grading's tests out of ``points``: an assignment passes each problem's own share and
+    its name as ``prefix``, so each of its tests reads ``"problem: item"``."""
     items = _items(report)
     per_weight = points / (sum(float(i["weight"]) for i in items) or 1.0)
-    command = shlex.join(["judge", "grade", report.submission, "--problem", report.problem])
     seconds = f"{report.timing.get('total_s', 0.0):.2f}s"
     error = report.verdict is Verdict.JUDGE_ERROR
-    tests = []
+    found = []
     for item, share in zip(items, _shares(items, points), strict=True):
         passed = bool(item["passed"])
-        tests.append(
+        found.append(
             {
-                "name": str(item["title"]),
+                "name": f"{prefix}{item['title']}",
                 "status": "error" if error else ("pass" if passed else "fail"),
                 "score": _score(report, item, share, per_weight),
                 "message": "" if passed and not error else _item_output(report, item),
@@ -91,7 +94,18 @@ def results(report: Report, *, points: float = DEFAULT_POINTS) -> dict[str, Any]
                 "execution_time": seconds,
             }
         )
-    return {"version": 1, "status": _status(report), "max_score": points, "tests": tests}
+    return found
+
+
+def results(report: Report, *, points: float = DEFAULT_POINTS) -> dict[str, Any]:
+    """The ``result`` object of one grading, out of ``points``."""
+    command = shlex.join(["judge", "grade", report.submission, "--problem", report.problem])
+    return {
+        "version": 1,
+        "status": status(report.verdict),
+        "max_score": points,
+        "tests": tests(report, points, command),
+    }
 
 
 def render(report: Report) -> str:

@@ -14,8 +14,10 @@ Field rules (what ``tests/cli/test_platform_formats.py`` validates):
 - ``tests``: a list, one per rubric item (or one named ``verdict`` when there is no rubric),
   each with exactly ``name`` (the item's title), ``points`` (earned, between 0 and
   ``max_points``), ``max_points`` (the item's share of 100 points by weight, the shares summing
-  exactly to 100), ``message`` (``"passed"`` or what first cost it points) and ``output``
-  (everything that cost it points; empty when earned). Every ``points`` is 0 when not gradable.
+  exactly to 100; with ``--assignment``, each problem's share of its own points, the names
+  prefixed with the problem's), ``message`` (``"passed"`` or what first cost it points) and
+  ``output`` (everything that cost it points; empty when earned). Every ``points`` is 0 when
+  not gradable.
 """
 
 from __future__ import annotations
@@ -38,23 +40,27 @@ def gradable(report: Report) -> bool:
     return not any(d.code in UNGRADABLE_CODES for d in report.diagnostics)
 
 
-def _tests(report: Report, graded: bool) -> list[dict[str, Any]]:
+def tests(
+    report: Report, graded: bool, points: float = DEFAULT_POINTS, prefix: str = ""
+) -> list[dict[str, Any]]:
+    """One grading's tests out of ``points``; an assignment passes each problem's points and
+    its name as ``prefix``."""
     items = _items(report)
-    per_weight = DEFAULT_POINTS / (sum(float(i["weight"]) for i in items) or 1.0)
-    tests = []
-    for item, share in zip(items, _shares(items, DEFAULT_POINTS), strict=True):
+    per_weight = points / (sum(float(i["weight"]) for i in items) or 1.0)
+    found = []
+    for item, share in zip(items, _shares(items, points), strict=True):
         passed = bool(item["passed"]) and graded
         output = "" if passed else _item_output(report, item)
-        tests.append(
+        found.append(
             {
-                "name": str(item["title"]),
+                "name": f"{prefix}{item['title']}",
                 "points": _score(report, item, share, per_weight) if graded else 0.0,
                 "max_points": share,
                 "message": "passed" if passed else (output.splitlines() or ["failed"])[0],
                 "output": output,
             }
         )
-    return tests
+    return found
 
 
 def results(report: Report) -> dict[str, Any]:
@@ -65,7 +71,7 @@ def results(report: Report) -> dict[str, Any]:
         "score": min(1.0, max(0.0, float(report.score))) if graded else 0.0,
         "message": report.summary,
         "output": text.render(report, color=False),
-        "tests": _tests(report, graded),
+        "tests": tests(report, graded),
     }
 
 

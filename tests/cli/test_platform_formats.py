@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from judge import cli
+from judge.assignment import render as assignment_render
+from judge.assignment.report import AssignmentReport, PartReport
 from judge.render import FORMATS, classroom, prairielearn
 from judge.result import Diagnostic, FailingCase, Report, Severity, Verdict
 
@@ -104,7 +106,9 @@ CLASSROOM_TEST_KEYS = {
 }  # fmt: skip
 
 
-def classroom_problems(result: Any, verdict: str | None = None) -> list[str]:
+def classroom_problems(
+    result: Any, verdict: str | None = None, assignment: bool = False
+) -> list[str]:
     """What breaks the rules of ``judge/render/classroom.py``'s docstring; [] when none."""
     if not isinstance(result, dict):
         return ["not an object"]
@@ -126,7 +130,11 @@ def classroom_problems(result: Any, verdict: str | None = None) -> list[str]:
     if not isinstance(tests, list) or not tests:
         return [*found, "tests is not a non-empty list"]
     for k, test in enumerate(tests):
-        found += [f"tests[{k}]: {p}" for p in _classroom_test(test, result["status"])]
+        status = "mixed" if assignment and result["status"] == "error" else result["status"]
+        found += [f"tests[{k}]: {p}" for p in _classroom_test(test, status)]
+    errors = [t for t in tests if isinstance(t, dict) and t.get("status") == "error"]
+    if assignment and result["status"] == "error" and not errors:
+        found.append("an error with no test in error")
     return found
 
 
@@ -136,7 +144,10 @@ def _classroom_test(test: Any, status: str) -> list[str]:
     found = []
     if not isinstance(test["name"], str) or not test["name"]:
         found.append("name is not a non-empty string")
-    allowed = ("error",) if status == "error" else ("pass", "fail")
+    # An assignment in error: the problem the judge failed on is in error, the others as graded.
+    allowed = {"error": ("error",), "mixed": ("pass", "fail", "error")}.get(
+        status, ("pass", "fail")
+    )
     if test["status"] not in allowed:
         found.append(f"status {test['status']!r}")
     if not _number(test["score"]) or test["score"] < 0:
@@ -208,7 +219,9 @@ def test_the_validators_catch_broken_results() -> None:
 # -- PrairieLearn -------------------------------------------------------------------------------
 
 
-def prairielearn_problems(result: Any, gradable: bool | None = None) -> list[str]:
+def prairielearn_problems(
+    result: Any, gradable: bool | None = None, total: float = 100.0
+) -> list[str]:
     """What breaks the rules of ``judge/render/prairielearn.py``'s docstring; [] when none."""
     if not isinstance(result, dict):
         return ["not an object"]
@@ -232,8 +245,8 @@ def prairielearn_problems(result: Any, gradable: bool | None = None) -> list[str
         return [*found, "tests is not a list"]
     for k, test in enumerate(tests):
         found += [f"tests[{k}]: {p}" for p in _prairielearn_test(test, result.get("gradable"))]
-    if tests and not math.isclose(sum(t.get("max_points", 0) for t in tests), 100.0):
-        found.append("the tests' max_points do not sum to 100")
+    if tests and not math.isclose(sum(t.get("max_points", 0) for t in tests), total):
+        found.append(f"the tests' max_points do not sum to {total:g}")
     return found
 
 
@@ -319,6 +332,16 @@ def test_script_writes_the_judges_results(tmp_path: Path) -> None:
     assert "--problem" in args and "nn_vmap_forward" in args
     assert args[args.index("--sandbox") + 1] == "none"
     assert "--problems" not in args  # serverFilesCourse has no problems/ folder here
+
+
+def test_script_grades_an_assignment_when_told(tmp_path: Path) -> None:
+    root = grade_tree(tmp_path, {"sol.py": ""})
+    good = json.dumps(assignment_render.prairielearn_results(assignment_of(accepted(), report())))
+    results = run_script(root, fake_judge(tmp_path, f"echo '{good}'\nexit 1"),
+                         JUDGE_ASSIGNMENT="hw_vmap")  # fmt: skip
+    assert prairielearn_problems(results, True, total=40.0) == []
+    args = (tmp_path / "args").read_text().split()
+    assert args[args.index("--assignment") + 1] == "hw_vmap" and "--problem" not in args
 
 
 def test_script_passes_a_judge_error_on(tmp_path: Path) -> None:
@@ -417,3 +440,64 @@ def test_the_reporter_reads_the_judges_points(name: str) -> None:
     assert maximum == 100.0
     assert total == pytest.approx(100 * graded.score, abs=0.05)
     assert (outcome == "passed") == (graded.verdict is Verdict.ACCEPTED)
+
+
+# -- an assignment: each problem's items out of its own points -----------------------------------
+
+
+def assignment_of(*parts: Report) -> AssignmentReport:
+    points = (10.0, 30.0, 5.0)
+    return AssignmentReport(
+        assignment="hw_vmap",
+        title="Homework",
+        submission="solution.py",
+        parts=[PartReport(f"problem_{k}", "f", points[k], part) for k, part in enumerate(parts)],
+        timing={"total_s": 4.0},
+    )
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [(accepted(), accepted()), (accepted(), report()), (report(), judge_error(), accepted())],
+    ids=["all accepted", "one wrong", "one judge_error"],
+)
+def test_an_assignment_in_both_formats_counts_each_problems_points(parts: tuple[Report]) -> None:
+    graded = assignment_of(*parts)
+    verdict = str(graded.verdict)
+    result = assignment_render.classroom_results(graded)
+    assert classroom_problems(result, verdict, assignment=True) == []
+    assert result["max_score"] == graded.max_points
+    names = [t["name"] for t in result["tests"]]
+    assert all(n.split(": ", 1)[0] in {p.problem for p in graded.parts} for n in names)
+    encoded = base64.b64encode(json.dumps(result).encode()).decode()
+    total, maximum, outcome = _as_the_reporter_reads({"HW_RESULTS": encoded}, "hw")
+    if verdict != "judge_error":
+        assert total == pytest.approx(graded.points, abs=0.01 * len(names))
+    assert maximum == graded.max_points
+    assert (outcome == "passed") == (verdict == "accepted")
+    pl = assignment_render.prairielearn_results(graded)
+    gradable = verdict != "judge_error"
+    assert prairielearn_problems(pl, gradable, total=graded.max_points) == []
+    if gradable:
+        assert pl["score"] == pytest.approx(graded.score)
+        earned = sum(t["points"] for t in pl["tests"])
+        assert earned == pytest.approx(graded.points, abs=0.01 * len(names))
+
+
+def test_an_assignment_takes_both_formats_on_the_command_line() -> None:
+    assert {"classroom", "prairielearn"} <= set(assignment_render.FORMATS)
+
+
+@pytest.mark.slow
+def test_a_real_assignment_grading_in_both_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["grade", str(CANONICAL), "--assignment", "hw_vmap", "--sandbox", "none"]
+    code = cli.main([*common, "--format", "classroom"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 1  # the file lacks the other problem's function
+    assert classroom_problems(result, "compile_error", assignment=True) == []
+    problems = {t["name"].split(": ", 1)[0] for t in result["tests"]}
+    assert problems == {"nn_vmap_forward", "nn_vmap_ensemble"}
+    assert cli.main([*common, "--format", "prairielearn"]) == 1
+    pl = json.loads(capsys.readouterr().out)
+    assert prairielearn_problems(pl, True, total=result["max_score"]) == []
+    assert 0.0 < pl["score"] < 1.0
