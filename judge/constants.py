@@ -42,3 +42,7 @@ def library_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             found[name] = None
     return found
+
+
+# The most bytes of Python a submission may hold (a notebook: its code cells, once read).
+MAX_SOURCE_BYTES = 2 * 1024 * 1024

@@ -21,87 +21,24 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .constants import submission_suffix
+from .constants import MAX_SOURCE_BYTES, submission_suffix
 from .errors import SubmissionNotFound
+from .ipython_lines import PYTHON_CELL_MAGICS, python_line
 from .untrusted import clean_text
 
-MAX_SOURCE_BYTES = 2 * 1024 * 1024
 # A notebook is mostly its saved outputs (a plot is megabytes): the file may be this large, and
 # its code cells, once read, MAX_SOURCE_BYTES.
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
-# Cell magics whose body is still Python; any other (%%bash, %%writefile) is not.
-_PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
 _MARK_HEAD, _MARK_TAIL = "# --- notebook cell ", " ---"
 # A marker's number has at most this many digits, more than any notebook the judge reads has
 # cells: a longer "number" is the learner's text, not a marker (and int() refuses over 4300).
 _MARK_DIGITS = 9
 _TOO_LARGE = f"its code cells are larger than {MAX_SOURCE_BYTES // 1024} KiB"
-# IPython-only lines, never Python: an assignment from the shell or a magic (``x = !ls``,
-# ``x = %who_ls``), and ``%magic``, ``!shell`` and help (``name?``, ``name??``, ``?name``).
-# Each pattern is one character class, repeated: matched in a single pass, no backtracking.
-_IDENTIFIER_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
-_TARGET_REST = re.compile(r"[\w.,\s\[\]()*]*")
-_DOTTED_REST = re.compile(r"[\w.]*")
 # ``def name`` at the start of a line, for a file that does not parse. Linear: the blanks
 # before ``def`` stay on their line (``\s*`` there crossed lines, and every line start of a
 # run of blank lines rescanned the rest of the run), and each repeated class is followed by
 # a character it cannot match, so no repetition is ever retried.
 _DEF_NAME = re.compile(r"^[^\S\n]*(?:async\s+)?def\s+([A-Za-z_]\w*)", re.MULTILINE)
-
-
-def _dotted_name(text: str, start: int = 0) -> bool:
-    """Whether ``text[start:]`` is a name, dots allowed after its first letter (``nn.Dense``)."""
-    return text[start : start + 1] in _IDENTIFIER_START and (
-        _DOTTED_REST.fullmatch(text, start + 1) is not None
-    )
-
-
-def _shell_assignment(line: str) -> tuple[str, str] | None:
-    """``(target, "!" or "%")`` for ``target = !command`` or ``target = %magic``, else None.
-
-    The target is the text before the line's first ``=`` (no ``=`` can be in one): a name,
-    then names, dots, commas, brackets, stars and blanks (``a, b[0] = !ls``).
-    """
-    equals = line.find("=")
-    if equals < 0:
-        return None
-    value = line[equals + 1 :].lstrip()
-    if not value.startswith(("!", "%")):
-        return None
-    target = line[:equals].rstrip()
-    name = target.lstrip()
-    if name[:1] not in _IDENTIFIER_START or _TARGET_REST.fullmatch(name, 1) is None:
-        return None
-    return target, value[0]
-
-
-def _ipython_only(line: str) -> bool:
-    """Whether a line is IPython's alone: ``!shell``, ``%magic``, ``?name``, ``name?``,
-    ``name()??`` (blanks around it allowed)."""
-    text = line.strip()
-    if text.startswith(("!", "%")):
-        return True
-    if text.startswith("?"):
-        marks = len(text) - len(text.lstrip("?"))
-        return marks <= 2 and _dotted_name(text, marks)
-    if text.endswith("?"):
-        marks = len(text) - len(text.rstrip("?"))
-        name = text[:-marks]
-        return marks <= 2 and _dotted_name(name.removesuffix("()"))
-    return False
-
-
-def python_line(line: str) -> str | None:
-    """A notebook line as Python; None for an IPython-only line, left out. An assignment from
-    the shell or a magic keeps its names bound (``files = !ls`` becomes ``files = []``,
-    IPython's list of output lines, empty; ``x = %magic`` ``x = None``), so that the cells
-    after it still run. Linear in the line's length, whatever it holds."""
-    if "!" not in line and "%" not in line and "?" not in line:
-        return line  # nothing IPython could mean: most lines, at the speed of ``in``
-    assignment = _shell_assignment(line)
-    if assignment is not None:
-        return f"{assignment[0]} = {'[]' if assignment[1] == '!' else 'None'}"
-    return None if _ipython_only(line) else line
 
 
 def _cell_number(line: str) -> int | None:
@@ -173,7 +110,7 @@ class Submission:
 def _foreign_magic(lines: list[str]) -> bool:
     """Whether a cell is under a cell magic whose body is not Python (``%%bash``)."""
     first = lines[0].strip() if lines else ""
-    return first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS)
+    return first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS)
 
 
 def _code_chunks(cells: list[object]) -> tuple[list[str] | None, str | None]:
@@ -187,7 +124,7 @@ def _code_chunks(cells: list[object]) -> tuple[list[str] | None, str | None]:
     found, reason = _python_cells(cells)
     if found is None:
         return None, reason
-    from .notebook.cells import without_judges  # that module reads this one
+    from .notebook.cells import without_judges
 
     texts = without_judges([text for _, text in found])
     if not any(text.strip() for text in texts):

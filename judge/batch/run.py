@@ -110,12 +110,10 @@ def run_batch(
         on_start: called once with (gradings to run, results reused).
         on_result: called with each new record, as it is saved.
         stop: set it to stop the run; SIGINT and SIGTERM set it when run on the main thread.
-        regrade: students to grade again even if unchanged ([]: everyone; None: nobody); an
-            id the source does not hold is a UsageError, before anyone is graded.
+        regrade: students to grade again though unchanged ([]: all; None: none; unknown: error).
 
     Raises:
-        UsageError: a missing or unreadable source, an output folder that cannot be written, an
-            unavailable backend. ProblemError for an invalid problem package.
+        UsageError: an unreadable source or --out, an unavailable backend; ProblemError.
     """
     options = options or GradeOptions()
     stop = stop or threading.Event()

@@ -328,10 +328,8 @@ def summary_html(records: Sequence[Record], title: str | None = None) -> str:
 def write_outputs(
     out: Path, records: Sequence[Record], on_written: Callable[[Record], None] | None = None
 ) -> None:
-    """Everything from the records: reports.jsonl compacted, gradebook, feedback, summary.
-
-    ``on_written`` is called after each student's feedback: rendering thousands of pages is
-    the slow part, and a merge's log should move while it runs."""
+    """Everything from the records: reports.jsonl compacted, gradebook, feedback, summary;
+    ``on_written`` after each student's feedback, the slow part (a merge's progress)."""
     (out / FEEDBACK).mkdir(parents=True, exist_ok=True)
     ordered = sorted(records, key=lambda r: r.student)
     _write_atomic(out / REPORTS, _jsonl(ordered))

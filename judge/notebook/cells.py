@@ -28,7 +28,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..submission import _PYTHON_CELL_MAGICS, MAX_SOURCE_BYTES, python_line
+from ..constants import MAX_SOURCE_BYTES
+from ..ipython_lines import PYTHON_CELL_MAGICS, python_line
 
 JUDGE_MODULE = "judge"
 
@@ -51,7 +52,7 @@ def _ipython_free(text: str) -> str | None:
     (``%%bash``, ``%%writefile``), which holds no Python at all."""
     lines = text.splitlines()
     first = lines[0].strip() if lines else ""
-    if first.startswith("%%") and not first.startswith(_PYTHON_CELL_MAGICS):
+    if first.startswith("%%") and not first.startswith(PYTHON_CELL_MAGICS):
         return None
     return "\n".join(python_line(ln) or "" for ln in lines)  # blanked: line numbers stay
 

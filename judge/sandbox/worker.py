@@ -76,7 +76,7 @@ class Worker:
         deadline: float | None = None,
         send_s: float = STARTUP_TIMEOUT_S,
     ) -> None:
-        from . import get_sandbox
+        from .choice import get_sandbox
 
         self.role = role
         self.backend = backend

@@ -312,7 +312,7 @@ def prestart(python: str, backend: str, sandbox: str) -> None:
     grading to report, in its words. A second call for a zygote already running is nothing.
     Ended at exit (``close_all``)."""
     from .. import cache
-    from . import resolve_sandbox
+    from .choice import resolve_sandbox
 
     if not _enabled:
         return
@@ -342,7 +342,7 @@ def prestart_beside(python: str, backend: str, sandbox: str) -> None:
     fork them, and each would otherwise be a fresh interpreter. For the commands that run
     many reference workers (``judge batch``, ``judge check``); the plain zygote costs one more
     import of JAX, which a single grading with a warm cache would not earn back."""
-    from . import resolve_sandbox
+    from .choice import resolve_sandbox
 
     if not _enabled:
         return
