@@ -81,15 +81,3 @@ def hinted(problem: Problem | None, diagnostic: Diagnostic) -> Diagnostic:
     """The diagnostic with the problem's hint for its code, when the problem has one."""
     override = problem.hints.get(diagnostic.code) if problem else None
     return dataclasses.replace(diagnostic, hint=override) if override else diagnostic
-
-
-def unknown_hint_keys(keys: list[str], own_codes: list[str]) -> list[str]:
-    """The keys of a problem's ``hints:`` that name no code it can meet (the engine's, or its
-    own fingerprints' and known errors')."""
-    known = {*known_codes(), *own_codes}
-    return [k for k in keys if k not in known]
-
-
-def known_codes() -> list[str]:
-    """Every code the engine itself can emit a hint for, sorted (for did-you-mean)."""
-    return catalogue.hintable_codes()

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import wording
+from .. import catalogue
 from ..constants import BACKENDS, MIN_MEMORY_MB
 from ..limits import CPU_PER_WALL, DEFAULT_DISK_MB, DEFAULT_OUTPUT_KB, DEFAULT_PROCESSES, Limits
 from .fields import (
@@ -405,6 +405,13 @@ _TOP_REQUIRED = (
 _TOP_OPTIONAL = ("precision", "hints", "rubric", "fingerprints", "errors")
 
 
+def unknown_hint_keys(keys: list[str], own_codes: list[str]) -> list[str]:
+    """The keys of a problem's ``hints:`` that name no code it can meet (the engine's
+    hintable codes, from the catalogue, or its own fingerprints' and known errors')."""
+    known = {*catalogue.hintable_codes(), *own_codes}
+    return [k for k in keys if k not in known]
+
+
 def _check_hint_keys(
     keys: list[str],
     fingerprints: tuple[Fingerprint, ...],
@@ -413,8 +420,8 @@ def _check_hint_keys(
 ) -> None:
     """A hint for a code nothing emits would never be shown: an error, with a did-you-mean."""
     own = [f.code for f in fingerprints] + [k.code for k in known_errors]
-    for key in wording.unknown_hint_keys(keys, own):
-        close = difflib.get_close_matches(key, [*wording.known_codes(), *own], n=1)
+    for key in unknown_hint_keys(keys, own):
+        close = difflib.get_close_matches(key, [*catalogue.hintable_codes(), *own], n=1)
         tip = f" (did you mean {close[0]!r}?)" if close else ""
         errors.add(f"hints.{key}", f"no diagnostic has this code{tip}")
 

@@ -12,6 +12,7 @@ import yaml
 from judge import catalogue, decide, structure, wording
 from judge.catalogue import CODES
 from judge.problem import load_problem_file
+from judge.problem.sections import unknown_hint_keys
 from judge.result import Diagnostic, Severity
 from judge.runtime import observer
 
@@ -231,11 +232,11 @@ def test_unused_transforms_are_structural_root_causes() -> None:
 
 
 def test_hint_keys_are_the_hintable_codes() -> None:
-    known = wording.known_codes()
+    known = catalogue.hintable_codes()
     assert "unused_nn_vmap" in known and "no_nn_scan" in known and "exception_at_import" in known
     assert "no_submission" not in known and "ignores_seed" not in known
     keys = ["unused_nn_remat", "ignores_seed", "grading_crashed", "no_nn_while_loop"]
-    assert wording.unknown_hint_keys(keys, ["ignores_seed"]) == keys[2:]
+    assert unknown_hint_keys(keys, ["ignores_seed"]) == keys[2:]
     assert wording.title("unused_nn_vmap") == "builds nn.vmap but computes without it"
     assert wording.title("someone_elses_code") == "someone elses code"
 

@@ -7,6 +7,7 @@ import dataclasses
 from judge import wording
 from judge.grading import rubric
 from judge.problem import load_problem
+from judge.problem.sections import unknown_hint_keys
 from judge.structure import Observations
 
 PROBLEM = load_problem("nn_vmap_forward")
@@ -50,7 +51,7 @@ def test_a_problem_hint_replaces_a_structural_diagnostics_hint() -> None:
 
 def test_unknown_hint_keys_are_found_and_own_codes_are_known() -> None:
     keys = ["values_mismatch", "no_nn_scan", "my_mistake", "typo_code"]
-    assert wording.unknown_hint_keys(keys, ["my_mistake"]) == ["typo_code"]
+    assert unknown_hint_keys(keys, ["my_mistake"]) == ["typo_code"]
 
 
 def test_every_generic_hint_is_non_empty_text() -> None:
