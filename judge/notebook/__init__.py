@@ -7,20 +7,18 @@
     judge.check("hw3")                 # every problem of an assignment, with points
 
 The cells run before the calling one (the rule, and what is left out, is in ``cells``) become a
-notebook; a process of its own (``runner``) grades it with the engine of ``judge grade``, whose
+notebook; a process of the judge's own grades it with the engine of ``judge grade``, whose
 workers run the learner's code under the same sandbox, so neither the learner's code nor the
-grading touches the kernel's state. The report is shown inline, as HTML in a notebook (``html``)
-and as text in a terminal IPython or outside IPython. An error that stops the check (an unknown
-name, no sandbox here) is shown as one line, never a traceback in the learner's notebook.
+grading touches the kernel's state. That process (``server``) is started by the first check and
+kept for the kernel's life, so that later checks skip the judge's imports and JAX's start. The
+report is shown inline, as HTML in a notebook (``html``) and as text in a terminal IPython or
+outside IPython. An error that stops the check (an unknown name, no sandbox here) is shown as
+one line, never a traceback in the learner's notebook.
 """
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -113,37 +111,11 @@ def _error(message: str) -> dict[str, Any]:
 
 
 def _run(request: dict[str, Any], timeout: float | None) -> dict[str, Any]:
-    """Grade in a process of the judge's own; the kernel only waits (an interrupt stops it)."""
-    with tempfile.TemporaryDirectory(prefix="judge-check-") as folder:
-        request_path, result_path = Path(folder) / "request.json", Path(folder) / "result.json"
-        request_path.write_text(json.dumps(request), encoding="utf-8")
-        command = [sys.executable, "-m", "judge.notebook.runner", str(request_path),
-                   str(result_path)]  # fmt: skip
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        try:
-            _, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _stop(process)
-            return _error(f"no report within timeout={timeout:g} s; the grading was stopped")
-        except KeyboardInterrupt:  # the kernel was interrupted: so is the grading
-            _stop(process)
-            raise
-        if not result_path.is_file():
-            last = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-            return _error(f"the grading process failed (exit {process.returncode}): {last[0]}")
-        return dict(json.loads(result_path.read_text(encoding="utf-8")))
+    """Grade in the judge's own process, the kernel's check server; the kernel only waits (an
+    interrupt or the timeout stops the grading, and that server)."""
+    from . import server
 
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Ask the grading process to stop its workers and end; kill it if it does not."""
-    process.send_signal(signal.SIGINT)
-    try:
-        process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
+    return server.ask(request, timeout)
 
 
 def _cells_from(source: str | Path | None) -> tuple[str, Sequence[str], str]:

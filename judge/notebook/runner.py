@@ -1,13 +1,15 @@
-"""The judge's side of a notebook check, in a process of its own: ``python -m judge.notebook.runner
-REQUEST RESULT``.
+"""The judge's side of a notebook check: ``grade_request`` turns the kernel's request into a
+report, rendered; ``answer`` makes a judge error a one-line result.
 
-The kernel that calls ``judge.check`` starts this process and waits for it, so nothing of the
+``judge.check`` sends its requests to the check server (``server``), a process of the judge's
+own kept for the kernel's life, which calls ``answer``; ``python -m judge.notebook.runner
+REQUEST RESULT`` still grades one request in a process of its own. Either way nothing of the
 grading touches the kernel's state: the judge makes itself a subreaper, starts worker threads
-and caches plans, and none of that should outlive a check in a learner's kernel (or be undone
-by the learner's code there). The learner's cells still run one level further down, in the
-ordinary workers of ``judge grade``, under the same sandbox. REQUEST is JSON written by the
-kernel; RESULT gets JSON back: the report's rendering (HTML and text) and its JSON form, or a
-one-line error.
+and caches plans, and none of that should live in a learner's kernel (or be undone by the
+learner's code there). The learner's cells still run one level further down, in the ordinary
+workers of ``judge grade``, under the same sandbox. REQUEST is JSON written by the kernel;
+RESULT gets JSON back: the report's rendering (HTML and text) and its JSON form, or a one-line
+error.
 """
 
 from __future__ import annotations
@@ -79,17 +81,24 @@ def grade_request(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The result of one request: the graded report, or a judge error as one line (the form
+    both this one-shot runner and the check server, ``server``, send back)."""
+    try:
+        return grade_request(request)
+    except JudgeError as exc:
+        message = str(exc)
+        if isinstance(exc, SandboxUnavailable):  # the flag's name is the command line's
+            message += '; in a notebook: judge.check(NAME, sandbox="none")'
+        return {"kind": "error", "message": message, "exit_code": exc.exit_code}
+
+
 def main(argv: list[str]) -> int:
     """Read the request, grade, write the result; a judge error becomes a one-line result."""
     request_path, result_path = Path(argv[0]), Path(argv[1])
     request = json.loads(request_path.read_text(encoding="utf-8"))
     try:
-        result = grade_request(request)
-    except JudgeError as exc:
-        message = str(exc)
-        if isinstance(exc, SandboxUnavailable):  # the flag's name is the command line's
-            message += '; in a notebook: judge.check(NAME, sandbox="none")'
-        result = {"kind": "error", "message": message, "exit_code": exc.exit_code}
+        result = answer(request)
     except KeyboardInterrupt:
         from ..sandbox import kill_all_workers
 

@@ -10,6 +10,7 @@ no kernel can start (nbclient or ipykernel missing: both are in the ``[test]`` e
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,29 @@ def test_an_assignment_is_graded_part_by_part(tmp_path: Path) -> None:
     points = re.search(r'data-part="points">([^<]*)<', html)
     assert points and points.group(1) == "10 of 20"
     assert 'data-code="entry_point_missing"' in html
+
+
+def test_the_kernel_keeps_one_check_server_and_ends_it(tmp_path: Path) -> None:
+    # In the check's own cell: a cell that calls judge.check is never graded itself.
+    check = check_cell("nn_vmap_forward") + (
+        "\nfrom judge.notebook import server\nprint('SERVER', server.current_pid())"
+    )
+    outputs = run_notebook(["import judge", CANONICAL, check, check], tmp_path)
+    printed = [shown(outputs[k])[1] for k in (2, 3)]
+    assert all("RESULT accepted 1.00" in text for text in printed), printed
+    pids = {text.split("SERVER")[1].split()[0] for text in printed}
+    assert len(pids) == 1 and pids != {"None"}, pids  # the second check reused the first's
+    pid = int(pids.pop())  # the kernel has shut down: so has its server
+    deadline = time.monotonic() + 20
+    while not ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ended(pid)
+
+
+def ended(pid: int) -> bool:
+    """Whether ``pid`` is gone, or a zombie (it holds nothing but its entry)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 :].split()[0] in (b"Z", b"X")
