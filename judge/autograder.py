@@ -9,73 +9,45 @@ in the run's stdout.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import candidates
 from . import lock as locking
 from .assignment import grade_assignment, load_assignment
 from .assignment import render as assignment_render
-from .constants import submission_suffix
-from .errors import JudgeError, SubmissionNotFound
+from .candidates import DEFAULT_PICK, Pick
+from .errors import JudgeError
 from .grading import GradeOptions, grade
 from .problem import Problem, load_problem
 from .render import gradescope
-from .submission import read_submission
-
-# Folders that archivers, editors and Python leave behind: never the submission.
-_JUNK = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
+from .result import Report
 
 
-def _candidates(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if submission_suffix(p) is not None
-        and p.is_file()
-        and not any(part.startswith(".") or part in _JUNK for part in p.relative_to(folder).parts)
-    )
+def choose(
+    folder: Path, entry_point: str | tuple[str, ...], pick: Pick = DEFAULT_PICK
+) -> tuple[Path | None, list[str]]:
+    """The file to grade, and a note for the learner when a pick chose among several: the
+    rule every place shares (``judge.candidates``). None, with the reason as a note when
+    there is one, when nothing is graded (no file, or an issue such as ``--pick error``)."""
+    choice = candidates.choose(folder, entry_point, pick)
+    if choice.path is None:
+        assert choice.issue is not None
+        return None, [] if choice.issue[0] == "no_submission" else [_issue_words(choice)]
+    return choice.path, [choice.note] if choice.note else []
 
 
-def _defines(path: Path, wanted: tuple[str, ...]) -> bool:
-    try:
-        names = read_submission(path).defined_names()
-    except SubmissionNotFound:
-        return False
-    return any(name in names for name in wanted)
-
-
-def choose(folder: Path, entry_point: str | tuple[str, ...]) -> tuple[Path | None, list[str]]:
-    """The file to grade, and a warning line for the learner when that choice was not clear.
-
-    The file that defines the entry point (for an assignment, any of its functions); of
-    several, the first in name order (named in the warning with the others); when none does,
-    the only file, else the first one.
-    """
-    wanted = (entry_point,) if isinstance(entry_point, str) else entry_point
-    entry_point = " or ".join(wanted)  # the words of the notes below
-    candidates = _candidates(folder)
-    if not candidates:
-        return None, []
-    shown = {p: p.relative_to(folder).as_posix() for p in candidates}
-    defining = [p for p in candidates if _defines(p, wanted)]
-    if len(defining) == 1 or (not defining and len(candidates) == 1):
-        return (defining or candidates)[0], []
-    if defining:
-        others = ", ".join(shown[p] for p in defining[1:])
-        return defining[0], [
-            f"{len(defining)} submitted files define {entry_point}: graded "
-            f"{shown[defining[0]]}, not {others}. Submit only the file to grade."
-        ]
-    listing = ", ".join(shown[p] for p in candidates)
-    return candidates[0], [
-        f"none of the submitted files ({listing}) defines {entry_point}: graded "
-        f"{shown[candidates[0]]}."
-    ]
+def _issue_words(choice: candidates.Choice) -> str:
+    """Why nothing was graded, in the learner's words: the issue and what to submit."""
+    assert choice.issue is not None
+    code, message = choice.issue
+    if code == "ambiguous_submission":
+        return f"Your submission: {message}. Submit only the file to grade."
+    return f"Your submission: {message}."
 
 
 def _relative(path: Path) -> Path:
@@ -109,6 +81,25 @@ def _could_not_grade(exc: JudgeError, notes: list[str], extra: dict[str, Any]) -
     )
 
 
+def _nothing_graded(choice: candidates.Choice, words: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """results.json when the rule graded no file: nothing submitted, or its issue."""
+    if choice.issue is None or choice.issue[0] == "no_submission":
+        message = f"No .py or .ipynb file was submitted: submit the file that defines {words}."
+    else:
+        message = _issue_words(choice)
+    print(f"judge autograde: nothing graded: {message}", flush=True)
+    return gradescope.failure(message, extra=extra)
+
+
+def _graded_as_submitted(report: Report, chosen: Path, choice: candidates.Choice) -> Report:
+    """The report naming the file as the learner submitted it (``sub/x.py``, not
+    ``submission/sub/x.py``), with the note of a pick among several files."""
+    report = candidates.relabel(report, str(_relative(chosen)), choice.name)
+    if choice.note:
+        report.diagnostics = [*report.diagnostics, candidates.note_diagnostic(choice)]
+    return report
+
+
 def autograde(
     root: Path,
     problem: str,
@@ -116,9 +107,10 @@ def autograde(
     options: GradeOptions,
     points: float = gradescope.DEFAULT_POINTS,
     lock_file: Path | None = None,
+    pick: Pick = DEFAULT_PICK,
 ) -> dict[str, Any]:
     """The results.json object for the submission in ``root/submission``; never raises a
-    JudgeError (it becomes the learner's message)."""
+    JudgeError (it becomes the learner's message). ``pick``: see ``judge.candidates``."""
     extra: dict[str, Any] = {}
     notes: list[str] = []
     try:
@@ -126,14 +118,12 @@ def autograde(
         if found is not None:
             extra["lock"] = found
         package: Problem = load_problem(problem, problems_dir)
-        chosen, notes = choose(root / "submission", package.entry_point)
-        if chosen is None:
-            return gradescope.failure(
-                "No .py or .ipynb file was submitted: submit the file that defines "
-                f"{package.entry_point}.",
-                extra=extra,
-            )
-        report = grade(_relative(chosen), package, options)
+        choice = candidates.choose(root / "submission", package.entry_point, pick)
+        if choice.path is None:
+            return _nothing_graded(choice, package.entry_point, extra)
+        notes = [choice.note] if choice.note else []
+        report = grade(_relative(choice.path), package, options)
+        report = _graded_as_submitted(report, choice.path, choice)
         if found is not None:
             report.environment["lock"] = _without_pins(found)
     except JudgeError as exc:
@@ -148,6 +138,7 @@ def autograde_assignment(
     problems_dir: Path | None,
     options: GradeOptions,
     lock_file: Path | None = None,
+    pick: Pick = DEFAULT_PICK,
 ) -> dict[str, Any]:
     """``autograde`` for an assignment: one file, every problem, scored out of the
     assignment's own points; never raises a JudgeError."""
@@ -158,15 +149,15 @@ def autograde_assignment(
         if found is not None:
             extra["lock"] = found
         assignment = load_assignment(name, problems_dir)
-        chosen, notes = choose(root / "submission", assignment.entry_points)
-        if chosen is None:
-            return gradescope.failure(
-                "No .py or .ipynb file was submitted: submit the file that defines "
-                f"{' and '.join(assignment.entry_points)}.",
-                extra=extra,
-            )
-        report = grade_assignment(_relative(chosen), assignment, options)
-        for part in report.parts:
+        choice = candidates.choose(root / "submission", assignment.entry_points, pick)
+        if choice.path is None:
+            return _nothing_graded(choice, " and ".join(assignment.entry_points), extra)
+        notes = [choice.note] if choice.note else []
+        report = grade_assignment(_relative(choice.path), assignment, options)
+        report.submission = choice.name
+        for k, part in enumerate(report.parts):
+            noted = choice if k == 0 else dataclasses.replace(choice, note="")
+            part.report = _graded_as_submitted(part.report, choice.path, noted)
             if found is not None:
                 part.report.environment["lock"] = _without_pins(found)
     except JudgeError as exc:

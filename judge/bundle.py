@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import lock as locking
 from .assignment import Assignment
+from .candidates import DEFAULT_PICK
 from .constants import judge_version
 from .errors import UsageError
 from .problem import Problem
@@ -103,9 +104,11 @@ def _wheels(folder: Path) -> list[Path]:
     return found
 
 
-def scripts(problem: Problem | Assignment, points: float, sandbox: str) -> dict[str, str]:
+def scripts(
+    problem: Problem | Assignment, points: float, sandbox: str, pick: str = DEFAULT_PICK
+) -> dict[str, str]:
     """``setup.sh`` and ``run_autograder`` for ``problem`` (or an assignment, whose points are
-    its own), from ``bundle_scripts/``."""
+    its own), from ``bundle_scripts/``; ``pick`` travels to ``judge autograde --pick``."""
     flag = "--assignment" if isinstance(problem, Assignment) else "--problem"
     values = {
         "@PROBLEM@": problem.name,
@@ -113,6 +116,7 @@ def scripts(problem: Problem | Assignment, points: float, sandbox: str) -> dict[
         + ("" if isinstance(problem, Assignment) else f" --points {points:g}"),
         "@POINTS@": f"{points:g}",
         "@SANDBOX@": sandbox,
+        "@PICK@": pick,
         "@PYTHON_MIN@": "3.11",
     }
     found = {}
@@ -145,13 +149,15 @@ def build_bundle(
     points: float = 100.0,
     wheelhouse: Path | None = None,
     sandbox: str = "auto",
+    pick: str = DEFAULT_PICK,
 ) -> Path:
     """Write the autograder zip for ``problem`` (or for an assignment: its problems, graded
     with its points) to ``output``; returns the path written.
 
     ``lock`` pins the versions installed on the image (default: this environment's, as
     ``judge lock`` writes them); ``wheelhouse`` is a folder of wheels carried in the zip so the
-    image installs without an index.
+    image installs without an index; ``pick`` is how ``run_autograder`` picks among several
+    submitted files (``judge.candidates``).
     """
     packages = [p.problem for p in problem.parts] if isinstance(problem, Assignment) else [problem]
     references = [_reference_in_set(package) for package in packages]
@@ -160,7 +166,7 @@ def build_bundle(
     wheel_name, wheel = judge_wheel(judge_version(), locking.judge_requirements())
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in scripts(problem, points, sandbox).items():
+        for name, text in scripts(problem, points, sandbox, pick).items():
             _executable(archive, name, text)
         if lock is not None and lock.path is not None:
             archive.write(lock.path, CONSTRAINTS)

@@ -17,19 +17,20 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING
 
 from . import cli_check, cli_problems
 from .assignment import load_assignment
 from .cli_args import build_parser
 from .cli_assignment import assignment_command
 from .cli_flags import isolation_options
+from .cli_output import emit, recorded_lock, use_color
 from .errors import JudgeError, ProblemError, UsageError
 from .grading import GradeOptions, grade
 from .problem import Problem, default_problems_dir, load_problem
 from .render import FORMATS
 from .render import text as text_render
-from .result import EXIT_JUDGE_ERROR, EXIT_USAGE, Report
+from .result import EXIT_JUDGE_ERROR, Report
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -74,6 +75,7 @@ def _bundle(args: argparse.Namespace) -> int:
         points=points,
         wheelhouse=args.wheelhouse,
         sandbox=args.sandbox,
+        pick=args.pick,
     )
     source = f"pinned as in {args.lock}" if pinned else "pinned to this environment's versions"
     worth = f", worth {points:g} points" if assignment is not None else ""
@@ -91,7 +93,9 @@ def _autograde(args: argparse.Namespace) -> int:
         **isolation_options(args),
         hide=(str(args.root.resolve() / "results"), str(args.root.resolve() / "source")),
     )
-    results = autograde(args.root, args.problem, args.problems, options, args.points, args.lock)
+    results = autograde(
+        args.root, args.problem, args.problems, options, args.points, args.lock, args.pick
+    )
     write(args.root / "results" / "results.json", results)
     print(f"judge autograde: score {results['score']:g} of {args.points:g}")
     return 0
@@ -192,6 +196,7 @@ def _run_batch(
             on_start=started,
             on_result=advance,
             regrade=_regrade(args),
+            pick=args.pick,
         )
 
 
@@ -274,32 +279,10 @@ def _say_ungraded(records: Sequence[Record]) -> None:
         print(line, file=sys.stderr)
 
 
-def _use_color(choice: str, stream: TextIO) -> bool:
-    if choice != "auto":
-        return choice == "always"
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def _recorded_lock(args: argparse.Namespace, report: Report) -> dict[str, Any] | None:
-    """``--lock``: the lock's facts, recorded in the report (a warning when versions differ)."""
-    if args.lock is None:
-        return None
-    from . import lock
-
-    found = lock.facts(lock.read(args.lock), with_pins=True)
-    report.environment["lock"] = {k: v for k, v in found.items() if k != "pins"}
-    for line in found["differences"]:
-        print(f"judge: warning: {args.lock}: {line}", file=sys.stderr)
-    return found
-
-
 def _render(args: argparse.Namespace, report: Report, problem: Problem | None) -> str:
-    pinned = _recorded_lock(args, report)
+    pinned = recorded_lock(args, report)
     if args.format == "text":
-        color = _use_color(args.color, sys.stdout) and args.output is None
+        color = use_color(args.color, sys.stdout) and args.output is None
         return text_render.render(report, color=color)
     if args.format == "gradescope" and problem is not None:
         from .render import gradescope
@@ -324,23 +307,32 @@ def _grade(args: argparse.Namespace) -> int:
 
         problem = resolve_problem(read_submission(args.submission), args.problem, args.problems)
     report = grade(args.submission, problem, options, problems_dir=args.problems)
+    if getattr(args, "folder_note", None) is not None:
+        report.diagnostics.append(args.folder_note)
     rendered = _render(args, report, problem if isinstance(problem, Problem) else None)
     return emit(args, rendered, report.summary) or report.exit_code
 
 
-def emit(args: argparse.Namespace, rendered: str, summary: str) -> int | None:
-    """The rendered report to ``--output`` (then its one-line summary to stdout) or to stdout;
-    EXIT_USAGE when the file cannot be written, else None."""
-    if args.output is None:
-        sys.stdout.write(rendered)
-        return None
-    try:
-        args.output.write_text(rendered, encoding="utf-8")
-    except OSError as exc:
-        print(f"judge: error: --output {args.output}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-    print(summary)
-    return None
+def _grade_folder(args: argparse.Namespace) -> None:
+    """``judge grade FOLDER``: the folder's file, by the rule every place shares
+    (``candidates.in_folder``), becomes ``args.submission``; a pick's note, ``args.folder_note``
+    (the report carries it; with ``--assignment``, stderr does)."""
+    from . import candidates
+
+    if not (folder := Path(args.submission)).is_dir():
+        return
+    wanted = (
+        load_assignment(args.assignment, args.problems).entry_points
+        if getattr(args, "assignment", None)
+        else load_problem(args.problem, _problems_dir(args)).entry_point
+        if args.problem
+        else ()
+    )
+    choice = candidates.in_folder(folder, wanted, args.pick)
+    args.submission = str(choice.path)
+    args.folder_note = candidates.note_diagnostic(choice) if choice.note else None
+    if args.folder_note is not None and getattr(args, "assignment", None):
+        print(f"judge: note: {text_render.visible(choice.note)}", file=sys.stderr)
 
 
 def _add_zygote_option(parser: argparse.ArgumentParser) -> None:
@@ -388,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _export,
     }
     try:
+        if args.command == "grade":
+            _grade_folder(args)
         return (assignment_command(args) or commands[args.command])(args)
     except ProblemError as exc:
         if len(exc.errors) == 1:

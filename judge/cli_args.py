@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_grade(commands: _Commands) -> None:
     own = shared.parent()
-    own.add_argument("submission", help="the learner's .py or .ipynb file")
+    own.add_argument(
+        "submission",
+        help="the learner's .py or .ipynb file, or a folder (its file picked as --pick says)",
+    )
     own.add_argument(
         "--problem",
         help="problem name or folder (default: inferred from the function the file defines)",
@@ -70,6 +73,7 @@ def _add_grade(commands: _Commands) -> None:
             shared.isolation_flags(),
             shared.shrink_flag("report the first failing case as found, without shrinking it"),
             _lock_flag(),
+            shared.pick_flag(),
         ],
     )
 
@@ -201,7 +205,7 @@ def _add_bundle(commands: _Commands) -> None:
         "pinned versions need, installs the judge with them (constraints.txt, from --lock or "
         "this environment) and runs judge check; run_autograder grades /autograder/submission "
         "into /autograder/results/results.json.",
-        parents=[own, shared.problems_flag(), _lock_flag()],
+        parents=[own, shared.problems_flag(), _lock_flag(), shared.pick_flag()],
     )
 
 
@@ -222,7 +226,13 @@ def _add_autograde(commands: _Commands) -> None:
         description="Grade the file in DIR/submission that defines the problem's entry point "
         "and write DIR/results/results.json in Gradescope's format; a results.json is written "
         "whatever happens. Exit 0 when it was written.",
-        parents=[own, shared.problems_flag(), _lock_flag(), shared.isolation_flags()],
+        parents=[
+            own,
+            shared.problems_flag(),
+            _lock_flag(),
+            shared.isolation_flags(),
+            shared.pick_flag(),
+        ],
     )
 
 
@@ -263,6 +273,7 @@ def _add_batch(commands: _Commands) -> None:
             shared.shrink_flag(
                 "report each first failing case as found, without shrinking it (faster)"
             ),
+            shared.pick_flag(),
         ],
     )
 

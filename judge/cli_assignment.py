@@ -18,6 +18,7 @@ from collections.abc import Callable
 from .assignment import Assignment, AssignmentReport, grade_assignment, load_assignment
 from .assignment import render as assignment_render
 from .cli_flags import isolation_options
+from .cli_output import emit, recorded_lock, use_color
 from .errors import UsageError
 from .grading import GradeOptions
 
@@ -67,15 +68,11 @@ def _grade(args: argparse.Namespace) -> int:
     )
     report = grade_assignment(args.submission, assignment, options)
     rendered = _render(args, report, assignment)
-    from .cli import emit
-
     return emit(args, rendered, report.summary) or report.exit_code
 
 
 def _render(args: argparse.Namespace, report: AssignmentReport, assignment: Assignment) -> str:
-    from .cli import _recorded_lock, _use_color
-
-    pinned = _recorded_lock(args, report.parts[0].report) if report.parts else None
+    pinned = recorded_lock(args, report.parts[0].report) if report.parts else None
     for part in report.parts[1:]:  # one lock for the whole file: recorded in each section
         if "lock" in report.parts[0].report.environment:
             part.report.environment["lock"] = report.parts[0].report.environment["lock"]
@@ -91,7 +88,7 @@ def _render(args: argparse.Namespace, report: AssignmentReport, assignment: Assi
         return json.dumps(assignment_render.classroom_results(report), indent=2) + "\n"
     if args.format == "prairielearn":
         return json.dumps(assignment_render.prairielearn_results(report), indent=2) + "\n"
-    color = _use_color(args.color, sys.stdout) and args.output is None
+    color = use_color(args.color, sys.stdout) and args.output is None
     return assignment_render.render_text(report, color=color)
 
 
@@ -102,7 +99,9 @@ def _autograde(args: argparse.Namespace) -> int:
         **isolation_options(args),
         hide=(str(args.root.resolve() / "results"), str(args.root.resolve() / "source")),
     )
-    results = autograde_assignment(args.root, args.assignment, args.problems, options, args.lock)
+    results = autograde_assignment(
+        args.root, args.assignment, args.problems, options, args.lock, args.pick
+    )
     write(args.root / "results" / "results.json", results)
     print(f"judge autograde: {args.assignment}: {results['score']:g} points")
     return 0

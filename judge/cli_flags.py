@@ -1,8 +1,8 @@
 """Flags that several commands take, each defined once as a parent parser.
 
 ``--problems``, ``--backend`` and ``--seed``, the report's format, the limits and sandbox of the
-learner's process, ``--no-shrink`` and ``--assignment``: a command lists the ones it takes as
-``parents`` in ``cli_args``, so their wording is written once.
+learner's process, ``--no-shrink``, ``--assignment`` and ``--pick``: a command lists the ones it
+takes as ``parents`` in ``cli_args``, so their wording is written once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from .backends import BACKENDS
+from .candidates import DEFAULT_PICK, PICK_HELP, PICKS
 from .constants import MIN_MEMORY_MB
 from .errors import UsageError
 from .render import FORMATS
@@ -143,6 +144,17 @@ def shrink_flag(help_text: str) -> argparse.ArgumentParser:
     """``--no-shrink``: report a failing case as found."""
     flags = parent()
     flags.add_argument("--no-shrink", action="store_true", help=help_text)
+    return flags
+
+
+def pick_flag() -> argparse.ArgumentParser:
+    """``--pick first|newest|error``: which of a folder's files is graded when several qualify,
+    the same rule for ``judge grade FOLDER``, ``judge batch`` and Gradescope
+    (``judge.candidates``)."""
+    flags = parent()
+    flags.add_argument(
+        "--pick", choices=PICKS, default=DEFAULT_PICK, help=f"{PICK_HELP} (default: first)"
+    )
     return flags
 
 

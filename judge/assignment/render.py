@@ -11,6 +11,7 @@ GitHub Classroom's and PrairieLearn's results (``render.classroom``, ``render.pr
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import io
 import json
@@ -149,8 +150,15 @@ def gradescope_results(
             f"{len(later)} of {len(tests)} rubric items are shown later, so the full report and "
             "the total are too. Each item shown below says what it found."
         )
-    else:
-        parts.append(gradescope.code_block(render_text(report)))
+    else:  # a note said above (a pick among several files) is not read again below
+        said = set(notes)
+        unnoted = dataclasses.replace(report, parts=[
+            dataclasses.replace(part, report=dataclasses.replace(
+                part.report, diagnostics=[d for d in part.report.diagnostics
+                                          if d.message not in said]))
+            for part in report.parts
+        ])  # fmt: skip
+        parts.append(gradescope.code_block(render_text(unnoted)))
     extra: dict[str, Any] = {"report": report.to_dict()}
     if lock is not None:
         extra["lock"] = dict(lock)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..assignment.render import feedback_html as _page
 from ..assignment.render import feedback_markdown as _markdown
 from ..assignment.report import AssignmentReport, is_assignment
+from ..candidates import student_name, student_view
 from ..render import gradebook as gradebook_render
 from ..render import summary as summary_render
 from ..result import Verdict
@@ -116,9 +117,19 @@ def problem_means(records: Sequence[Record]) -> list[tuple[str, str]]:
     return facts
 
 
+def _student_view(record: Record) -> AssignmentReport:
+    """The record's report as its student may read it: each part through
+    ``candidates.student_view`` (their own name for the file, no class path)."""
+    report = _report(record)
+    report.submission = student_name(report.submission, record.student)
+    for part in report.parts:
+        part.report = student_view(part.report, record.student)
+    return report
+
+
 def feedback_markdown(record: Record) -> str:
-    return _markdown(_report(record), record.student)
+    return _markdown(_student_view(record), record.student)
 
 
 def feedback_html(record: Record) -> str:
-    return _page(_report(record), record.student)
+    return _page(_student_view(record), record.student)

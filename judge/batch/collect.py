@@ -6,40 +6,50 @@ unpacked into a scratch folder first; nothing in it can land outside that folder
 
 Collecting runs before anyone is graded, so it parses as little as it can: a student's one file
 is read and hashed, never parsed (its code is parsed by its own grading, in the pool, while
-others are graded). Only a folder with several candidate files has them parsed, to find the one
-that defines the entry point, and that within a budget per student (``MAX_CHOICE_BYTES``).
+others are graded). Only a folder with several candidate files has them parsed, by the rule
+that every place shares (``judge.candidates``: the file that defines the entry point, a pick
+among several), within that rule's budget per student.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import hashlib
 import os
 import stat
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..candidates import (
+    DEFAULT_PICK,
+    MAX_CHOICE_BYTES,
+    MAX_CHOICE_CODE,
+    MAX_FILES_PER_FOLDER,
+    Pick,
+    choose,
+    is_junk,
+    note_diagnostic,
+)
 from ..constants import submission_suffix
 from ..errors import SubmissionNotFound, UsageError
-from ..submission import (
-    MAX_NOTEBOOK_BYTES,
-    MAX_SOURCE_BYTES,
-    max_bytes,
-    parse_submission,
-    read_bytes,
-)
+from ..result import Diagnostic
+from ..submission import MAX_SOURCE_BYTES, max_bytes, read_bytes
 from ..untrusted import clean_text
 
-# Folders that archivers, editors and Python leave behind: never a student, never a submission.
-_JUNK = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
-MAX_FILES_PER_FOLDER = 100
-# What choosing among a folder's files may read (all its candidates' bytes) and parse (the code
-# of those that name the entry point): one largest file's worth, whatever the folder holds.
-MAX_CHOICE_BYTES = MAX_NOTEBOOK_BYTES
-MAX_CHOICE_CODE = MAX_SOURCE_BYTES
+# The rule's limits, named here too: what a folder of a class may hold and cost.
+__all__ = [
+    "MAX_CHOICE_BYTES",
+    "MAX_CHOICE_CODE",
+    "MAX_FILES_PER_FOLDER",
+    "Collected",
+    "Entry",
+    "as_text",
+    "collect",
+    "normalized_hash",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ class Entry:
     candidates, an unreadable file); the student then gets a ``judge_error`` saying so.
     ``sha256`` is the file's bytes' hash. (The hash of its code with comments and layout set
     aside, ``normalized_hash``, is taken by the student's grading: it parses the code.)
+    ``display`` is the instructor's name for it (the source's path); the student's own name
+    for it is ``judge.candidates.student_name(display, student)``.
     """
 
     student: str
@@ -57,6 +69,8 @@ class Entry:
     path: Path | None = None
     sha256: str = ""
     issue: tuple[str, str] | None = None
+    # The warning the student's report carries when a pick chose this file among several.
+    note: Diagnostic | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,11 @@ class Collected:
 
 
 def collect(
-    source: Path, entry_point: str | tuple[str, ...], scratch: Path, exclude: Path | None = None
+    source: Path,
+    entry_point: str | tuple[str, ...],
+    scratch: Path,
+    exclude: Path | None = None,
+    pick: Pick = DEFAULT_PICK,
 ) -> Collected:
     """Every student in ``source`` with the file to grade, or the reason there is none.
 
@@ -79,15 +97,17 @@ def collect(
             assignment's functions (the file that defines any of them).
         scratch: where a zip is unpacked; must outlive the grading.
         exclude: a folder inside ``source`` that is not a student (the output folder).
+        pick: how a folder's file is picked among several (``judge.candidates``).
 
     Raises:
         UsageError: the source is missing, or is neither a folder nor a readable zip.
     """
     shown = str(source)
     wanted = (entry_point,) if isinstance(entry_point, str) else entry_point
+    how = _How(wanted, pick)
     if source.is_dir():
         try:
-            return _collect_folder(source, shown, wanted, {}, exclude)
+            return _collect_folder(source, shown, how, {}, exclude)
         except OSError as exc:
             raise UsageError(f"{source}: cannot be read ({exc.strerror or exc})") from None
     if not source.exists():
@@ -98,7 +118,7 @@ def collect(
     root = _unwrap(scratch, source.stem)
     if root != scratch:
         shown = f"{shown}/{root.name}"
-    return _collect_folder(root, shown, wanted, broken)
+    return _collect_folder(root, shown, how, broken)
 
 
 def normalized_hash(source: str) -> str | None:
@@ -129,14 +149,18 @@ def normalized_hash(source: str) -> str | None:
 # --- a folder's students -----------------------------------------------------------------------
 
 
-def _junk(name: str) -> bool:
-    return name.startswith(".") or name in _JUNK
+@dataclass(frozen=True)
+class _How:
+    """What picks a folder's file: the functions wanted, and the instructor's ``--pick``."""
+
+    wanted: tuple[str, ...]
+    pick: Pick
 
 
 def _collect_folder(
     root: Path,
     shown: str,
-    entry_point: tuple[str, ...],
+    how: _How,
     broken: dict[Path, str],
     exclude: Path | None = None,
 ) -> Collected:
@@ -144,9 +168,9 @@ def _collect_folder(
     entries = []
     for student, paths in sorted(found.items()):
         display = f"{shown}/{as_text(paths[0].name)}"
-        if len(paths) > 1:
+        if len(paths) > 1:  # two entries, one id: not a pick among a folder's files
             names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in paths)
-            message = f"{shown}: {student} has several submissions ({names}); keep one"
+            message = f"{shown}/{student}: several submissions under one name ({names}); keep one"
             entries.append(
                 Entry(student, f"{shown}/{student}", issue=("ambiguous_submission", message))
             )
@@ -157,7 +181,9 @@ def _collect_folder(
             continue
         try:
             if paths[0].is_dir():
-                entries.append(_from_folder(student, paths[0], display, entry_point, broken))
+                entries.append(
+                    _from_folder(student, paths[0], display, how.wanted, broken, how.pick)
+                )
             else:
                 entries.append(_from_file(student, paths[0], display, broken))
         except OSError as exc:  # a folder that cannot be listed: this student's, not the batch's
@@ -188,7 +214,7 @@ def _students(root: Path, exclude: Path | None) -> tuple[dict[str, list[Path]], 
     found: dict[str, list[Path]] = {}
     skipped: list[str] = []
     for child in sorted(root.iterdir()):
-        if _junk(child.name) or (exclude is not None and child.resolve() == exclude):
+        if is_junk(child.name) or (exclude is not None and child.resolve() == exclude):
             continue
         if child.is_dir():
             student = as_text(child.name)
@@ -210,7 +236,8 @@ def _from_file(student: str, path: Path, display: str, broken: dict[Path, str]) 
     """The file's entry: read (at most its size limit, never through a link) and hashed, not
     parsed, so that collecting a class costs its bytes' hashing and no more."""
     if path in broken:
-        return Entry(student, display, issue=("unreadable_submission", broken[path]))
+        reason = f"{display}: {broken[path]}"
+        return Entry(student, display, issue=("unreadable_submission", reason))
     try:
         data = read_bytes(path)
     except (SubmissionNotFound, OSError) as exc:
@@ -219,98 +246,24 @@ def _from_file(student: str, path: Path, display: str, broken: dict[Path, str]) 
 
 
 def _from_folder(
-    student: str, folder: Path, display: str, wanted: tuple[str, ...], broken: dict[Path, str]
+    student: str,
+    folder: Path,
+    display: str,
+    wanted: tuple[str, ...],
+    broken: dict[Path, str],
+    pick: Pick,
 ) -> Entry:
-    """The folder's file that defines the entry point, else its only file; else an issue."""
-    entry_point = " or ".join(wanted)  # the words of the messages below
-    candidates = sorted(
-        p
-        for p in folder.rglob("*")
-        if submission_suffix(p) is not None
-        and not any(_junk(part) for part in p.relative_to(folder).parts)
-        and not p.is_dir()
-    )
-    shown = {p: f"{display}/{p.relative_to(folder).as_posix()}" for p in candidates}
-    if not candidates:
-        return Entry(student, display, issue=("no_submission", f"{display}: no .py or .ipynb file"))
-    if len(candidates) > MAX_FILES_PER_FOLDER:
-        return Entry(
-            student,
-            display,
-            issue=(
-                "ambiguous_submission",
-                f"{display}: {len(candidates)} .py/.ipynb files (more than "
-                f"{MAX_FILES_PER_FOLDER}); submit the one that defines {entry_point}",
-            ),
-        )
-    if len(candidates) == 1:  # graded as it is: its report says what the file lacks
-        return _from_file(student, candidates[0], shown[candidates[0]], broken)
-    defining, unreadable = _defining(candidates, shown, wanted, broken)
-    if defining is None:
-        message = (
-            f"{display}: choosing among its {len(candidates)} .py/.ipynb files would read more "
-            f"than {MAX_CHOICE_BYTES // 2**20} MiB of files or parse more than "
-            f"{MAX_CHOICE_CODE // 2**20} MiB of code; keep only the one that defines {entry_point}"
-        )
-        return Entry(student, display, issue=("ambiguous_submission", message))
-    if len(defining) == 1:
-        return _from_file(student, defining[0], shown[defining[0]], broken)
-    listing = ", ".join(p.relative_to(folder).as_posix() for p in (defining or candidates))
-    if len(defining) > 1:
-        message = f"{display}: {len(defining)} files define {entry_point} ({listing}); keep one"
-        return Entry(student, display, issue=("ambiguous_submission", message))
-    if unreadable:
-        return Entry(student, display, issue=("unreadable_submission", "; ".join(unreadable)))
-    message = f"{display}: none of its {len(candidates)} files defines {entry_point} ({listing})"
-    return Entry(student, display, issue=("ambiguous_submission", message))
-
-
-def _names_any(source: str, wanted: tuple[str, ...]) -> bool:
-    """Whether the code spells any of the names: if not, it cannot define one. Python reads
-    names as NFKC (``ｆ`` is ``f``), so non-ASCII code is looked at that way too."""
-    if any(name in source for name in wanted):
-        return True
-    if source.isascii():
-        return False
-    normal = unicodedata.normalize("NFKC", source)
-    return any(name in normal for name in wanted)
-
-
-def _defining(
-    candidates: list[Path], shown: dict[Path, str], wanted: tuple[str, ...], broken: dict[Path, str]
-) -> tuple[list[Path] | None, list[str]]:
-    """The candidates that define the entry point, and why each unreadable one is; None
-    when choosing would read more than MAX_CHOICE_BYTES or parse more than MAX_CHOICE_CODE.
-
-    Collecting runs before anyone is graded, so a student's folder may cost it no more than
-    one largest file: every candidate is read (a notebook's JSON decoded), but only those
-    whose code names the entry point are parsed.
-    """
-    defining: list[Path] = []
-    unreadable: list[str] = []
-    read_left, parse_left = MAX_CHOICE_BYTES, MAX_CHOICE_CODE
-    for path in candidates:
-        if path in broken:
-            unreadable.append(broken[path])
-            continue
-        try:
-            data = read_bytes(path)
-            read_left -= len(data)
-            if read_left < 0:
-                return None, unreadable
-            submission = parse_submission(path, data)
-        except SubmissionNotFound as exc:
-            unreadable.append(str(exc).replace(str(path), shown[path]))
-            continue
-        if not _names_any(submission.source, wanted):
-            continue
-        parse_left -= len(submission.source)
-        if parse_left < 0:
-            return None, unreadable
-        names = submission.defined_names()
-        if any(name in names for name in wanted):
-            defining.append(path)
-    return defining, unreadable
+    """The folder's file by the one rule of ``judge.candidates``; else an issue. A pick among
+    several files leaves its note on the entry, for the student's report."""
+    choice = choose(folder, wanted, pick, broken)
+    if choice.path is None:
+        assert choice.issue is not None
+        code, message = choice.issue
+        return Entry(student, display, issue=(code, f"{display}: {message}"))
+    entry = _from_file(student, choice.path, f"{display}/{choice.name}", broken)
+    if choice.note and entry.issue is None:
+        return dataclasses.replace(entry, note=note_diagnostic(choice))
+    return entry
 
 
 # --- a zip -------------------------------------------------------------------------------------
@@ -326,7 +279,8 @@ def _member_parts(name: str) -> tuple[str, ...] | None:
 
 
 def _extract(archive: Path, into: Path) -> dict[Path, str]:
-    """Unpack the .py and .ipynb files of a zip (and its folders); returns members that failed.
+    """Unpack the .py and .ipynb files of a zip (and its folders); returns members that failed,
+    each with the reason (whoever reports it says which file it is).
 
     Nothing leaves ``into`` (absolute names, ``..`` and links are skipped) and each file is cut
     at one byte past the judge's size limit, so a zip bomb costs at most that per file and the
@@ -346,7 +300,7 @@ def _extract(archive: Path, into: Path) -> dict[Path, str]:
                     # One bad member (encrypted, corrupt, a name clash) is that student's issue.
                     with contextlib.suppress(OSError):
                         target.touch()
-                    broken[target] = f"{archive}/{'/'.join(parts)}: cannot be unpacked ({exc})"
+                    broken[target] = f"cannot be unpacked ({exc})"
     except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
         # A member name that claims UTF-8 and is not: zipfile cannot list the archive at all.
         raise UsageError(f"{archive}: not a readable zip file ({exc})"[:500]) from None
@@ -371,11 +325,11 @@ def _unwrap(root: Path, stem: str) -> Path:
     ``zip -r class.zip class/`` puts everything under ``class/``: a single top folder is
     unwrapped when it has the zip's name, or when it holds only folders (a folder of folders).
     """
-    children = [c for c in root.iterdir() if not _junk(c.name)]
+    children = [c for c in root.iterdir() if not is_junk(c.name)]
     if len(children) != 1 or not children[0].is_dir():
         return root
     inner = children[0]
-    inside = [c for c in inner.iterdir() if not _junk(c.name)]
+    inside = [c for c in inner.iterdir() if not is_junk(c.name)]
     if inner.name == stem or (inside and all(c.is_dir() for c in inside)):
         return inner
     return root

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .. import backends
 from ..assignment import Assignment, AssignmentReport
+from ..candidates import DEFAULT_PICK, Pick
 from ..constants import judge_version
 from ..errors import UsageError
 from ..grading import GradeOptions
@@ -96,6 +97,7 @@ def run_batch(
     on_result: Callable[[Record], None] | None = None,
     stop: threading.Event | None = None,
     regrade: Sequence[str] | None = None,
+    pick: Pick = DEFAULT_PICK,
 ) -> BatchResult:
     """Grade every student of ``source`` (or of one shard) into ``out``; resumable.
 
@@ -104,22 +106,21 @@ def run_batch(
         problem: the problem (or assignment), loaded once: all are graded by the same version.
         out: the output folder; what it already holds is reused where still valid.
         options: grading options for every student.
-        jobs: gradings at once (default: the CPUs this process may use).
-        shard: grade only the students in this shard.
+        jobs, shard: gradings at once (default: the CPUs here); grade only this shard.
         problems_dir: passed to ``grade``.
-        on_start: called once with (gradings to run, results reused).
-        on_result: called with each new record, as it is saved.
+        on_start, on_result: called once with (gradings to run, results reused); with each
+            new record, as it is saved.
         stop: set it to stop the run; SIGINT and SIGTERM set it when run on the main thread.
         regrade: students to grade again though unchanged ([]: all; None: none; unknown: error).
+        pick: which of a folder's several files is graded (``judge.candidates``).
 
     Raises:
         UsageError: an unreadable source or --out, an unavailable backend; ProblemError.
     """
-    options = options or GradeOptions()
-    stop = stop or threading.Event()
+    options, stop = options or GradeOptions(), stop or threading.Event()
     out_resolved = out.resolve()
     with tempfile.TemporaryDirectory(prefix="judge-batch-") as scratch:
-        collected = collect(source, _wanted(problem), Path(scratch), exclude=out_resolved)
+        collected = collect(source, _wanted(problem), Path(scratch), out_resolved, pick)
         _refuse_unknown(regrade or (), [e.student for e in collected.entries], source)
         options = _hiding(options, out_resolved, source.resolve(), Path(scratch).resolve())
         entries = _in_shard(collected.entries, shard)
@@ -176,6 +177,7 @@ def _reusable(record: Record | None, entry: Entry, problem: Task, key: str) -> b
         and entry.issue is None
         and record.verdict != str(Verdict.JUDGE_ERROR)
         and record.sha256 == entry.sha256
+        and record.report.get("submission") == entry.display  # a pick may choose a twin file
         and record.problem == problem.name
         and record.problem_version == problem.version
         and record.judge_version == judge_version()

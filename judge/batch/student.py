@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 
 from ..assignment import Assignment, AssignmentReport, grade_assignment, unrun_assignment
+from ..candidates import relabel
 from ..errors import BackendUnavailable, ProblemError, SubmissionNotFound
 from ..grading import GradeOptions, grade, unrun_report
 from ..problem import Problem
@@ -58,10 +59,12 @@ def grade_one(
             report = grade_assignment(entry.path, problem, options)
             report.submission = entry.display
             report.parts = [
-                dataclasses.replace(p, report=_relabel(p.report, entry)) for p in report.parts
+                dataclasses.replace(p, report=_relabel(p.report, entry, k == 0))
+                for k, p in enumerate(report.parts)
             ]
         else:
-            report = _relabel(grade(entry.path, problem, options, problems_dir=problems_dir), entry)
+            graded = grade(entry.path, problem, options, problems_dir=problems_dir)
+            report = _relabel(graded, entry)
     except _FATAL as exc:
         return None, time.perf_counter() - started, exc, None
     except SubmissionNotFound as exc:  # gone since it was collected, or its code is too large
@@ -86,8 +89,27 @@ def _normalized(path: Path) -> str | None:
         return None
 
 
+# What a student can do about each issue, and what the instructor can: a report's ``hint`` is
+# the student's (feedback and every platform show it); the instructor's advice is kept in the
+# diagnostic's evidence (``instructor_hint``), read in reports.jsonl.
+_HINTS = {
+    "ambiguous_submission": (
+        "Submit exactly one file that defines {wanted}.",
+        "Grade the right file with `judge grade FILE`, or choose with `judge batch --pick "
+        "first|newest`.",
+    ),
+    "no_submission": ("Submit a .py or .ipynb file that defines {wanted}.", ""),
+    "unreadable_submission": (
+        "Submit the file itself (not a link), readable and within the size limit.",
+        "Check the file (a broken link, its size, its permissions) and run the batch again: "
+        "it grades only what is missing.",
+    ),
+}
+
+
 def issue_report(entry: Entry, problem: Task, options: GradeOptions) -> Report | AssignmentReport:
-    """The ``judge_error`` of a student with nothing gradable: the entry's issue, with a hint."""
+    """The ``judge_error`` of a student with nothing gradable: the entry's issue, with the
+    student's hint, and the instructor's in the evidence."""
     assert entry.issue is not None
     code, message = entry.issue
     wanted = (
@@ -95,14 +117,9 @@ def issue_report(entry: Entry, problem: Task, options: GradeOptions) -> Report |
         if isinstance(problem, Assignment)
         else problem.entry_point
     )
-    hints = {
-        "ambiguous_submission": f"Keep exactly one file that defines {wanted}, or "
-        "grade the right one with `judge grade FILE`.",
-        "no_submission": f"Submit a .py or .ipynb file that defines {wanted}.",
-        "unreadable_submission": "Check the file (a broken link, its size, its permissions) "
-        "and run the batch again: it grades only what is missing.",
-    }
-    diagnostic = Diagnostic(code, Severity.ERROR, message, hints.get(code, ""))
+    student, instructor = _HINTS.get(code, ("", ""))
+    evidence = {"instructor_hint": instructor} if instructor else {}
+    diagnostic = Diagnostic(code, Severity.ERROR, message, student.format(wanted=wanted), evidence)
     return _unrun(problem, options, entry.display, diagnostic)
 
 
@@ -125,23 +142,23 @@ def _crash_report(
         "grading_crashed",
         Severity.ERROR,
         message,
-        "Not a mistake in your code: the judge failed. Running the batch again retries it.",
+        "Not a mistake in your code: the judge failed on it, and it will be graded again.",
         # Not under "traceback": the text report shows that key, and these lines are the
         # judge's, for the instructor only.
-        {"exception": type(exc).__name__, "judge_traceback": "".join(lines)[-4000:]},
+        {
+            "exception": type(exc).__name__,
+            "judge_traceback": "".join(lines)[-4000:],
+            "instructor_hint": "Running the batch again retries it.",
+        },
     )
     return _unrun(problem, options, entry.display, diagnostic)
 
 
-def _relabel(report: Report, entry: Entry) -> Report:
-    """Show the submission as the source names it, not where it was unpacked."""
+def _relabel(report: Report, entry: Entry, noted: bool = True) -> Report:
+    """Show the submission as the source names it, not where it was unpacked; with the note
+    of a pick among several files, when there was one (``noted``: this report carries it)."""
     assert entry.path is not None
-    real = str(entry.path)
-    report.submission = entry.display
-    if real != entry.display:
-        report.diagnostics = [
-            dataclasses.replace(d, message=d.message.replace(real, entry.display))
-            for d in report.diagnostics
-        ]
-        report.summary = report.summary.replace(real, entry.display)
+    report = relabel(report, str(entry.path), entry.display)
+    if noted and entry.note is not None:
+        report.diagnostics = [*report.diagnostics, entry.note]
     return report

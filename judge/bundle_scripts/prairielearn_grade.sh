@@ -9,8 +9,9 @@
 #   JUDGE_PROBLEM the problem's name (default: the judge infers it from the file)
 #   JUDGE_ASSIGNMENT an assignment to grade instead (its problems, its points)
 #   JUDGE_PROBLEMS the problem set (default $ROOT/serverFilesCourse/problems when it exists)
-#   JUDGE_SUBMISSION the file to grade, relative to $ROOT/student (default: the first .py or
-#                 .ipynb file there, in name order)
+#   JUDGE_SUBMISSION the file to grade, relative to $ROOT/student (default: the folder, whose
+#                 file the judge picks by its one rule: the one that defines the function)
+#   JUDGE_PICK    among several that do: first (by name; default), newest, or error
 #   JUDGE_SANDBOX the isolation, as judge grade --sandbox (default auto)
 set -uo pipefail
 ROOT="${ROOT:-/grade}"
@@ -30,12 +31,14 @@ fail() {  # $1: the learner's message (plain words: no quotes or backslashes)
 if [ -n "${JUDGE_SUBMISSION:-}" ]; then
   file="$ROOT/student/$JUDGE_SUBMISSION"
 else
-  file="$(find "$ROOT/student" -maxdepth 1 -type f \( -name '*.py' -o -name '*.ipynb' \) \
-    ! -name '.*' 2>/dev/null | LC_ALL=C sort | head -n 1)"
+  any="$(find "$ROOT/student" -type f \( -name '*.py' -o -name '*.ipynb' \) \
+    ! -path '*/.*' 2>/dev/null | head -n 1)"
+  [ -n "$any" ] || fail "No .py or .ipynb file was submitted."
+  file="$ROOT/student"
 fi
-[ -n "$file" ] || fail "No .py or .ipynb file was submitted."
+[ -e "$file" ] || fail "No .py or .ipynb file was submitted."
 
-args=(grade "$file" --format prairielearn --sandbox "${JUDGE_SANDBOX:-auto}")
+args=(grade "$file" --format prairielearn --sandbox "${JUDGE_SANDBOX:-auto}" --pick "${JUDGE_PICK:-first}")
 [ -n "${JUDGE_PROBLEM:-}" ] && args+=(--problem "$JUDGE_PROBLEM")
 [ -n "${JUDGE_ASSIGNMENT:-}" ] && args+=(--assignment "$JUDGE_ASSIGNMENT")
 problems="${JUDGE_PROBLEMS:-$ROOT/serverFilesCourse/problems}"

@@ -1,5 +1,11 @@
 """A learner's feedback: Markdown (the text report in a fenced block) and a self-contained
-HTML page (the same report, coloured, readable in any browser, nothing fetched)."""
+HTML page (the same report, coloured, readable in any browser, nothing fetched).
+
+What a class's report says for the instructor (the file's path in the class, in its
+submission, summary and messages) is shown here as the student knows it: the report is read
+through ``candidates.student_view``, which names the file relative to the student's own folder.
+Hints need nothing: a report's hints are the student's advice already (the instructor's is in
+a diagnostic's evidence, which feedback never shows)."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import re
 
 from rich.console import Console
 
+from ..candidates import student_view
 from ..result import Report
 from . import text
 
@@ -21,6 +28,7 @@ def _markdown_text(value: str) -> str:
 
 def render(report: Report, student: str) -> str:
     """The feedback of ``student``, whose result is ``report``; Markdown, without colour."""
+    report = student_view(report, student)
     body = text.render(report, color=False).rstrip("\n")
     # The fence is longer than any run of backticks in the report, so none can close it.
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
@@ -59,6 +67,7 @@ inputs and its outputs and structure are compared with it.</p>
 def render_html(report: Report, student: str) -> str:
     """The feedback of ``student`` as one HTML page: the text report's lines, coloured by
     ``rich`` with inline styles; every piece of learner text escaped."""
+    report = student_view(report, student)
     console = Console(
         file=io.StringIO(), record=True, width=100, force_terminal=True, color_system="standard",
         highlight=False, emoji=False, soft_wrap=True,

@@ -16,6 +16,7 @@ own findings, shown when Gradescope shows that test.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -116,7 +117,12 @@ def _output(report: Report, notes: Sequence[str], tests: list[dict[str, Any]]) -
             "full report and the total are too. Each item shown below says what it found."
         )
     else:
-        parts.append(code_block(text.render(report, color=False)))
+        # A note said above (a pick among several files) is not read twice in the report.
+        said = set(notes)
+        shown = dataclasses.replace(
+            report, diagnostics=[d for d in report.diagnostics if d.message not in said]
+        )
+        parts.append(code_block(text.render(shown, color=False)))
     return "\n\n".join(parts)
 
 

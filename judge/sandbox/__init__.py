@@ -9,11 +9,12 @@ silently be missing). Adding a sandbox: a module with a ``Sandbox`` subclass, an
 from __future__ import annotations
 
 from .base import Launch, Sandbox, python_paths
-from .bwrap import bwrap_problem
+from .bwrap import BwrapSandbox, bwrap_problem
 from .cgroup import PidsCgroup, _pids_cgroup_parent
 from .choice import REGISTRY, SANDBOXES, TRUSTED_ONLY, get_sandbox, resolve_sandbox
 from .environment import probe_backends, worker_environment
 from .landlock import LandlockSandbox, landlock_problem
+from .process import ProcessSandbox
 from .reaper import kill_all_workers, sweep_strays
 from .worker import Worker, WorkerDied, WorkerTimeout
 
@@ -21,9 +22,11 @@ __all__ = [
     "REGISTRY",
     "SANDBOXES",
     "TRUSTED_ONLY",
+    "BwrapSandbox",
     "LandlockSandbox",
     "Launch",
     "PidsCgroup",
+    "ProcessSandbox",
     "Sandbox",
     "Worker",
     "WorkerDied",

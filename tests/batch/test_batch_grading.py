@@ -74,9 +74,11 @@ def make_class(root: Path) -> Path:
     spaced = "# my own work, honest\n\n" + original.replace("\n", "   \n\n")
     (root / COPY_OF_MISNAMED).mkdir()
     (root / COPY_OF_MISNAMED / "solution.py").write_text(spaced)
+    # Two entries under one id (a folder and a file beside it): no pick chooses between them.
     (root / "two_files").mkdir()
     for name in ("a.py", "b.py"):
         shutil.copy(EXAMPLES / CLASS["acc_canonical"], root / "two_files" / name)
+    shutil.copy(EXAMPLES / CLASS["acc_canonical"], root / "two_files.py")
     (root / "no_file").mkdir()
     (root / "dangling").mkdir()
     (root / "dangling" / "solution.py").symlink_to(root / "nowhere.py")
@@ -117,7 +119,8 @@ def test_troubles_are_reported_per_student(graded: BatchResult) -> None:
     records = {r.student: r for r in graded.records}
     for student, code in ISSUES.items():
         assert records[student].codes == [code], student
-    assert "a.py" in records["two_files"].report["summary"]
+    summary = records["two_files"].report["summary"]
+    assert "two_files.py" in summary and "two_files/" in summary
     assert records["acc_canonical"].report["submission"].endswith("acc_canonical/canonical.py")
 
 

@@ -105,13 +105,23 @@ def test_folder_of_folders_picks_the_file_that_defines_the_entry_point(tmp_path:
     assert entries["alice"].display == f"{root}/alice/solution.py"
     # One file that defines nothing is still graded: its report names what is missing.
     assert entries["bob"].path == root / "bob" / "only.py" and entries["bob"].issue is None
-    carol = entries["carol"].issue
-    assert carol is not None and carol[0] == "ambiguous_submission"
-    assert "a.py" in carol[1] and "sub/b.py" in carol[1] and "2 files define" in carol[1]
-    dan = entries["dan"].issue
-    assert dan is not None and dan[0] == "ambiguous_submission" and "none of its 2" in dan[1]
+    # Several qualify: the default pick (first by name), with a note naming the others.
+    carol, dan = entries["carol"], entries["dan"]
+    assert carol.path == root / "carol" / "a.py" and carol.issue is None
+    assert carol.note is not None and "graded a.py, not sub/b.py" in carol.note.message
+    assert dan.path == root / "dan" / "a.py" and dan.note is not None
+    assert "none of the submitted files (a.py, b.py)" in dan.note.message
     assert entries["erin"].issue is not None and entries["erin"].issue[0] == "no_submission"
     assert entries["frank"].issue is not None and entries["frank"].issue[0] == "no_submission"
+    # --pick error: nothing graded where a pick was needed.
+    strict = by_student(collect(root, ENTRY, tmp_path / "scratch2", pick="error").entries)
+    carol_issue, dan_issue = strict["carol"].issue, strict["dan"].issue
+    assert carol_issue is not None and carol_issue[0] == "ambiguous_submission"
+    assert "a.py" in carol_issue[1] and "sub/b.py" in carol_issue[1]
+    assert "2 files define" in carol_issue[1]
+    assert dan_issue is not None and dan_issue[0] == "ambiguous_submission"
+    assert "none of its 2" in dan_issue[1]
+    assert strict["alice"].path == root / "alice" / "solution.py"
 
 
 def _zip(path: Path, members: dict[str, str | bytes]) -> Path:
@@ -446,10 +456,10 @@ def test_issues_are_recorded_per_student(
     got = {r.student: (r.verdict, r.codes) for r in result.records}
     assert got == {
         "ok": ("accepted", []),
-        "two": ("judge_error", ["ambiguous_submission"]),
+        "two": ("accepted", ["ambiguous_submission"]),  # graded, with the pick's note
         "empty": ("judge_error", ["no_submission"]),
     }
-    assert fake_grade.calls == ["a.py"]
+    assert fake_grade.calls == ["a.py", "a.py"]
 
 
 def test_stopping_keeps_what_finished_and_a_rerun_finishes(

@@ -328,7 +328,8 @@ def test_script_writes_the_judges_results(tmp_path: Path) -> None:
     results = run_script(root, judge, JUDGE_PROBLEM="nn_vmap_forward", JUDGE_SANDBOX="none")
     assert prairielearn_problems(results, True) == [] and results["score"] == 0.575
     args = (tmp_path / "args").read_text().split()
-    assert args[:2] == ["grade", str(root / "student" / "a.py")]  # the first by name
+    assert args[:2] == ["grade", str(root / "student")]  # the judge picks, by its one rule
+    assert args[args.index("--pick") + 1] == "first"
     assert "--problem" in args and "nn_vmap_forward" in args
     assert args[args.index("--sandbox") + 1] == "none"
     assert "--problems" not in args  # serverFilesCourse has no problems/ folder here

@@ -36,6 +36,8 @@ from judge.result import Diagnostic, Report, Severity, Verdict
 
 # ``judge.batch.collect`` is also the name of the function the package exports.
 collect_module = importlib.import_module("judge.batch.collect")
+# The rule that picks a folder's file, and its budgets (``judge batch`` collects by it).
+candidates_module = importlib.import_module("judge.candidates")
 ENTRY = "nn_vmap_forward"
 SOLUTION = f"def {ENTRY}(seed, x_batch, features):\n    return x_batch\n"
 
@@ -450,7 +452,7 @@ def test_collecting_a_class_parses_no_one_s_file(
     def refuse(*args: object) -> object:
         raise AssertionError("parsed before grading")
 
-    monkeypatch.setattr(collect_module, "parse_submission", refuse)
+    monkeypatch.setattr(candidates_module, "parse_submission", refuse)
     monkeypatch.setattr(collect_module, "normalized_hash", refuse)
     source = tmp_path / "class"
     source.mkdir()
@@ -554,7 +556,7 @@ def test_choosing_in_a_folder_parses_only_files_that_name_the_entry_point(
 def test_a_folder_too_large_to_choose_from_is_that_students_issue(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(collect_module, "MAX_CHOICE_CODE", 10_000)
+    monkeypatch.setattr(candidates_module, "MAX_CHOICE_CODE", 10_000)
     folder = tmp_path / "class" / "mallory"
     folder.mkdir(parents=True)
     for k in range(3):
@@ -562,7 +564,7 @@ def test_a_folder_too_large_to_choose_from_is_that_students_issue(
     (entry,) = collect(tmp_path / "class", ENTRY, tmp_path / "scratch").entries
     assert entry.issue is not None and entry.issue[0] == "ambiguous_submission"
     assert "keep only the one that defines" in entry.issue[1]
-    monkeypatch.setattr(collect_module, "MAX_CHOICE_BYTES", 5_000)
+    monkeypatch.setattr(candidates_module, "MAX_CHOICE_BYTES", 5_000)
     (entry,) = collect(tmp_path / "class", ENTRY, tmp_path / "scratch2").entries
     assert entry.issue is not None and "would read more than" in entry.issue[1]
 
