@@ -7,6 +7,7 @@ first pair is a warm-up and not counted.
 
     python bench/check_jobs.py                      # nn_vmap_ensemble, 3 pairs
     python bench/check_jobs.py --problem nn_vmap_forward --repeat 5
+    python bench/check_jobs.py --problem all --repeat 1   # the whole bundled set
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ import time
 def timed(problem: str, jobs: int) -> float:
     """Seconds one ``judge check`` takes; it must pass."""
     started = time.perf_counter()
+    named = [] if problem == "all" else [problem]
     done = subprocess.run(
-        ["judge", "check", problem, "--jobs", str(jobs)], capture_output=True, text=True
+        ["judge", "check", *named, "--jobs", str(jobs)], capture_output=True, text=True
     )
     if done.returncode != 0:
         sys.exit(f"judge check {problem} --jobs {jobs} failed:\n{done.stdout[-2000:]}")
@@ -32,7 +34,7 @@ def timed(problem: str, jobs: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--problem", default="nn_vmap_ensemble")
+    parser.add_argument("--problem", default="nn_vmap_ensemble", help="a name, or all")
     parser.add_argument("--repeat", type=int, default=3, help="timed pairs (after a warm-up)")
     args = parser.parse_args(argv)
     print(f"load at start: {os.getloadavg()[0]:.2f}; cpus: {os.cpu_count()}")

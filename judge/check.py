@@ -18,6 +18,7 @@ cannot disagree.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,10 @@ class CheckResult:
     # Why nothing was checked (no examples on disk: a wheel install, a bundle's setup); a
     # skipped check is no failure, and never shown as a pass.
     skipped: str = ""
+
+
+# A check that grades a file of its own, to be run when the caller chooses (side by side).
+Deferred = Callable[[], "CheckResult"]
 
 
 def nothing_to_check(problem: str, name: str, folder: Path) -> CheckResult:
@@ -236,11 +241,11 @@ def check_fingerprint(problem: Problem, index: int, options: GradeOptions) -> Ch
 
 
 def check_problem(
-    name: str, problems_dir: Path, options: GradeOptions, examples_too: bool = True
-) -> Iterator[CheckResult | tuple[Problem, Example]]:
+    name: str, problems_dir: Path, options: GradeOptions, deferred: bool = False
+) -> Iterator[CheckResult | Deferred]:
     """Every check of one problem, in order; stops after an invalid problem.yaml. With
-    ``examples_too`` False, each example comes as ``(problem, example)``, for the caller to
-    check (``check_all`` checks them side by side)."""
+    ``deferred``, each check that grades a file (the reference, a fingerprint, an example)
+    comes as a function to call, for the caller to run side by side (``check_all``)."""
     started = time.perf_counter()
     try:
         problem = load_problem(name, problems_dir)
@@ -250,9 +255,11 @@ def check_problem(
         )
         return
     yield CheckResult(name, "problem.yaml is valid", True, "", time.perf_counter() - started)
-    yield check_reference(problem, options)
+    reference = functools.partial(check_reference, problem, options)
+    yield reference if deferred else reference()
     for index in range(len(problem.fingerprints)):
-        yield check_fingerprint(problem, index, options)
+        fingerprint = functools.partial(check_fingerprint, problem, index, options)
+        yield fingerprint if deferred else fingerprint()
     found, problems = examples(name, problems_dir)
     check = f"{EXPECTED_FILE} matches the examples"
     folder = submissions_dir(problems_dir) / name
@@ -261,7 +268,8 @@ def check_problem(
         return
     yield CheckResult(name, check, not problems, "; ".join(problems))
     for example in found:
-        yield check_example(problem, example, options) if examples_too else (problem, example)
+        graded = functools.partial(check_example, problem, example, options)
+        yield graded if deferred else graded()
 
 
 def check_all(
@@ -273,24 +281,24 @@ def check_all(
 ) -> list[CheckResult]:
     """Check the named problems (all of them by default); ``on_result`` sees each as it ends.
 
-    Each problem's own checks (its yaml, its reference, its fingerprints) run first, in order:
-    the reference's outputs they compute are then shared. The examples, every problem's, are
-    graded ``jobs`` at a time (their workers are processes; threads only wait on them), and
+    Each problem.yaml is read first; then every file is graded, ``jobs`` at a time (their
+    workers are processes; threads only wait on them), the reference first, whose outputs the
+    others share (``grading.memo``: a case the reference has run is not run again), and
     reported in the order a single job would give."""
     results: list[CheckResult | None] = []
-    pending: list[tuple[int, Problem, Example]] = []
+    pending: list[tuple[int, Deferred]] = []
     for name in names or problem_names(problems_dir):
-        for item in check_problem(name, problems_dir, options, examples_too=False):
+        for item in check_problem(name, problems_dir, options, deferred=True):
             if isinstance(item, CheckResult):
                 results.append(item)
                 if on_result is not None:
                     on_result(item)
             else:
-                pending.append((len(results), *item))
+                pending.append((len(results), item))
                 results.append(None)
 
-    def run(slot: int, problem: Problem, example: Example) -> None:
-        results[slot] = result = check_example(problem, example, options)
+    def run(slot: int, check: Deferred) -> None:
+        results[slot] = result = check()
         if on_result is not None:
             on_result(result)
 
