@@ -5,16 +5,14 @@ A code is one ``Code`` entry: its family, whether it names how the code is built
 its rank for root-cause ordering, its title for an instructor, its generic hint (or None when
 each diagnostic words its own) and the codes it may be a consequence of (``follows_from``).
 ``wording``, ``structure``, ``diagnose``, ``grading`` and the problem loader read it; the README's
-table of codes is written from it (``python -m judge.catalogue README.md``).
+table of codes is written from it (``python -m judge.generated README.md``).
 
 Long because every code sits with its wording, one entry each, as an author reads them.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from .result import Verdict
 
@@ -513,10 +511,8 @@ RIGHT_VALUE_CODES = {
     "wrong_output_dtype": "values_match_when_cast",
 }
 
-# --- the README's table ----------------------------------------------------------------------
+# --- the manual's table of codes (written by ``generated``) --------------------------------
 
-TABLE_START = "<!-- codes:start (python -m judge.catalogue README.md) -->"
-TABLE_END = "<!-- codes:end -->"
 _RANK_WORDS = {
     BUILT: "0 built",
     NAMED: "1 named",
@@ -533,18 +529,3 @@ def markdown_table() -> str:
         meaning = f"{c.title}; {c.doc}" if c.doc else c.title
         rows.append(f"| `{c.name}` | {c.family} | {_RANK_WORDS[c.rank]} | {meaning} |")
     return "\n".join(rows)
-
-
-def with_table(text: str) -> str:
-    """``text`` (the README) with the block between the markers written from the catalogue."""
-    head, rest = text.split(TABLE_START, 1)
-    _, tail = rest.split(TABLE_END, 1)
-    return f"{head}{TABLE_START}\n{markdown_table()}\n{TABLE_END}{tail}"
-
-
-if __name__ == "__main__":  # pragma: no cover - a maintainer's tool
-    if len(sys.argv) > 1:
-        path = Path(sys.argv[1])
-        path.write_text(with_table(path.read_text(encoding="utf-8")), encoding="utf-8")
-    else:
-        print(markdown_table())

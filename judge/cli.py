@@ -335,18 +335,6 @@ def _grade_folder(args: argparse.Namespace) -> None:
         print(f"judge: note: {text_render.visible(choice.note)}", file=sys.stderr)
 
 
-def _add_zygote_option(parser: argparse.ArgumentParser) -> None:
-    """``--no-zygote`` on the commands that start workers (grade, batch)."""
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name in ("grade", "batch"):
-        commands.choices[name].add_argument(
-            "--no-zygote",
-            action="store_true",
-            help="start every worker as a fresh Python (slower) instead of forking it from a "
-            "process that has imported JAX; for comparison (see README, Performance)",
-        )
-
-
 def _start_zygote(args: argparse.Namespace) -> None:
     """Start the zygote as soon as the command is known, so its imports overlap ours."""
     from .sandbox import zygote
@@ -362,9 +350,7 @@ def _start_zygote(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``judge`` and ``python -m judge``; returns the exit code."""
-    parser = build_parser()
-    _add_zygote_option(parser)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     _start_zygote(args)
     commands = {
         "grade": _grade,

@@ -72,6 +72,7 @@ def _add_grade(commands: _Commands) -> None:
             shared.report_flags(),
             shared.isolation_flags(),
             shared.shrink_flag("report the first failing case as found, without shrinking it"),
+            shared.zygote_flag(),
             _lock_flag(),
             shared.pick_flag(),
         ],
@@ -274,6 +275,7 @@ def _add_batch(commands: _Commands) -> None:
                 "report each first failing case as found, without shrinking it (faster)"
             ),
             shared.pick_flag(),
+            shared.zygote_flag(),
         ],
     )
 

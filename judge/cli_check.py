@@ -35,7 +35,7 @@ def check_command(args: argparse.Namespace) -> int:
     if not known:
         raise UsageError(f"no problem packages in {folder}; {NO_PROBLEMS_HINT}")
     console = Console(stderr=True)
-    options = GradeOptions(call_s=args.time_per_call, sandbox=args.sandbox)
+    options = GradeOptions(limits={"call_s": args.time_per_call}, sandbox=args.sandbox)
     total = count_checks(args.problem_names or None, folder)
     with progress_for(console, "judge check") as progress:
         task = progress.add_task("checking", total=total)

@@ -14,8 +14,8 @@ from typing import TypedDict
 
 from .backends import BACKENDS
 from .candidates import DEFAULT_PICK, PICK_HELP, PICKS
-from .constants import MIN_MEMORY_MB
 from .errors import UsageError
+from .limits import DECLARED
 from .render import FORMATS
 from .sandbox import SANDBOXES
 
@@ -88,47 +88,18 @@ def report_flags() -> argparse.ArgumentParser:
 
 
 def isolation_flags() -> argparse.ArgumentParser:
-    """Limits and sandbox of the learner's process: the same for one file and for a class."""
+    """Limits and sandbox of the learner's process: the same for one file and for a class.
+    One flag per limit that has one in ``limits.DECLARED``, its help from there."""
     flags = parent()
-    flags.add_argument(
-        "--time-per-call",
-        type=positive(float),
-        metavar="S",
-        help="seconds allowed per call (default: the problem's)",
-    )
-    flags.add_argument(
-        "--time-total",
-        type=positive(float),
-        metavar="S",
-        help="seconds allowed for a whole submission (default: the problem's)",
-    )
-    flags.add_argument(
-        "--memory",
-        type=positive(int),
-        metavar="MB",
-        help="address-space limit of the learner's process in MB (default: the "
-        f"problem's; JAX needs at least {MIN_MEMORY_MB})",
-    )
-    flags.add_argument(
-        "--cpu-time",
-        type=positive(float),
-        metavar="S",
-        help="CPU seconds the learner's process may use in all (default: the problem's)",
-    )
-    flags.add_argument(
-        "--processes",
-        type=positive(int),
-        metavar="N",
-        help="tasks the learner's code may add to those JAX runs (default: the problem's); "
-        "as root a pids cgroup enforces it, otherwise RLIMIT_NPROC: the report's "
-        "environment.limits_enforced.processes says which",
-    )
-    flags.add_argument(
-        "--output-limit",
-        type=positive(int),
-        metavar="KB",
-        help="KB of the learner's stdout and of its stderr kept (default: the problem's)",
-    )
+    for limit in DECLARED:
+        if limit.flag is not None:
+            flags.add_argument(
+                limit.flag,
+                type=positive(limit.kind),
+                metavar=limit.unit,
+                dest=f"limit_{limit.name}",
+                help=limit.help,
+            )
     flags.add_argument(
         "--sandbox",
         choices=SANDBOXES,
@@ -136,6 +107,18 @@ def isolation_flags() -> argparse.ArgumentParser:
         help="isolation of the learner's code: bwrap (bubblewrap with a mount allowlist), "
         "landlock (Landlock + seccomp, no package needed), none (trusted code only), auto (the "
         "strongest that works here; never none by itself; default)",
+    )
+    return flags
+
+
+def zygote_flag() -> argparse.ArgumentParser:
+    """``--no-zygote`` on the commands that start workers (grade, batch)."""
+    flags = parent()
+    flags.add_argument(
+        "--no-zygote",
+        action="store_true",
+        help="start every worker as a fresh Python (slower) instead of forking it from a "
+        "process that has imported JAX; for comparison (see README, Performance)",
     )
     return flags
 
@@ -164,30 +147,23 @@ def assignment_flag(parser: argparse.ArgumentParser, help_text: str) -> None:
 
 
 class Isolation(TypedDict):
-    """The GradeOptions fields that ``_isolation_flags`` sets."""
+    """The GradeOptions fields that ``isolation_flags`` sets."""
 
-    call_s: float | None
-    submission_s: float | None
-    memory_mb: int | None
-    cpu_s: float | None
-    processes: int | None
-    output_kb: int | None
+    limits: dict[str, float | int | None]
     sandbox: str
 
 
 def isolation_options(args: argparse.Namespace) -> Isolation:
-    """GradeOptions fields from the flags ``_isolation_flags`` adds."""
-    if args.memory is not None and args.memory < MIN_MEMORY_MB:
-        raise UsageError(
-            f"--memory {args.memory}: JAX aborts under {MIN_MEMORY_MB} MB of address space; "
-            "use more"
-        )
-    return {
-        "call_s": args.time_per_call,
-        "submission_s": args.time_total,
-        "memory_mb": args.memory,
-        "cpu_s": args.cpu_time,
-        "processes": args.processes,
-        "output_kb": args.output_limit,
-        "sandbox": args.sandbox,
-    }
+    """GradeOptions fields from the flags ``isolation_flags`` adds; a value under a limit's
+    smallest allowed one is a usage error."""
+    limits: dict[str, float | int | None] = {}
+    for limit in DECLARED:
+        if limit.flag is None:
+            continue
+        value = getattr(args, f"limit_{limit.name}")
+        if value is not None and value < limit.minimum:
+            raise UsageError(
+                f"{limit.flag} {value:g}: at least {limit.minimum:g} ({limit.meaning})"
+            )
+        limits[limit.name] = value
+    return {"limits": limits, "sandbox": args.sandbox}

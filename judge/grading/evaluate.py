@@ -117,7 +117,7 @@ class Evaluator:
         assert reference is not None
         where = case.describe(self.problem)
         try:
-            reply = reference.receive(max(self.limits.call_s * 3, 60.0))
+            reply = reference.receive(self.limits.reference_call_s)
         except (WorkerTimeout, WorkerDied) as exc:
             raise WorkerError(f"the reference failed on {where}: {exc}") from None
         self.budget.timing["reference_s"] += float(reply.get("elapsed_s") or 0.0)

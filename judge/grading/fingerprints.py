@@ -58,7 +58,7 @@ def variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.ndar
     reference = evaluator.pair.ensure_reference()
     reference.send({"op": "call", "slot": slot, "args": args})
     try:
-        reply = reference.receive(max(evaluator.limits.call_s * 3, 60.0))
+        reply = reference.receive(evaluator.limits.reference_call_s)
     except (WorkerTimeout, WorkerDied) as exc:
         raise WorkerError(f"the fingerprint {slot} failed: {exc}") from None
     ok = reply.get("ok") and reply.get("kind") == "array"

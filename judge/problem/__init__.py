@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import ProblemError, ProblemNotFound
-from ..limits import Limits
+from ..limits import DECLARED, Limits
 from .fields import _check_keys, _describe, _Errors, _file, _text
 from .model import (
     ARRAY_DTYPES,
@@ -166,8 +166,8 @@ def _parse_sections(data: dict, directory: Path, errors: _Errors) -> dict[str, A
     if output_dtype and tolerance and output_dtype not in tolerance:
         errors.add("tolerance", f"no tolerance for the output dtype {output_dtype!r}")
     limits_keys = (
-        ("call_s", "submission_s", "memory_mb"),
-        ("output_kb", "cpu_s", "processes", "disk_mb"),
+        tuple(limit.name for limit in DECLARED if limit.required),
+        tuple(limit.name for limit in DECLARED if not limit.required),
     )
     found["limits"] = _parse_limits(_section(data, "limits", *limits_keys, errors), errors)
     found["cases"] = (

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import catalogue
-from ..constants import BACKENDS, MIN_MEMORY_MB
-from ..limits import CPU_PER_WALL, DEFAULT_DISK_MB, DEFAULT_OUTPUT_KB, DEFAULT_PROCESSES, Limits
+from ..constants import BACKENDS
+from ..limits import CPU_PER_WALL, DECLARED, Limits
 from .fields import (
     _check_keys,
     _declared_int,
@@ -427,22 +427,22 @@ def _check_hint_keys(
 
 
 def _parse_limits(data: dict, errors: _Errors) -> Limits | None:
-    """``limits:`` -> Limits; None when a required value is missing or invalid."""
-    call_s = _number(data, "call_s", "limits", errors, positive=True)
-    submission_s = _number(data, "submission_s", "limits", errors, positive=True)
-    memory_mb = _int(data, "memory_mb", "limits", errors, minimum=MIN_MEMORY_MB)
-    output_kb = _int(data, "output_kb", "limits", errors, minimum=1, default=DEFAULT_OUTPUT_KB)
-    cpu_s = _number(data, "cpu_s", "limits", errors, positive=True)
-    processes = _int(data, "processes", "limits", errors, minimum=1, default=DEFAULT_PROCESSES)
-    disk_mb = _int(data, "disk_mb", "limits", errors, minimum=1, default=DEFAULT_DISK_MB)
-    if call_s is None or submission_s is None or not memory_mb:
+    """``limits:`` -> Limits, each as ``limits.DECLARED`` says (type, default, least value);
+    None when a required value is missing or invalid."""
+    found: dict[str, Any] = {}
+    for limit in DECLARED:
+        if limit.kind is int:
+            value: float | None = _int(data, limit.name, "limits", errors,
+                                       minimum=int(limit.minimum))  # fmt: skip
+        else:
+            value = _number(data, limit.name, "limits", errors, positive=True)
+        if value and limit.maximum is not None and value > limit.maximum:
+            errors.add(f"limits.{limit.name}", f"expected at most {limit.maximum:g}, got {value}")
+        elif value:
+            found[limit.name] = value
+        elif limit.default is not None:
+            found[limit.name] = limit.default
+    if not all(limit.name in found for limit in DECLARED if limit.required):
         return None
-    return Limits(
-        call_s=call_s,
-        submission_s=submission_s,
-        memory_mb=memory_mb,
-        output_kb=output_kb or DEFAULT_OUTPUT_KB,
-        cpu_s=cpu_s or CPU_PER_WALL * submission_s,
-        processes=processes or DEFAULT_PROCESSES,
-        disk_mb=disk_mb or DEFAULT_DISK_MB,
-    )
+    found.setdefault("cpu_s", CPU_PER_WALL * found["submission_s"])
+    return Limits(**found)

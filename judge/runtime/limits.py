@@ -13,7 +13,7 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from .kernel import PR_SET_DUMPABLE, PR_SET_PDEATHSIG, prctl
-from .shared import THREADS_PER_CPU
+from .shared import task_room
 
 if TYPE_CHECKING:
     from .wire import WorkerConfig
@@ -27,13 +27,14 @@ def apply_limits(config: WorkerConfig) -> dict[str, Any]:
     non-dumpable, so that another process of the same user cannot read its memory.
     """
     applied: dict[str, Any] = {}
-    memory = config.get("memory_mb")
+    limits = config.get("limits") or {}
+    memory = limits.get("memory_mb")
     if memory:
         limit = int(memory) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         applied["memory_mb"] = int(memory)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    cpu = config.get("cpu_s")
+    cpu = limits.get("cpu_s")
     if cpu:
         soft = max(1, int(cpu))
         # SIGXCPU at the soft limit, SIGKILL a second later for code that ignores SIGXCPU.
@@ -71,7 +72,7 @@ def limit_processes(config: WorkerConfig) -> str:
     """
     import numpy as np
 
-    extra = config.get("processes")
+    extra = (config.get("limits") or {}).get("processes")
     if not extra:
         return "off"
     if os.getuid() == 0:
@@ -83,7 +84,7 @@ def limit_processes(config: WorkerConfig) -> str:
         jax.jit(lambda v: v + 1)(np.zeros(2, np.float32)).block_until_ready()
         # The kernel counts every task of the user, the judge's other workers included (a
         # batch starts them side by side, each with JAX's threads): leave them room.
-        room = int(extra) + THREADS_PER_CPU * (os.cpu_count() or 1)
+        room = task_room(int(extra))
         limit = _count_tasks(os.getuid()) + room
         resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
     except (OSError, ValueError) as exc:

@@ -25,8 +25,6 @@ from .recording import safe_repr
 from .shared import OUT_OF_MEMORY_IN_MESSAGE
 from .wire import Reply, WorkerConfig, compile_source, decode_array, encode_array, is_numeric
 
-DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024
-
 
 def _flush_learner_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
@@ -233,7 +231,8 @@ class Session:
             return other
         if not is_numeric(array.dtype):
             return other
-        if array.nbytes > self.config.get("max_output_bytes", DEFAULT_MAX_OUTPUT_BYTES):
+        most = (self.config.get("limits") or {}).get("result_mb")  # none: the frame's own cap
+        if most and array.nbytes > most * 1024 * 1024:
             return {
                 "ok": False,
                 "kind": "too_large",

@@ -35,7 +35,7 @@ import numpy as np
 #
 # Per frame, checked by ``parse_frame`` as it arrives; a frame over one is a protocol violation
 # (the worker is killed: ``sandbox.worker``). The whole frame: the largest legitimate one carries
-# an output at the worker's own 16 MiB limit (``session.DEFAULT_MAX_OUTPUT_BYTES``), 21.4 MiB of
+# an output at the default result limit, 16 MiB (``limits.result_mb``), 21.4 MiB of
 # base64; the largest seen, 5.5 KB.
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 # A frame's bytes outside its arrays' base64 data: what ``json.loads`` turns into many small
@@ -322,20 +322,27 @@ class CompileCache(TypedDict):
     write: bool
 
 
+class WorkerLimits(TypedDict, total=False):
+    """The limits a worker sets on itself (``judge.limits.Limits.for_worker``); one absent is
+    not set."""
+
+    memory_mb: int
+    cpu_s: float
+    processes: int
+    result_mb: int
+
+
 class WorkerConfig(TypedDict, total=False):
     """The worker's configuration, passed as JSON on its command line."""
 
     role: str
     precision: str
-    memory_mb: int | None
-    cpu_s: float | None
-    processes: int | None
+    limits: WorkerLimits
     observe: bool
     guard: bool
     protect: list[str]
     allow: list[str]
     compile_cache: CompileCache
-    max_output_bytes: int
     confine: dict[str, Any]  # the sandbox's allowlist: read, write, devices_extra, file_size_mb
     shared_ir_context: bool  # one MLIR context per thread for every lowering (``lowering``)
 

@@ -24,8 +24,9 @@ from typing import Any
 
 from .. import backends
 from ..constants import STARTUP_TIMEOUT_S
+from ..limits import DEFAULT_OUTPUT_KB, Limits
 from ..runtime import wire
-from ..runtime.shared import THREADS_PER_CPU
+from ..runtime.shared import task_room
 from . import folder
 from .base import Launch, Sandbox, python_paths
 from .capture import Capture, readable, widen_pipe, write_within
@@ -59,17 +60,13 @@ class Worker:
         role: str,
         backend: str,
         precision: str,
-        memory_mb: int | None,
-        output_limit: int,
+        limits: Limits | None = None,
         python: str | None = None,
         observe: bool = False,
-        cpu_s: float | None = None,
-        processes: int | None = None,
         sandbox: str | Sandbox = "none",
         hide: Iterable[str | Path] = (),
         guard: bool = False,
         compile_cache: str | Path | None = None,
-        disk_limit_mb: int | None = None,
         device: str | None = None,
         workers_per_device: int = 2,
         zygote: Zygote | None = None,
@@ -80,16 +77,18 @@ class Worker:
 
         self.role = role
         self.backend = backend
-        self.output_limit = output_limit
+        # The Limits whole: the learner's worker enforces all of them, the trusted reference's
+        # its memory and result size; None (probes, tests): no limit but the output kept.
+        learner = role == "learner"
+        self.output_limit = (limits.output_kb if limits else DEFAULT_OUTPUT_KB) * 1024
+        self.disk_limit_mb = limits.disk_mb if limits and learner else None
         self.sandbox = get_sandbox(sandbox) if isinstance(sandbox, str) else sandbox
         self.hide = [str(p) for p in hide]
         self.python = python or sys.executable
         self.config: wire.WorkerConfig = {
             "role": role,
             "precision": precision,
-            "memory_mb": memory_mb,
-            "cpu_s": cpu_s,
-            "processes": processes,
+            "limits": limits.for_worker(learner) if limits else {},  # type: ignore[typeddict-item]
             "observe": observe,
             "guard": guard,
             "protect": self.hide,
@@ -100,7 +99,6 @@ class Worker:
         }
         # JAX's persistent compilation cache: written by the reference's worker only; the
         # learner's reads it (see judge/cache.py).
-        self.disk_limit_mb = disk_limit_mb
         self.device, self.workers_per_device = device, workers_per_device
         self.zygote = zygote  # forks this worker; None: a fresh interpreter
         # No wait on it goes past ``deadline`` (monotonic), nor on one request past ``send_s``.
@@ -149,21 +147,21 @@ class Worker:
         confinement = self.sandbox.confinement(launch)
         if confinement is not None:
             launch.config["confine"] = confinement
-        memory = self.config.get("memory_mb")
+        limits = launch.config["limits"] = dict(self.config.get("limits") or {})
+        memory = limits.get("memory_mb")
         if backends.is_accelerator(self.backend):
             # CUDA and TPU runtimes reserve far more address space than they use: no RLIMIT_AS;
             # host memory is the memory cgroup's, device memory XLA's fraction.
-            launch.config["memory_mb"] = None
+            limits.pop("memory_mb", None)
         if memory and self.config.get("guard"):  # untrusted code: the kernel counts its memory
             self.memory_cgroup = MemoryCgroup.create(int(memory))
             if self.memory_cgroup is not None:
                 # The cgroup bounds what is really used (shared memory and files included) and
                 # counts an OOM kill; RLIMIT_AS would fail first, with nothing counted.
-                launch.config["memory_mb"] = None
-        processes = self.config.get("processes")
-        if processes:  # room for JAX's own threads, as for RLIMIT_NPROC in the worker
-            bound = int(processes) + THREADS_PER_CPU * (os.cpu_count() or 1) + 64
-            self.cgroup = PidsCgroup.create(bound)
+                limits.pop("memory_mb", None)
+        processes = limits.get("processes")
+        if processes:  # only this worker's tasks: its own, JAX's threads and the learner's
+            self.cgroup = PidsCgroup.create(task_room(int(processes)))
         return launch, [c for c in (self.cgroup, self.memory_cgroup) if c is not None]
 
     def start(self) -> None:

@@ -28,7 +28,7 @@ from judge.problem import Problem
 
 pytestmark = pytest.mark.slow
 
-FAST = GradeOptions(call_s=8.0, submission_s=60.0, shrink=False)
+FAST = GradeOptions(shrink=False, limits={"call_s": 8.0, "submission_s": 60.0})
 FAST_FLAGS = ["--time-per-call", "8", "--time-total", "60", "--no-shrink"]
 
 # student -> example (verdict/file); each student is a folder, as from a course platform.

@@ -14,7 +14,7 @@ from judge.assignment.check import check_assignment, check_example, count_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEMS_DIR = ROOT / "problems"
-OPTIONS = GradeOptions(call_s=8.0)
+OPTIONS = GradeOptions(limits={"call_s": 8.0})
 ASSIGNMENTS = assignment_names(default_assignments_dir(PROBLEMS_DIR))
 EXAMPLES = [
     (name, path, said)

@@ -37,7 +37,9 @@ from corpus.mistakes import PROBLEMS, corpus, file_name, mistakes, source
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-OPTIONS = GradeOptions(call_s=8.0)  # as test_submissions: a learner's grading, shrink and all
+OPTIONS = GradeOptions(
+    limits={"call_s": 8.0}
+)  # as test_submissions: a learner's grading, shrink and all
 RIGHT = "right"  # the template with every slot right: the control
 JOBS = 2
 

@@ -28,7 +28,7 @@ from judge.problem import problem_names
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEMS_DIR = ROOT / "problems"
 PROBLEMS = problem_names(PROBLEMS_DIR)
-OPTIONS = GradeOptions(call_s=8.0)  # keeps the endless loop short
+OPTIONS = GradeOptions(limits={"call_s": 8.0})  # keeps the endless loop short
 
 EXAMPLES = [(name, example) for name in PROBLEMS for example in examples(name, PROBLEMS_DIR)[0]]
 FINGERPRINTS = [

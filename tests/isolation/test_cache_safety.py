@@ -42,7 +42,7 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_stored_reference_results_give_the_same_report(
     fresh_cache: Path, example: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    options = GradeOptions(call_s=8.0)
+    options = GradeOptions(limits={"call_s": 8.0})
     first = grade(example, PROBLEM, options)
     assert first.timing["reference_s"] > 0  # computed, then stored
     assert list((fresh_cache / "reference").iterdir())
@@ -58,7 +58,7 @@ def test_stored_reference_results_give_the_same_report(
 def test_the_learner_cannot_touch_the_cache(
     fresh_cache: Path, tmp_path: Path, sandbox: str
 ) -> None:
-    grade(EXAMPLES / "accepted" / "canonical.py", PROBLEM, GradeOptions(call_s=8.0))
+    grade(EXAMPLES / "accepted" / "canonical.py", PROBLEM, GradeOptions(limits={"call_s": 8.0}))
     folder = cache.cache_dir()
     assert folder is not None
     xla = folder / "xla"
@@ -71,7 +71,9 @@ def test_the_learner_cannot_touch_the_cache(
         f"        open(os.path.join({str(xla)!r}, name), 'wb').write(b'poison')\n"
         f"    open(os.path.join({str(xla)!r}, 'new'), 'wb').write(b'poison')\n"
     )
-    report = grade(learner, PROBLEM, GradeOptions(call_s=8.0, shrink=False, sandbox=sandbox))
+    report = grade(
+        learner, PROBLEM, GradeOptions(shrink=False, sandbox=sandbox, limits={"call_s": 8.0})
+    )
     assert report.verdict is Verdict.RUNTIME_ERROR
     assert sorted(p.name for p in xla.iterdir()) == before
     assert not any(p.read_bytes() == b"poison" for p in xla.iterdir())
@@ -82,14 +84,18 @@ def test_the_learner_cannot_touch_the_cache(
         "def nn_vmap_forward(seed, x_batch, features):\n"
         f"    return os.listdir({str(folder / 'reference')!r})\n"
     )
-    report = grade(reader, PROBLEM, GradeOptions(call_s=8.0, shrink=False, sandbox=sandbox))
+    report = grade(
+        reader, PROBLEM, GradeOptions(shrink=False, sandbox=sandbox, limits={"call_s": 8.0})
+    )
     assert report.verdict is Verdict.RUNTIME_ERROR
     assert "forbidden_operation" in [d.code for d in report.diagnostics] or sandbox == "bwrap"
 
 
 def test_a_cache_turned_off_is_not_used(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUDGE_CACHE_DIR", "off")
-    report = grade(EXAMPLES / "accepted" / "canonical.py", PROBLEM, GradeOptions(call_s=8.0))
+    report = grade(
+        EXAMPLES / "accepted" / "canonical.py", PROBLEM, GradeOptions(limits={"call_s": 8.0})
+    )
     assert report.verdict is Verdict.ACCEPTED
     assert report.timing["reference_s"] > 0
     assert not fresh_cache.exists()

@@ -89,12 +89,14 @@ def _sleeps_after_the_first(after: float) -> str:
 def test_a_learner_that_stops_reading_cannot_stall_the_judge(tmp_path: Path, sandbox: str) -> None:
     path = tmp_path / "stalls.py"
     path.write_text(STALLS_THE_PIPE)
-    options = GradeOptions(call_s=4.0, submission_s=40.0, shrink=False, sandbox=sandbox)
+    options = GradeOptions(
+        shrink=False, sandbox=sandbox, limits={"call_s": 4.0, "submission_s": 40.0}
+    )
     started = time.monotonic()
     report = grade(path, PROBLEM, options)
     took = time.monotonic() - started
     assert report.verdict is not Verdict.ACCEPTED
-    assert took < options.submission_s + SLACK_S, took
+    assert took < options.limits["submission_s"] + SLACK_S, took
 
 
 @pytest.mark.parametrize("sandbox", LEVELS)
@@ -103,13 +105,15 @@ def test_every_worker_of_a_grading_ends_with_its_limit(tmp_path: Path, sandbox: 
     confirm the failure sleeps at import. The grading still ends at its own limit."""
     path = tmp_path / "sleepy.py"
     path.write_text(_sleeps_after_the_first(time.time() + 8.0))
-    options = GradeOptions(call_s=8.0, submission_s=30.0, shrink=False, sandbox=sandbox)
+    options = GradeOptions(
+        shrink=False, sandbox=sandbox, limits={"call_s": 8.0, "submission_s": 30.0}
+    )
     started = time.monotonic()
     report = grade(path, PROBLEM, options)
     took = time.monotonic() - started
     assert report.cases["run"] > 0  # the first worker loaded the file
     assert report.verdict is not Verdict.ACCEPTED
-    assert took < options.submission_s + SLACK_S, took
+    assert took < options.limits["submission_s"] + SLACK_S, took
 
 
 def test_a_batch_with_a_stalling_file_ends(tmp_path: Path) -> None:

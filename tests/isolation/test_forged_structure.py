@@ -19,7 +19,7 @@ from judge import GradeOptions, Verdict, grade
 pytestmark = pytest.mark.slow
 
 PROBLEM = "nn_vmap_forward"
-SHORT = dict(call_s=20.0, submission_s=120.0, shrink=False)
+SHORT = dict(limits={"call_s": 20.0, "submission_s": 120.0}, shrink=False)
 STRUCTURE_ITEMS = ("built_with_nn_vmap", "vmap_arguments", "params_shared", "param_tree")
 
 # Runs nn.vmap under a name the file never writes: records the source cannot bear out, which

@@ -19,6 +19,7 @@ import pytest
 
 from judge import GradeOptions, Verdict, grade
 from judge.cli import main
+from judge.limits import Limits
 from judge.render import text as text_render
 from judge.result import EXIT_ACCEPTED, EXIT_REJECTED
 from judge.runtime.wire import decode_array
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.slow
 PROBLEM = "nn_vmap_forward"
 ROOT = Path(__file__).resolve().parents[2]
 CALL_S = 4.0
-SHORT = dict(call_s=CALL_S, submission_s=40.0, shrink=False)
+SHORT = dict(limits={"call_s": CALL_S, "submission_s": 40.0}, shrink=False)
 LEVELS = [
     "none",
     pytest.param(
@@ -362,7 +363,8 @@ def test_hostile_file_gets_its_verdict_and_leaves_nothing(tmp_path: Path, name: 
     path = tmp_path / "solution.py"
     path.write_text(source)
     started = time.monotonic()
-    options = GradeOptions(**SHORT, memory_mb=2048 if "memory" in name else None)
+    memory = {"memory_mb": 2048 if "memory" in name else None}
+    options = GradeOptions(**{**SHORT, "limits": {**SHORT["limits"], **memory}})
     report = grade(path, PROBLEM, options)
     elapsed = time.monotonic() - started
     assert report.verdict is verdict, (report.summary, [d.code for d in report.diagnostics])
@@ -483,8 +485,6 @@ class TestEscapes:
             role="learner",
             backend="cpu",
             precision="highest",
-            memory_mb=None,
-            output_limit=4096,
             sandbox=sandbox,
             guard=False,
         ) as worker:
@@ -517,7 +517,7 @@ def test_the_cpu_limit_ends_a_spinning_call_before_the_wall_limit(tmp_path: Path
     path = tmp_path / "spin.py"
     path.write_text(solution(first="while True:\n    pass"))
     started = time.monotonic()
-    report = grade(path, PROBLEM, GradeOptions(call_s=30.0, cpu_s=4.0, shrink=False))
+    report = grade(path, PROBLEM, GradeOptions(shrink=False, limits={"call_s": 30.0, "cpu_s": 4.0}))
     assert report.verdict is Verdict.TIME_LIMIT_EXCEEDED
     assert report.diagnostics[0].code == "timeout"
     assert report.diagnostics[0].evidence["limit"] == "cpu"
@@ -558,11 +558,9 @@ def test_as_root_a_fork_bomb_below_the_guard_is_bounded_by_the_pids_cgroup(
         role="learner",
         backend="cpu",
         precision="highest",
-        memory_mb=None,
-        output_limit=4096,
         sandbox=sandbox,
         guard=False,
-        processes=8,
+        limits=Limits(call_s=60.0, submission_s=120.0, memory_mb=1 << 20, processes=8),
     ) as worker:
         load_unguarded(worker, "bomb.py", bomb)
         assert worker.cgroup is not None and worker.process_limit() is not None

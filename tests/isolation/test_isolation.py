@@ -19,7 +19,7 @@ from judge.sandbox import Worker
 pytestmark = pytest.mark.slow
 
 PROBLEM = "nn_vmap_forward"
-FAST = GradeOptions(call_s=8.0, submission_s=60.0)
+FAST = GradeOptions(limits={"call_s": 8.0, "submission_s": 60.0})
 
 
 def correct_solution(preamble: str = "", first_line: str = "pass") -> str:
@@ -144,7 +144,7 @@ def test_the_project_tree_is_not_on_the_learner_path(tmp_path: Path) -> None:
             raise RuntimeError(f"on_path={{ON_PATH}} cwd={{CWD}}")
     """,
     )
-    report = grade(path, PROBLEM, GradeOptions(call_s=8.0, shrink=False))
+    report = grade(path, PROBLEM, GradeOptions(shrink=False, limits={"call_s": 8.0}))
     message = report.diagnostics[0].evidence["message"]
     assert "on_path=False" in message
     cwd = message.split("cwd=")[1].strip()
@@ -173,7 +173,9 @@ def nn_vmap_forward(seed, x_batch, features):
 def test_worker_replies_never_travel_on_stdout() -> None:
     """A worker's hello arrives on its channel while its stdout holds nothing of it."""
     with Worker(
-        role="probe", backend="cpu", precision="highest", memory_mb=None, output_limit=4096
+        role="probe",
+        backend="cpu",
+        precision="highest",
     ) as worker:
         hello = worker.receive(120)
         assert hello["ok"] is True
@@ -192,7 +194,7 @@ def test_memory_error_under_the_limit_is_memory_limit_exceeded(tmp_path: Path) -
             return hog.reshape(-1)[: x_batch.shape[0] * features]
     """,
     )
-    report = grade(path, PROBLEM, GradeOptions(call_s=8.0, memory_mb=2048))
+    report = grade(path, PROBLEM, GradeOptions(limits={"call_s": 8.0, "memory_mb": 2048}))
     assert report.verdict is Verdict.MEMORY_LIMIT_EXCEEDED
     assert report.diagnostics[0].code == "memory_limit"
     assert report.diagnostics[0].evidence["limit_mb"] == 2048
@@ -201,7 +203,7 @@ def test_memory_error_under_the_limit_is_memory_limit_exceeded(tmp_path: Path) -
 def test_the_whole_submission_has_a_time_limit(tmp_path: Path) -> None:
     path = learner(tmp_path, correct_solution("import time", "time.sleep(0.5)"))
     started = time.monotonic()
-    report = grade(path, PROBLEM, GradeOptions(call_s=5.0, submission_s=4.0))
+    report = grade(path, PROBLEM, GradeOptions(limits={"call_s": 5.0, "submission_s": 4.0}))
     assert report.verdict is Verdict.TIME_LIMIT_EXCEEDED
     assert report.diagnostics[0].evidence["limit"] == "submission"
     assert 0 < report.cases["run"] < report.cases["planned"]
@@ -217,7 +219,7 @@ def test_a_scalar_is_not_a_one_element_array(tmp_path: Path) -> None:
             "return layer.apply(variables, x_batch).reshape(-1)[0]",
         ),
     )
-    report = grade(path, PROBLEM, GradeOptions(call_s=8.0, shrink=False))
+    report = grade(path, PROBLEM, GradeOptions(shrink=False, limits={"call_s": 8.0}))
     assert report.verdict is Verdict.WRONG_ANSWER
     assert report.cases["passed"] == 0
     assert report.diagnostics[0].code == "wrong_output_shape"

@@ -146,8 +146,6 @@ def test_every_route_out_is_refused_by_the_kernel_with_the_guard_off(
             role="learner",
             backend="cpu",
             precision="highest",
-            memory_mb=None,
-            output_limit=65536,
             sandbox=sandbox,
             guard=False,
         ) as worker:
@@ -208,7 +206,7 @@ def test_a_setuid_file_deep_in_the_folder_neither_works_nor_outlives_grading(
             """
         )
     )
-    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, call_s=8.0))
+    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, limits={"call_s": 8.0}))
     # However far it got (a deep tree is slow to make under the guard), grading ended cleanly
     assert report.verdict is not Verdict.JUDGE_ERROR, report.summary
     left = list(Path(tempfile.gettempdir()).glob(f"judge-learner-*/{source.name}"))
@@ -224,7 +222,7 @@ def test_out_of_memory_text_without_memory_pressure_is_an_exception(tmp_path: Pa
         "def nn_vmap_forward(seed, x_batch, features):\n"
         "    raise RuntimeError('RESOURCE_EXHAUSTED: Out of memory (not really)')\n"
     )
-    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, call_s=8.0))
+    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, limits={"call_s": 8.0}))
     if report.environment["limits_enforced"].get("memory_mb", "").startswith("memory cgroup"):
         assert report.verdict is Verdict.RUNTIME_ERROR, report.summary
         assert report.diagnostics[0].code == "exception"
@@ -242,7 +240,7 @@ def test_without_bubblewrap_the_default_grades_under_landlock(
     monkeypatch.setattr(sandbox.BwrapSandbox, "problem", staticmethod(lambda: "not installed"))
     source = tmp_path / "solution.py"
     source.write_text("import os\ndef nn_vmap_forward(seed, x_batch, features):\n    os.fork()\n")
-    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, call_s=8.0))
+    report = grade(source, "nn_vmap_forward", GradeOptions(shrink=False, limits={"call_s": 8.0}))
     assert report.environment["sandbox"] == "landlock"
     assert report.environment["sandbox_enforced"]["fs"] == "allowlist"
     assert report.verdict is Verdict.RUNTIME_ERROR  # the fork was refused
@@ -280,8 +278,7 @@ def test_a_learner_cannot_renice_another_learners_worker(sandbox: str) -> None:
     priorities."""
 
     def worker() -> Worker:
-        return Worker(role="learner", backend="cpu", precision="highest", memory_mb=None,
-                      output_limit=65536, sandbox=sandbox, guard=False)  # fmt: skip
+        return Worker(role="learner", backend="cpu", precision="highest", sandbox=sandbox, guard=False)  # fmt: skip
 
     with worker() as victim, worker() as attacker:
         load_unguarded(victim, "victim.py", OWN_PRIORITIES)

@@ -26,6 +26,7 @@ from test_kernel_sandbox import ATTACKS, MUST_BE_DENIED
 
 from judge import GradeOptions, Verdict, grade
 from judge.grading import memo
+from judge.limits import Limits
 from judge.sandbox import Worker, bwrap_problem, get_sandbox, landlock_problem, zygote
 from judge.sandbox.zygote import ForkedProcess, Zygote
 
@@ -101,12 +102,9 @@ def _attack_from_a_fork(forker: Zygote, sandbox: str) -> None:
             role="learner",
             backend="cpu",
             precision="highest",
-            memory_mb=4096,
-            output_limit=65536,
+            limits=Limits(call_s=60.0, submission_s=120.0, memory_mb=4096, cpu_s=100, processes=64),
             sandbox=sandbox,
             guard=False,
-            cpu_s=100,
-            processes=64,
             zygote=forker,
         ) as worker:
             assert isinstance(worker.process, ForkedProcess)
@@ -203,7 +201,9 @@ def test_forked_and_fresh_workers_give_the_same_verdicts(
     head, body, expected = CRASHES[name]
     path = tmp_path / "solution.py"
     path.write_text(f"{head}def nn_vmap_forward(seed, x_batch, features):\n    {body}\n")
-    options = GradeOptions(sandbox="landlock", call_s=4.0, submission_s=40.0, shrink=False)
+    options = GradeOptions(
+        sandbox="landlock", shrink=False, limits={"call_s": 4.0, "submission_s": 40.0}
+    )
     forks = _counting_forks(monkeypatch)
     forked = grade(path, PROBLEM, options)
     assert forks, "no worker was forked"

@@ -90,8 +90,7 @@ def test_workers_share_it_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("JUDGE_SHARED_IR_CONTEXT", raising=False)
 
     def worker() -> Worker:
-        return Worker(role="learner", backend="cpu", precision="default", memory_mb=None,
-                      output_limit=1024)  # fmt: skip
+        return Worker(role="learner", backend="cpu", precision="default", )  # fmt: skip
 
     assert worker().config["shared_ir_context"] is True
     monkeypatch.setenv("JUDGE_SHARED_IR_CONTEXT", "0")

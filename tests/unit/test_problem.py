@@ -460,3 +460,14 @@ def test_a_fingerprints_inputs_are_read() -> None:
     moved = {f.code: dict(f.inputs) for f in problem.fingerprints if f.inputs}
     assert moved == {"ignores_seed": {"seed": (None, 0)}, "wrong_init_key": {"seed": ("seed", 1)}}
     assert problem.fingerprints[3].apply_inputs({"seed": 41, "features": 2}) == {"seed": 42}
+
+
+def test_every_declared_limit_can_be_set_in_problem_yaml_within_its_bounds(tmp_path: Path) -> None:
+    from judge.limits import DECLARED, MAX_RESULT_MB
+
+    values = {limit.name: int(max(limit.minimum, 1)) + 1 for limit in DECLARED}
+    values["memory_mb"] = 2048
+    path = mutated(tmp_path / "ok", lambda d: d["limits"].update(values))
+    assert load_problem_file(path).limits.to_dict() == values
+    too_big = mutated(tmp_path / "big", lambda d: d["limits"].update(result_mb=MAX_RESULT_MB + 1))
+    assert only_error(too_big) == ("limits.result_mb", f"expected at most {MAX_RESULT_MB}, got 21")

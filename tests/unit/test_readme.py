@@ -61,14 +61,12 @@ def test_every_verdict_and_code_is_documented() -> None:
         assert f"`{code}`" in README, f"diagnostic code {code} is not in README"
 
 
-def test_the_table_of_codes_is_written_from_the_catalogue() -> None:
-    """The block between the markers is ``catalogue.markdown_table()``, word for word."""
-    from judge import catalogue
+def test_the_tables_written_from_the_code_are_current() -> None:
+    """The blocks between the markers (codes, limits) are what the code writes, word for word."""
+    from judge import catalogue, generated
 
-    assert catalogue.TABLE_START in README and catalogue.TABLE_END in README
-    assert catalogue.with_table(README) == README, (
-        "README's table of codes is stale: run `python -m judge.catalogue README.md`"
-    )
+    assert set(generated.present(README)) >= {"codes", "limits"}
+    assert generated.stale(README) == [], "run `python -m judge.generated README.md`"
     for code in catalogue.CODES:
         assert f"| `{code}` |" in README, code
 

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from judge.grading.evaluate import observation_limit, too_large
+from judge.limits import MAX_RESULT_MB
 from judge.observations import LOAD, Observations
 from judge.problem import load_problem
 from judge.runtime import wire
 from judge.runtime.observer import MESSAGE_BUDGET, Observer
-from judge.runtime.session import DEFAULT_MAX_OUTPUT_BYTES
 from judge.runtime.wire import (
     MAX_FRAME_TEXT,
     MAX_GRADING_OBSERVED_TEXT,
@@ -51,7 +51,7 @@ def framed(message: dict) -> bytearray:
 def test_the_largest_legitimate_frame_fits() -> None:
     """A reply carrying an output at the worker's own limit, base64, and a full set of
     observations beside it."""
-    encoded = 4 * -(-DEFAULT_MAX_OUTPUT_BYTES // 3)
+    encoded = 4 * -(-(MAX_RESULT_MB << 20) // 3)
     assert encoded + MAX_FRAME_TEXT < MAX_MESSAGE_BYTES
 
 
