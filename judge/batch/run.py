@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import backends
 from ..assignment import Assignment, AssignmentReport
-from ..candidates import DEFAULT_PICK, Pick
+from ..candidates import DEFAULT_PICK, Pick, student_name
 from ..constants import judge_version
 from ..errors import UsageError
 from ..grading import GradeOptions
@@ -177,12 +177,20 @@ def _reusable(record: Record | None, entry: Entry, problem: Task, key: str) -> b
         and entry.issue is None
         and record.verdict != str(Verdict.JUDGE_ERROR)
         and record.sha256 == entry.sha256
-        and record.report.get("submission") == entry.display  # a pick may choose a twin file
+        and _same_file(record, entry)
         and record.problem == problem.name
         and record.problem_version == problem.version
         and record.judge_version == judge_version()
         and record.options == key
     )
+
+
+def _same_file(record: Record, entry: Entry) -> bool:
+    """Whether the record graded the file this entry would, by the student's own name for it:
+    a pick may choose a twin with the same bytes, while the same class moved (a folder, then
+    its zip) keeps every result."""
+    graded = str(record.report.get("submission", ""))
+    return student_name(graded, record.student) == student_name(entry.display, entry.student)
 
 
 def _hiding(options: GradeOptions, *folders: Path) -> GradeOptions:
