@@ -337,15 +337,14 @@ def _grade_folder(args: argparse.Namespace) -> None:
 
 def _start_zygote(args: argparse.Namespace) -> None:
     """Start the zygote as soon as the command is known, so its imports overlap ours."""
-    from .sandbox import zygote
+    from .sandbox.zygote import start_for_command
 
-    if getattr(args, "no_zygote", False):
-        zygote.set_enabled(False)
-    elif args.command in ("grade", "batch", "check"):  # the commands that start workers
-        backend = getattr(args, "backend", "cpu")
-        zygote.prestart(sys.executable, backend, args.sandbox)
-        if args.command in ("batch", "check"):  # many reference workers: forked, not fresh
-            zygote.prestart_beside(sys.executable, backend, args.sandbox)
+    start_for_command(
+        args.command,
+        getattr(args, "backend", "cpu"),
+        getattr(args, "sandbox", "auto"),
+        allowed=not getattr(args, "no_zygote", False),
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,12 +10,8 @@ misread here costs only the overlap: the real parse decides everything.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
-
-# The commands that start learner workers.
-_FORKING = ("grade", "batch", "check")
 
 
 def _flag(argv: Sequence[str], name: str, default: str) -> str:
@@ -30,17 +26,14 @@ def _flag(argv: Sequence[str], name: str, default: str) -> str:
 
 
 def early_zygote(argv: Sequence[str]) -> None:
-    """Start the zygote for this command line when it grades and does not say --no-zygote."""
+    """Start the zygotes for this command line before the judge's imports."""
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in _FORKING or "--no-zygote" in argv or "-h" in argv or "--help" in argv:
+    if "-h" in argv or "--help" in argv:
         return
-    if os.environ.get("JUDGE_ZYGOTE", "1") == "0":
-        return
-    from .sandbox import zygote
+    backend, sandbox = _flag(argv, "--backend", "cpu"), _flag(argv, "--sandbox", "auto")
+    from .sandbox.zygote import start_for_command
 
-    zygote.prestart(
-        sys.executable, _flag(argv, "--backend", "cpu"), _flag(argv, "--sandbox", "auto")
-    )
+    start_for_command(command, backend, sandbox, allowed="--no-zygote" not in argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

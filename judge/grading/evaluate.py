@@ -19,6 +19,7 @@ from ..errors import WorkerError
 from ..limits import Limits
 from ..observations import Observations
 from ..problem import Problem, Tolerance
+from ..runtime import wire
 from ..runtime.wire import (
     MAX_GRADING_OBSERVED_TEXT,
     MAX_GRADING_OBSERVED_VALUES,
@@ -144,9 +145,9 @@ class Evaluator:
         args = wire_args(self.problem, case)
         known = memo.expected(rid, case.key)
         if known is None:
-            self.pair.ensure_reference().send({"op": "call", "args": args})
+            self.pair.ensure_reference().send(wire.call_request(args))
         remaining = self.budget.remaining()
-        learner.send({"op": "call", "args": args})
+        learner.send(wire.call_request(args))
         self.history.append(case)
         if known is None:
             known = self._expected(case)

@@ -11,6 +11,7 @@ from .. import wording
 from ..compare import compare
 from ..errors import WorkerError
 from ..result import Diagnostic, Severity
+from ..runtime import wire
 from ..runtime.wire import decode_array
 from ..sandbox import WorkerDied, WorkerTimeout
 from . import memo
@@ -56,7 +57,7 @@ def variant_output(evaluator: Evaluator, slot: str, outcome: Outcome) -> np.ndar
         return memo.variant(rid, slot, key)
     args = wire_args(evaluator.problem, outcome.case)
     reference = evaluator.pair.ensure_reference()
-    reference.send({"op": "call", "slot": slot, "args": args})
+    reference.send(wire.call_request(args, slot))
     try:
         reply = reference.receive(evaluator.limits.reference_call_s)
     except (WorkerTimeout, WorkerDied) as exc:

@@ -17,6 +17,7 @@ from ..constants import STARTUP_TIMEOUT_S
 from ..errors import BackendUnavailable, SandboxUnavailable, WorkerError
 from ..limits import Limits
 from ..problem import Problem
+from ..runtime import wire
 from ..sandbox import (
     Sandbox,
     Worker,
@@ -165,22 +166,13 @@ class WorkerPair:
 
     def _load_request(
         self, path: Path | str, slot: str | None = None, learner: bool = False
-    ) -> dict[str, Any]:
+    ) -> wire.LoadRequest:
         """Load ``path`` into a slot; the learner's function may be renamed (an assignment's
         ``entry_point:``), the reference's and the fingerprints' never."""
         problem = self.problem
         entry = problem.entry_point if learner else problem.reference_entry_point
-        request: dict[str, Any] = {"op": "load"}
-        if slot is not None:
-            request["slot"] = slot
-        request.update(
-            {
-                "path": str(path),
-                "entry": entry or problem.entry_point,
-                "parameters": list(self.problem.parameters),
-            }
-        )
-        return request
+        parameters = list(problem.parameters)
+        return wire.load_request(str(path), entry or problem.entry_point, parameters, slot)
 
     def _load_fingerprints(self, reference: Worker) -> None:
         """Known-wrong variants go into the reference's worker, one slot each."""

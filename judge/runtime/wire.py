@@ -317,6 +317,21 @@ class CallRequest(TypedDict):
     id: NotRequired[int]
 
 
+# What the judge sends a worker: ``Worker.send`` takes nothing else (mypy holds it). A
+# request's ``slot`` is the main one when absent.
+Request = LoadRequest | CallRequest
+
+
+def load_request(path: str, entry: str, params: list[str], slot: str | None = None) -> LoadRequest:
+    request: LoadRequest = {"op": "load", "path": path, "entry": entry, "parameters": params}
+    return {**request, "slot": slot} if slot is not None else request
+
+
+def call_request(args: list[EncodedArray | int], slot: str | None = None) -> CallRequest:
+    request: CallRequest = {"op": "call", "args": args}
+    return {**request, "slot": slot} if slot is not None else request
+
+
 class CompileCache(TypedDict):
     dir: str
     write: bool

@@ -296,17 +296,17 @@ class Worker:
 
     # --- messages ----------------------------------------------------------------------------
 
-    def send(self, message: dict[str, Any]) -> int:
+    def send(self, message: wire.Request) -> int:
         """Send a request; returns its id. A dead worker shows up on the next ``receive``; so
         does one that stopped taking requests (its pipe full for ``send_s`` seconds, or past
         ``deadline``): it is killed, and ``receive`` says it timed out."""
         self._next_id += 1
-        message = {**message, "id": self._next_id}
+        framed: dict[str, Any] = {**message, "id": self._next_id}
         self._pending.append(self._next_id)
         if self._stalled is None:
             limit = self._clamp(self.send_s)
             try:
-                if not write_within(self._request_fd, wire.encode_message(message), limit):
+                if not write_within(self._request_fd, wire.encode_message(framed), limit):
                     self._stalled = f"the {self.role} worker took no request for {limit:.1f} s"
                     self.kill()
             except OSError:
@@ -373,7 +373,7 @@ class Worker:
                 self._returncode(),
             )
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def request(self, message: wire.Request, timeout: float) -> dict[str, Any]:
         self.send(message)
         return self.receive(timeout)
 

@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -379,5 +380,29 @@ def end_run() -> None:
     set_enabled(os.environ.get("JUDGE_ZYGOTE", "1") != "0")
 
 
+# The commands that start learner workers.
+FORKING = ("grade", "batch", "check")
+
+
+def start_for_command(
+    command: str | None, backend: str, sandbox: str, allowed: bool = True
+) -> None:
+    """The one rule of which zygotes a command starts: none for a command that starts no
+    worker or with the zygote off (``--no-zygote``, ``JUDGE_ZYGOTE=0``); the learners' for
+    ``grade``, ``batch`` and ``check``, and for the last two, which start many reference
+    workers, a plain one beside it (``zygote.prestart_beside``). Starting twice is a no-op:
+    ``launch.early_zygote`` calls it from the raw command line, ``cli.main`` from the parsed
+    one."""
+    if not allowed:
+        set_enabled(False)
+        return
+    if command not in FORKING or os.environ.get("JUDGE_ZYGOTE", "1") == "0":
+        return
+    prestart(sys.executable, backend, sandbox)
+    if command in ("batch", "check"):
+        prestart_beside(sys.executable, backend, sandbox)
+
+
 __all__ = ["ForkedProcess", "Zygote", "ZygoteError", "close_all", "enabled", "end_run",
-           "prestart", "prestart_beside", "set_enabled", "shared"]  # fmt: skip
+           "prestart", "prestart_beside", "set_enabled", "shared",
+           "start_for_command"]  # fmt: skip
