@@ -762,7 +762,7 @@ class Bench:
             self._judge_batch(folder, files, result, warm=True) for _ in range(self.args.repeat)
         ]
         warm_s = median(w[0] for w in warm) if self.cache else None
-        # Checked: the cache an instructor has after ``judge check`` (README's CI recipes run
+        # Checked: the cache an instructor has after ``judge check`` (the CI recipes in docs/ run
         # it first): the fingerprints' outputs and the examples' smallest cases too.
         checked_s = None
         if self.cache:

@@ -8,7 +8,7 @@ each filter by what it selects (``runtime.recording._filter``) and the ranks of 
 transform mapped; this module resolves both against what the layer actually made, so that two
 spellings of one meaning compare equal and two meanings never do.
 
-Equivalences (README, "What counts as the same argument"):
+Equivalences (docs/grading-a-file.md, "What counts as the same argument"):
 
 - an axis counts from the end when negative: ``a`` on a rank-``r`` array is ``a + r``;
 - an axis spec per argument, or per array, that is the same everywhere is that one axis;

@@ -4,8 +4,8 @@ wording beside it. The ground floor: it imports nothing from the judge but ``res
 A code is one ``Code`` entry: its family, whether it names how the code is built (structural),
 its rank for root-cause ordering, its title for an instructor, its generic hint (or None when
 each diagnostic words its own) and the codes it may be a consequence of (``follows_from``).
-``wording``, ``structure``, ``diagnose``, ``grading`` and the problem loader read it; the README's
-table of codes is written from it (``python -m judge.generated README.md``).
+``wording``, ``structure``, ``diagnose``, ``grading`` and the problem loader read it; the table of
+codes in docs/reference/codes.md is written from it (``python -m judge.generated FILE``).
 
 Long because every code sits with its wording, one entry each, as an author reads them.
 """
@@ -39,7 +39,7 @@ class Code:
     hint: str | None = None  # the generic hint; None: each diagnostic words its own
     rank: int = NAMED
     follows_from: tuple[str, ...] = ()  # the codes this one may be a consequence of
-    doc: str = ""  # what the README adds to the title (markdown)
+    doc: str = ""  # what the codes table adds to the title (markdown)
 
     @property
     def structural(self) -> bool:
@@ -523,7 +523,7 @@ _RANK_WORDS = {
 
 
 def markdown_table() -> str:
-    """Every code as a row of the README's table, in catalogue order."""
+    """Every code as a row of the codes table (docs/reference/codes.md), in catalogue order."""
     rows = ["| code | family | rank | what it means |", "| --- | --- | --- | --- |"]
     for c in CODES.values():
         meaning = f"{c.title}; {c.doc}" if c.doc else c.title

@@ -1,6 +1,6 @@
 """The command line: parse, grade, render, exit with a documented code. No grading logic here.
 
-Exit codes (a public contract, see README):
+Exit codes (a public contract, see docs/grading-a-file.md):
     0  accepted
     1  any other learner verdict (wrong_answer, runtime_error, compile_error, ...)
     2  usage or configuration error (bad arguments, missing file, invalid problem package,

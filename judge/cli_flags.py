@@ -118,7 +118,7 @@ def zygote_flag() -> argparse.ArgumentParser:
         "--no-zygote",
         action="store_true",
         help="start every worker as a fresh Python (slower) instead of forking it from a "
-        "process that has imported JAX; for comparison (see README, Performance)",
+        "process that has imported JAX; for comparison (see bench/README.md)",
     )
     return flags
 

@@ -54,7 +54,7 @@ def new_problem(args: argparse.Namespace) -> int:
     into: Path = args.into
     if into.exists() and not into.is_dir():
         raise UsageError(f"--into {into}: not a folder")
-    try:  # a new problem set starts as a new folder (README: judge new NAME --into DIR)
+    try:  # a new problem set starts as a new folder (docs/problem-packages.md, judge new)
         into.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--into {into}: cannot be made ({exc.strerror or exc})") from None

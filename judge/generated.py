@@ -1,4 +1,5 @@
-"""Text in the docs that is written from the code, never by hand: the codes, the limits.
+"""Text in the docs that is written from the code, never by hand: the codes, the limits, the
+command line's help.
 
 A generated block sits between two markers, ``<!-- NAME:start ... -->`` and
 ``<!-- NAME:end -->``; ``python -m judge.generated FILE ...`` rewrites every block it finds in
@@ -9,6 +10,8 @@ are regenerated).
 
 from __future__ import annotations
 
+import argparse
+import functools
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -26,8 +29,22 @@ def _limits() -> str:
     return markdown_table().rstrip("\n")
 
 
+def _cli() -> str:
+    """Every command's ``--help``, in the parser's order, at a fixed width (100 columns, whatever
+    the terminal), each under a heading of its own."""
+    from .cli_args import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parts = []
+    for name, sub in commands.choices.items():
+        sub.formatter_class = functools.partial(sub.formatter_class, width=100)
+        parts.append(f"### judge {name}\n\n```text\n{sub.format_help().rstrip()}\n```")
+    return "\n\n".join(parts)
+
+
 # Each block's name and the function that writes its body.
-BLOCKS: dict[str, Callable[[], str]] = {"codes": _codes, "limits": _limits}
+BLOCKS: dict[str, Callable[[], str]] = {"codes": _codes, "limits": _limits, "cli": _cli}
 TOOL = "python -m judge.generated"
 
 

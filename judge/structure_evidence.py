@@ -15,7 +15,8 @@ establishes itself:
   variant's. Records of a layer whose output neither is right nor is what was returned earn
   none. Calls that all raised give no output to deny anything.
 
-What a forger can still do is written in README ("What the structure checks trust").
+What a forger can still do is written in docs/grading-a-file.md ("What the structure checks
+trust").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The code a learner has run in a kernel, as a notebook the judge grades: no code is run here.
 
-The rule (README, "Checking from a notebook"): the cells run so far, in the order they ran, a
+The rule (docs/notebooks.md): the cells run so far, in the order they ran, a
 cell run twice counted twice, as the kernel ran them; each keeps its execution count as its
 cell number, so a report's "notebook cell 4" is ``In [4]``. Left out, each with a note:
 

@@ -1,6 +1,6 @@
 """Where problem packages come from: a folder, installed distributions, the bundled set.
 
-Precedence (README, "Problem sets as packages"), the first that applies:
+Precedence (docs/problem-packages.md, "Problem sets as packages"), the first that applies:
 
 1. ``--problems DIR``: that folder, and only it;
 2. ``$JUDGE_PROBLEMS``: that folder, and only it;

@@ -30,7 +30,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 PROBLEM_YAML = """\
 # A new problem: change the statement, the reference and the examples together, then run
-# `judge check {name}`. Every field is described in the judge's README, "Problem packages".
+# `judge check {name}`. Every field is described in the judge's docs/problem-packages.md.
 name: {name}
 title: "{name}: a Dense layer applied to a batch"
 version: "0.1.0"

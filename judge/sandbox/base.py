@@ -97,7 +97,7 @@ class Sandbox(ABC):
             f"the {self.name} sandbox cannot start CUDA yet: its confinement refuses what CUDA "
             "and XLA need (an AF_UNIX socket, writes under /proc/self, and starting ptxas to "
             "compile each kernel); grade on the CPU, or pass --sandbox none for trusted code "
-            "only (README: GPU)"
+            "only (docs/backends.md: GPU)"
         )
 
     def forks(self) -> bool:

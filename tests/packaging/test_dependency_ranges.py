@@ -18,7 +18,7 @@ REQUIREMENTS = {Requirement(r).name: Requirement(r) for r in PROJECT["dependenci
 # Versions preinstalled on Colab runtimes during 2025 (early and late). When this range was set,
 # `judge check nn_vmap_forward` passed all 74 checks under jax 0.5.2, jaxlib 0.5.1, flax 0.10.4
 # and numpy 2.0.2, and 73 (one root cause ranked otherwise) under jax 0.4.33, flax 0.8.5 and
-# numpy 1.26.4 (README, "Checking from a notebook").
+# numpy 1.26.4 (docs/notebooks.md).
 SHIPPED = {
     "jax": ["0.4.33", "0.5.2", "0.5.3", "0.7.2"],
     "jaxlib": ["0.4.33", "0.5.1", "0.5.3", "0.7.2"],

@@ -112,8 +112,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def readme_scores() -> dict[tuple[str, str], tuple[float, str]]:
-    """The README's table of example scores: (problem, example) -> (score, declared)."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The manual's table of example scores (docs/grading-a-file.md, Scoring):
+    (problem, example) -> (score, declared)."""
+    text = (ROOT / "docs" / "grading-a-file.md").read_text(encoding="utf-8")
     table = text.split("<!-- example scores: begin -->", 1)[1].split("<!-- example scores: end")[0]
     rows = {}
     for line in table.splitlines():
