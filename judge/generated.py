@@ -40,7 +40,24 @@ def _cli() -> str:
     for name, sub in commands.choices.items():
         sub.formatter_class = functools.partial(sub.formatter_class, width=100)
         parts.append(f"### judge {name}\n\n```text\n{sub.format_help().rstrip()}\n```")
-    return "\n\n".join(parts)
+    return f"{CLI_PYTHON}{python_version()}.\n\n" + "\n\n".join(parts)
+
+
+# argparse lays out help differently from one Python to the next: the cli block says which
+# wrote it, and a check of it is meaningful only under that version (``written_under``).
+CLI_PYTHON = "Written under Python "
+
+
+def python_version() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def written_under(text: str) -> str | None:
+    """The Python version that wrote the cli block in ``text``; None without one."""
+    start = text.find(CLI_PYTHON)
+    if start < 0:
+        return None
+    return text[start + len(CLI_PYTHON) :].split(".\n", 1)[0]
 
 
 # Each block's name and the function that writes its body.
