@@ -139,16 +139,23 @@ def test_gradescope_shows_the_learners_names(
     assert "judge grade" not in strict["output"]
 
 
+def _one_student(tmp_path: Path, older: str, newer: str) -> Path:
+    """A class of one student, ``s``, with two files that define the function: ``a.py``
+    (first by name, older) and ``b.py`` (newer)."""
+    root = tmp_path / "class"
+    (root / "s").mkdir(parents=True)
+    (root / "s" / "a.py").write_text(older)
+    (root / "s" / "b.py").write_text(newer)
+    os.utime(root / "s" / "a.py", (1_000_000, 1_000_000))
+    return root
+
+
 def test_a_pick_that_changes_the_file_regrades(
     tmp_path: Path, problem: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = FakeGrade()
     monkeypatch.setattr(batch_student, "grade", fake)
-    root = tmp_path / "class"
-    (root / "s").mkdir(parents=True)
-    (root / "s" / "a.py").write_text(fake_source("wrong_answer", 0.5))
-    (root / "s" / "b.py").write_text(fake_source())
-    os.utime(root / "s" / "a.py", (1_000_000, 1_000_000))
+    root = _one_student(tmp_path, fake_source("wrong_answer", 0.5), fake_source())
     first = run_batch(root, problem, tmp_path / "out")
     assert first.graded == ["s"] and first.records[0].verdict == "wrong_answer"
     again = run_batch(root, problem, tmp_path / "out")
@@ -164,13 +171,8 @@ def test_a_pick_that_changes_the_file_regrades(
 def test_a_pick_of_an_identical_file_regrades_to_name_it(
     tmp_path: Path, problem: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = FakeGrade()
-    monkeypatch.setattr(batch_student, "grade", fake)
-    root = tmp_path / "class"
-    (root / "s").mkdir(parents=True)
-    for name in ("a.py", "b.py"):  # the same bytes: only the name tells them apart
-        (root / "s" / name).write_text(fake_source())
-    os.utime(root / "s" / "a.py", (1_000_000, 1_000_000))
+    monkeypatch.setattr(batch_student, "grade", FakeGrade())
+    root = _one_student(tmp_path, fake_source(), fake_source())  # only the names differ
     first = run_batch(root, problem, tmp_path / "out")
     assert first.records[0].report["submission"].endswith("s/a.py")
     newest = run_batch(root, problem, tmp_path / "out", pick="newest")

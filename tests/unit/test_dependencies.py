@@ -133,3 +133,21 @@ def test_the_loaders_never_reach_the_engine_above_them() -> None:
         if name.startswith(LOADERS):
             above = sorted(m for m in reached(graph, name) if m.startswith(ABOVE_THE_LOADERS))
             assert not above, f"{name} reaches {above}"
+
+
+def test_the_problem_loader_reaches_no_grading_code() -> None:
+    """Loading a problem needs the catalogue's names, never the checks, the diagnoses, the
+    comparator or the grading that implement them."""
+    graph = import_graph()
+    assert graph["judge.problem.model"], "the import graph found nothing"
+    banned = ("judge.structure", "judge.diagnose", "judge.grading", "judge.compare")
+    for name in graph:
+        if name == "judge.problem" or name.startswith("judge.problem."):
+            bad = sorted(m for m in reached(graph, name) if m.startswith(banned))
+            assert not bad, f"{name} imports {bad}"
+
+
+def test_the_catalogue_is_the_ground_floor() -> None:
+    graph = import_graph()
+    assert graph["judge.catalogue"] <= {"judge.result"}
+    assert graph["judge.result"] == set()
