@@ -46,16 +46,16 @@ def contradictions(report: Report, problem: Problem) -> list[str]:
     carried = {d.code for d in report.diagnostics}
     items = {i.id: i for i in problem.rubric}
     for entry in report.rubric:
-        item = items.get(entry["id"])
-        if item is not None and entry["passed"] and not entry["codes"]:
+        item = items.get(entry.id)
+        if item is not None and entry.passed and not entry.codes:
             clash = sorted(roots & covered(item))
             if clash:
                 found.append(f"rubric item {item.id} passed its check beside root cause {clash}")
-        missing = sorted(set(entry["codes"]) - carried)
+        missing = sorted(set(entry.codes) - carried)
         if missing:
-            found.append(f"rubric item {entry['id']} holds {missing}, which no diagnostic says")
-    structure = [e for e in report.rubric if e["check"] in catalogue.STRUCTURE_CHECKS]
-    quiet = bool(structure) and all(not e["codes"] for e in structure)
+            found.append(f"rubric item {entry.id} holds {missing}, which no diagnostic says")
+    structure = [e for e in report.rubric if e.check in catalogue.STRUCTURE_CHECKS]
+    quiet = bool(structure) and all(not e.codes for e in structure)
     for diagnostic in report.diagnostics:
         by_output = diagnostic.evidence.get("matched") == "output"
         if by_output and quiet and catalogue.is_structural(diagnostic.code):

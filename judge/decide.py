@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import catalogue
-from .result import Diagnostic, Severity, Verdict
+from .result import Diagnostic, RubricResult, Severity, Verdict
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class Facts:
     failure: str | None  # the kind of the first failing case in plan order; None: all passed
     explained: list[Diagnostic]  # that failure in words (empty when all passed)
     findings: list[Diagnostic]  # structure, parameter and format stages; warnings; notes
-    rubric: list[dict[str, Any]]
+    rubric: list[RubricResult]
     counts: CaseCounts
     supported: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -71,7 +70,7 @@ def decide(facts: Facts) -> Decision:
 def _verdict(facts: Facts) -> Verdict:
     if facts.failure is not None:
         return catalogue.FAILURES[facts.failure].verdict
-    failed = [r for r in facts.rubric if r["required"] and not r["passed"]]
+    failed = [r for r in facts.rubric if r.required and not r.passed]
     return Verdict.WRONG_ANSWER if failed else Verdict.ACCEPTED
 
 
@@ -131,13 +130,13 @@ def _as_consequence(
     )
 
 
-def score(verdict: Verdict, rubric: list[dict[str, Any]], counts: CaseCounts) -> float:
+def score(verdict: Verdict, rubric: list[RubricResult], counts: CaseCounts) -> float:
     """1.0 when accepted; else the rubric's weighted sum, or the informative cases passed."""
     if verdict is Verdict.ACCEPTED:
         return 1.0
-    total_weight = sum(item["weight"] for item in rubric)
+    total_weight = sum(item.weight for item in rubric)
     if rubric and total_weight:
-        return round(sum(item["score"] for item in rubric) / total_weight, 4)
+        return round(sum(item.score for item in rubric) / total_weight, 4)
     not_run = counts.planned - counts.run
     if counts.informative_run + not_run:
         return round(counts.informative_passed / (counts.informative_run + not_run), 4)

@@ -98,6 +98,51 @@ class FailingCase:
 
 
 @dataclass
+class RubricResult:
+    """One rubric item as graded: the report's ``rubric`` entries (``judge.report/1``).
+
+    ``passed``: the item's own check passed and nothing it requires failed; ``score``: the
+    weight it earned (partial credit included); ``codes``: the diagnostics it stands for;
+    ``blocked_by``: the required items that failed; ``partial``: slip -> count, for an
+    outputs item's partial credit; ``note``: why it earned what it did, in words.
+    """
+
+    id: str
+    title: str
+    check: str
+    weight: float
+    required: bool
+    passed: bool
+    score: float
+    codes: list[str] = field(default_factory=list)
+    requires: list[str] = field(default_factory=list)
+    blocked_by: list[str] = field(default_factory=list)
+    partial: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RubricResult:
+        """From its JSON form; a field an older report lacks takes its default."""
+        return cls(
+            id=str(data.get("id", "")),
+            title=str(data.get("title", data.get("id", ""))),
+            check=str(data.get("check", "")),
+            weight=float(data.get("weight") or 0.0),
+            required=bool(data.get("required", False)),
+            passed=bool(data.get("passed", False)),
+            score=float(data.get("score") or 0.0),
+            codes=[str(c) for c in data.get("codes") or []],
+            requires=[str(r) for r in data.get("requires") or []],
+            blocked_by=[str(r) for r in data.get("blocked_by") or []],
+            partial={str(k): int(v) for k, v in (data.get("partial") or {}).items()},
+            note=str(data.get("note", "")),
+        )
+
+
+@dataclass
 class Report:
     """Everything one grading produced. ``to_dict`` gives the ``judge.report/1`` JSON object."""
 
@@ -114,7 +159,7 @@ class Report:
     )
     environment: dict[str, Any] = field(default_factory=dict)
     timing: dict[str, float] = field(default_factory=lambda: {"total_s": 0.0})
-    rubric: list[dict[str, Any]] = field(default_factory=list)
+    rubric: list[RubricResult] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -146,7 +191,7 @@ class Report:
             output=dict(data.get("output") or {}),
             environment=dict(data.get("environment") or {}),
             timing={k: float(v) for k, v in (data.get("timing") or {}).items()},
-            rubric=[dict(item) for item in data.get("rubric") or []],
+            rubric=[RubricResult.from_dict(item) for item in data.get("rubric") or []],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,5 +208,5 @@ class Report:
             "output": dict(self.output),
             "environment": dict(self.environment),
             "timing": {k: round(v, 4) for k, v in self.timing.items()},
-            "rubric": [dict(item) for item in self.rubric],
+            "rubric": [item.to_dict() for item in self.rubric],
         }

@@ -52,11 +52,10 @@ def gradebook_columns(record: Record) -> dict[str, str]:
     for part in report.parts:  # each item's points: its share of its problem's, by weight
         if part.report.verdict is Verdict.JUDGE_ERROR:
             continue
-        weights = sum(float(i.get("weight") or 0.0) for i in part.report.rubric) or 1.0
+        weights = sum(i.weight for i in part.report.rubric) or 1.0
         for item in part.report.rubric:
-            if isinstance(item.get("score"), int | float):
-                key = f"{gradebook_render.RUBRIC_PREFIX}{part.problem}/{item.get('id')}"
-                columns[key] = f"{round(part.max_points * item['score'] / weights, 4):g}"
+            key = f"{gradebook_render.RUBRIC_PREFIX}{part.problem}/{item.id}"
+            columns[key] = f"{round(part.max_points * item.score / weights, 4):g}"
     return columns
 
 

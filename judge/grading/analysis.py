@@ -10,13 +10,11 @@ passed (the code is built as the reference is: a tiny case where two variants ag
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import catalogue
 from ..cases import Case
 from ..observations import Observations
 from ..problem import Problem
-from ..result import Diagnostic, Severity
+from ..result import Diagnostic, RubricResult, Severity
 from . import fingerprints
 from .evaluate import Evaluator
 from .outcome import Outcome
@@ -46,7 +44,7 @@ def explain_wrong_answer(
     shown: Outcome,
     first: Outcome,
     findings: list[Diagnostic],
-    rubric: list[dict[str, Any]],
+    rubric: list[RubricResult],
 ) -> tuple[list[Diagnostic], dict[str, frozenset[str]]]:
     """``findings`` with the stages' own (the generic initial-values one replaced when a stage
     names the values' cause), in the order the answer is made, and the supported causes of
@@ -104,14 +102,14 @@ def _explains_output(found: list[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR and d.code in causes for d in found)
 
 
-def _contradicted(named: Diagnostic, rubric: list[dict[str, Any]]) -> bool:
+def _contradicted(named: Diagnostic, rubric: list[RubricResult]) -> bool:
     """A structural fingerprint while the structure items all passed: the recorded structure
     says otherwise."""
-    structure = [r for r in rubric if r["check"] in catalogue.STRUCTURE_CHECKS]
+    structure = [r for r in rubric if r.check in catalogue.STRUCTURE_CHECKS]
     return (
         catalogue.is_structural(named.code)
         and bool(structure)
-        and all(not r["codes"] for r in structure)
+        and all(not r.codes for r in structure)
     )
 
 

@@ -3,12 +3,12 @@ worker's records disagree with the source or with the numbers (``structure_evide
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import structure_evidence, wording
-from ..result import Diagnostic
+from ..result import Diagnostic, RubricResult
 from ..source_reading import read_source, transform_of
 from . import fingerprints
 from .outcome import Outcome
@@ -22,11 +22,11 @@ _VARIANT_TRIES = 3
 
 
 def withhold_unverified(
-    evaluator: Evaluator, source: str, results: list[Outcome], rubric: list[dict[str, Any]]
+    evaluator: Evaluator, source: str, results: list[Outcome], rubric: list[RubricResult]
 ) -> list[Diagnostic]:
     """Check the structure the structural items credited against the source and the outputs;
     on a disagreement, withhold those items (in ``rubric``, in place) and return the finding."""
-    credited = [e for e in rubric if e["check"] != "outputs" and e["passed"]]
+    credited = [e for e in rubric if e.check != "outputs" and e.passed]
     if not credited:
         return []
     problem, learner = evaluator.problem, evaluator.learner_seen
@@ -45,7 +45,8 @@ def withhold_unverified(
     note = f"not earned: {structure_evidence.CODE} (the records of how it is built disagree "
     note += "with the file)" if found.evidence.get("reason") != "outputs" else "with the numbers)"
     for entry in credited:
-        entry.update(passed=False, score=0.0, codes=[structure_evidence.CODE], note=note)
+        entry.passed, entry.score, entry.codes = False, 0.0, [structure_evidence.CODE]
+        entry.note = note
     return [wording.hinted(problem, found)]
 
 

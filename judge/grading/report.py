@@ -10,7 +10,7 @@ from ..cases import Case
 from ..constants import judge_version, library_versions
 from ..limits import Limits
 from ..problem import Problem
-from ..result import Diagnostic, FailingCase, Report, Severity, Verdict
+from ..result import Diagnostic, FailingCase, Report, RubricResult, Severity, Verdict
 from ..sandbox import Sandbox, Worker
 from .confirm import Confirmed
 from .options import GradeOptions
@@ -69,14 +69,14 @@ def _enforced(hello: dict[str, Any], learner: Worker | None) -> dict[str, Any]:
 
 
 def score(
-    verdict: Verdict, rubric: list[dict[str, Any]], results: list[Outcome], planned: int
+    verdict: Verdict, rubric: list[RubricResult], results: list[Outcome], planned: int
 ) -> float:
     """1.0 when accepted; else the rubric's weighted sum, or the informative cases passed."""
     if verdict is Verdict.ACCEPTED:
         return 1.0
-    total_weight = sum(item["weight"] for item in rubric)
+    total_weight = sum(item.weight for item in rubric)
     if rubric and total_weight:
-        return round(sum(item["score"] for item in rubric) / total_weight, 4)
+        return round(sum(item.score for item in rubric) / total_weight, 4)
     informative_run = sum(o.informative for o in results)
     informative_passed = sum(o.informative and o.passed for o in results)
     not_run = planned - len(results)
@@ -113,12 +113,12 @@ def failing_case(
     )
 
 
-def claim_output_codes(rubric: list[dict[str, Any]], diagnostics: list[Diagnostic]) -> None:
+def claim_output_codes(rubric: list[RubricResult], diagnostics: list[Diagnostic]) -> None:
     """Give the outputs item, when it failed, the error codes no other item claimed."""
-    claimed = {code for item in rubric for code in item["codes"]}
+    claimed = {code for item in rubric for code in item.codes}
     for item in rubric:
-        if item["check"] == "outputs" and not item["passed"]:
-            item["codes"] = [
+        if item.check == "outputs" and not item.passed:
+            item.codes = [
                 d.code
                 for d in diagnostics
                 if d.code not in claimed and d.severity is Severity.ERROR

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from ..catalogue import RIGHT_VALUE_CODES
 from ..consistency import covered
 from ..problem import Problem, RubricItem, Tolerance
 from ..problem.rubric_section import order
-from ..result import Diagnostic, Severity
+from ..result import Diagnostic, RubricResult, Severity
 from ..structure import Observations, Variables
 from ..transform_check import check_built
 from .outcome import Outcome
@@ -149,7 +148,7 @@ def score(
     learner: Observations,
     reference: Observations,
     matches: FingerprintMatch | None = None,
-) -> tuple[list[dict[str, Any]], list[Diagnostic], list[ObservedPair]]:
+) -> tuple[list[RubricResult], list[Diagnostic], list[ObservedPair]]:
     """Each rubric item's entry for the report (in the problem's order), the structural
     diagnostics, and the observed variable pairs they were found on. ``matches`` tells whether
     a case's output is a fingerprint's, for the slips an outputs item's ``partial`` names.
@@ -158,11 +157,11 @@ def score(
     finds is true of the code and is reported, but it earns nothing.
     """
     observed = observed_pairs(problem, results, learner, reference)
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[str, RubricResult] = {}
     findings: list[Diagnostic] = []
     built = _transform_codes(problem, learner, reference, observed)
     for item in order(problem.rubric):
-        blocked = [r for r in item.requires if not entries[r]["passed"]]
+        blocked = [r for r in item.requires if not entries[r].passed]
         slips: dict[str, int] = {}
         note = ""
         inherited: list[str] = []
@@ -177,22 +176,21 @@ def score(
             )
             credit = 1.0 if own_passed else 0.0
         findings += diagnostics
-        titles = [entries[r]["title"] for r in blocked]
-        entries[item.id] = {
-            "id": item.id,
-            "title": item.title,
-            "check": item.check,
-            "weight": item.weight,
-            "required": item.required,
-            "passed": own_passed and not blocked,
-            "score": 0.0 if blocked else round(item.weight * credit, 4),
-            "codes": [d.code for d in diagnostics]
-            or (inherited if item.check != "outputs" else []),
-            "requires": list(item.requires),
-            "blocked_by": blocked,
-            "partial": slips,
-            "note": note or _note(item, own_passed, titles, slips),
-        }
+        titles = [entries[r].title for r in blocked]
+        entries[item.id] = RubricResult(
+            id=item.id,
+            title=item.title,
+            check=item.check,
+            weight=item.weight,
+            required=item.required,
+            passed=own_passed and not blocked,
+            score=0.0 if blocked else round(item.weight * credit, 4),
+            codes=[d.code for d in diagnostics] or (inherited if item.check != "outputs" else []),
+            requires=list(item.requires),
+            blocked_by=blocked,
+            partial=slips,
+            note=note or _note(item, own_passed, titles, slips),
+        )
     collections = [i.collection for i in problem.rubric if i.check.startswith("variable_")]
     # Said only where it is true: the checks count as passed when some case passed.
     passed_some = any(o.passed and o.informative for o in results)

@@ -21,7 +21,7 @@ from ..decide import CaseCounts, Decision, Facts, decide
 from ..errors import WorkerError
 from ..notebook.frames import in_cells
 from ..problem import Problem
-from ..result import Diagnostic, Report, Verdict
+from ..result import Diagnostic, Report, RubricResult, Verdict
 from ..sandbox import WorkerDied, WorkerTimeout, resolve_sandbox
 from ..submission import Submission
 from . import analysis, evidence, fingerprints, memo, report, rubric
@@ -57,7 +57,7 @@ class Grading:
         self.evaluator = Evaluator(self.pair, problem, self.limits, options.backend, self.budget)
         self.diagnostics: list[Diagnostic] = []
         self.environment: dict[str, Any] = {}
-        self.rubric: list[dict[str, Any]] = []
+        self.rubric: list[RubricResult] = []
 
     @property
     def timing(self) -> dict[str, float]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..render import text
-from ..result import Diagnostic, FailingCase, Report, Verdict
+from ..result import Diagnostic, FailingCase, Report, RubricResult, Verdict
 
 if TYPE_CHECKING:
     from ..assignment.report import AssignmentReport
@@ -135,24 +135,24 @@ def _diagnostic(diagnostic: Diagnostic) -> str:
     return "".join(parts) + "</div>"
 
 
-def _rubric(items: Sequence[dict[str, Any]]) -> str:
+def _rubric(items: Sequence[RubricResult]) -> str:
     if not items:
         return ""
     rows = []
     for item in items:
-        passed = bool(item.get("passed"))
+        passed = bool(item.passed)
         mark = f'<span style="color:{_PASS if passed else _FAIL};font-weight:700">'
         mark += ("✓" if passed else "✗") + "</span>"
         required = (
             f'<span style="color:{_FAIL};font-weight:600">required</span>'
-            if item.get("required") and not passed
+            if item.required and not passed
             else ""
         )
         rows.append(
-            f'<tr data-item="{esc(item.get("id", ""))}"><td style="{_CELL}">{mark}</td>'
-            f'<td style="{_CELL}">{esc(item.get("title", item.get("id", "")))}</td>'
+            f'<tr data-item="{esc(item.id)}"><td style="{_CELL}">{mark}</td>'
+            f'<td style="{_CELL}">{esc(item.title)}</td>'
             f'<td style="{_CELL};text-align:right;white-space:nowrap">'
-            f"{float(item.get('score', 0)):.2f} / {float(item.get('weight', 0)):.2f}</td>"
+            f"{item.score:.2f} / {item.weight:.2f}</td>"
             f'<td style="{_CELL}">{required}</td></tr>'
         )
     return (

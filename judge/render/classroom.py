@@ -36,7 +36,7 @@ import json
 import shlex
 from typing import Any
 
-from ..result import Report, Verdict
+from ..result import Report, RubricResult, Verdict
 from .gradescope import DEFAULT_POINTS, _item_output, _shares
 
 
@@ -47,44 +47,36 @@ def status(verdict: Verdict) -> str:
     return "error" if verdict is Verdict.JUDGE_ERROR else "fail"
 
 
-def _items(report: Report) -> list[dict[str, Any]]:
+def _items(report: Report) -> list[RubricResult]:
     """The rubric, or one ``verdict`` item standing for the whole grading when it has none."""
     if report.rubric:
         return report.rubric
     accepted = report.verdict is Verdict.ACCEPTED
-    return [
-        {
-            "id": "verdict",
-            "title": "verdict",
-            "weight": 1.0,
-            "passed": accepted,
-            "score": report.score,
-            "codes": [d.code for d in report.diagnostics],
-        }
-    ]
+    codes = [d.code for d in report.diagnostics]
+    return [RubricResult("verdict", "verdict", "verdict", 1.0, True, accepted, report.score, codes)]
 
 
-def _score(report: Report, item: dict[str, Any], share: float, per_weight: float) -> float:
+def _score(report: Report, item: RubricResult, share: float, per_weight: float) -> float:
     if report.verdict is Verdict.JUDGE_ERROR:
         return 0.0
     if report.verdict is Verdict.ACCEPTED:  # the judge's score is 1.0: every share earned
         return share
-    return max(0.0, min(share, round(per_weight * float(item["score"]), 2)))
+    return max(0.0, min(share, round(per_weight * float(item.score), 2)))
 
 
 def tests(report: Report, points: float, command: str, prefix: str = "") -> list[dict[str, Any]]:
     """One grading's tests out of ``points``: an assignment passes each problem's own share and
     its name as ``prefix``, so each of its tests reads ``"problem: item"``."""
     items = _items(report)
-    per_weight = points / (sum(float(i["weight"]) for i in items) or 1.0)
+    per_weight = points / (sum(float(i.weight) for i in items) or 1.0)
     seconds = f"{report.timing.get('total_s', 0.0):.2f}s"
     error = report.verdict is Verdict.JUDGE_ERROR
     found = []
     for item, share in zip(items, _shares(items, points), strict=True):
-        passed = bool(item["passed"])
+        passed = bool(item.passed)
         found.append(
             {
-                "name": f"{prefix}{item['title']}",
+                "name": f"{prefix}{item.title}",
                 "status": "error" if error else ("pass" if passed else "fail"),
                 "score": _score(report, item, share, per_weight),
                 "message": "" if passed and not error else _item_output(report, item),

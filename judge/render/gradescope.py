@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..result import Report, Verdict
+from ..result import Report, RubricResult, Verdict
 from . import text
 
 DEFAULT_POINTS = 100.0
@@ -34,47 +34,47 @@ _LATER = {
 }
 
 
-def _shares(rubric: list[dict[str, Any]], points: float) -> list[float]:
+def _shares(rubric: list[RubricResult], points: float) -> list[float]:
     """Each item's points, by weight, rounded to cents and summing exactly to ``points``."""
-    total = sum(float(item["weight"]) for item in rubric) or 1.0
-    shares = [round(points * float(item["weight"]) / total, 2) for item in rubric]
+    total = sum(float(item.weight) for item in rubric) or 1.0
+    shares = [round(points * float(item.weight) / total, 2) for item in rubric]
     if shares:
         largest = max(range(len(shares)), key=lambda k: shares[k])
         shares[largest] = round(shares[largest] + points - sum(shares), 2)
     return shares
 
 
-def _item_output(report: Report, item: dict[str, Any]) -> str:
+def _item_output(report: Report, item: RubricResult) -> str:
     """What cost an item its points: its diagnostics, and the failing case for the outputs."""
     messages = {d.code: d for d in report.diagnostics}
     reasons = [
         f"{text.visible(messages[c].message)}\nHint: {messages[c].hint}"
-        for c in item.get("codes", [])
+        for c in item.codes
         if c in messages
     ]
-    if item.get("check") == "outputs" and not item["passed"] and report.failing_case:
+    if item.check == "outputs" and not item.passed and report.failing_case:
         reasons.append(f"reproduce: {report.failing_case.reproducer}")
-    if item.get("note"):  # not earned for want of an item it requires; or partial credit
-        reasons.insert(0, str(item["note"]))
+    if item.note:  # not earned for want of an item it requires; or partial credit
+        reasons.insert(0, str(item.note))
     if reasons:
         return "\n\n".join(reasons)
-    return "" if item["passed"] else report.summary
+    return "" if item.passed else report.summary
 
 
 def _tests(report: Report, points: float, visibility: Mapping[str, str]) -> list[dict[str, Any]]:
     tests = []
-    earned_per_weight = points / (sum(float(i["weight"]) for i in report.rubric) or 1.0)
+    earned_per_weight = points / (sum(float(i.weight) for i in report.rubric) or 1.0)
     for item, share in zip(report.rubric, _shares(report.rubric, points), strict=True):
         tests.append(
             {
-                "name": str(item["title"]),
+                "name": str(item.title),
                 "score": share
-                if item["passed"]
-                else min(share, round(earned_per_weight * float(item["score"]), 2)),
+                if item.passed
+                else min(share, round(earned_per_weight * float(item.score), 2)),
                 "max_score": share,
-                "status": "passed" if item["passed"] else "failed",
+                "status": "passed" if item.passed else "failed",
                 "output": _item_output(report, item),
-                "visibility": visibility.get(str(item["id"]), "visible"),
+                "visibility": visibility.get(str(item.id), "visible"),
             }
         )
     if not tests:  # no rubric: nothing ran (a compile error) or a judge error

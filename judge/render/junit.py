@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..result import Report, Verdict
+from ..result import Report, RubricResult, Verdict
 from .text import visible
 
 if TYPE_CHECKING:
@@ -21,15 +21,11 @@ def _xml(root: ET.Element) -> str:
 def render(report: Report) -> str:
     """One test suite for the submission: a test case per rubric item (or one for the verdict)."""
     suites = ET.Element("testsuites", name="judge grade")
+    accepted = report.verdict is Verdict.ACCEPTED
     items = report.rubric or [
-        {
-            "id": "verdict",
-            "title": "verdict",
-            "passed": report.verdict is Verdict.ACCEPTED,
-            "codes": [],
-        }
+        RubricResult("verdict", "verdict", "verdict", 1.0, True, accepted, report.score)
     ]
-    failures = sum(not item["passed"] for item in items)
+    failures = sum(not item.passed for item in items)
     suite = ET.SubElement(
         suites,
         "testsuite",
@@ -40,11 +36,11 @@ def render(report: Report) -> str:
     )
     messages = {d.code: d.message for d in report.diagnostics}
     for item in items:
-        case = ET.SubElement(suite, "testcase", classname=report.problem, name=str(item["title"]))
-        if not item["passed"]:
-            reasons = [messages[c] for c in item.get("codes", []) if c in messages]
-            if item.get("note"):  # not earned for want of an item it requires, say
-                reasons.insert(0, str(item["note"]))
+        case = ET.SubElement(suite, "testcase", classname=report.problem, name=str(item.title))
+        if not item.passed:
+            reasons = [messages[c] for c in item.codes if c in messages]
+            if item.note:  # not earned for want of an item it requires, say
+                reasons.insert(0, str(item.note))
             failure = ET.SubElement(
                 case,
                 "failure",

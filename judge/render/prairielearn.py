@@ -46,14 +46,14 @@ def tests(
     """One grading's tests out of ``points``; an assignment passes each problem's points and
     its name as ``prefix``."""
     items = _items(report)
-    per_weight = points / (sum(float(i["weight"]) for i in items) or 1.0)
+    per_weight = points / (sum(float(i.weight) for i in items) or 1.0)
     found = []
     for item, share in zip(items, _shares(items, points), strict=True):
-        passed = bool(item["passed"]) and graded
+        passed = bool(item.passed) and graded
         output = "" if passed else _item_output(report, item)
         found.append(
             {
-                "name": f"{prefix}{item['title']}",
+                "name": f"{prefix}{item.title}",
                 "points": _score(report, item, share, per_weight) if graded else 0.0,
                 "max_points": share,
                 "message": "passed" if passed else (output.splitlines() or ["failed"])[0],

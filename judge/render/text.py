@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .. import wording
-from ..result import Diagnostic, FailingCase, Report, Verdict
+from ..result import Diagnostic, FailingCase, Report, RubricResult, Verdict
 
 _STYLE = {
     Verdict.ACCEPTED: "bold green",
@@ -200,22 +200,22 @@ def _diagnostic_lines(diagnostics: list[Diagnostic], failing: FailingCase | None
     return lines
 
 
-def _rubric_lines(rubric: list[dict[str, Any]]) -> list[Text]:
+def _rubric_lines(rubric: list[RubricResult]) -> list[Text]:
     if not rubric:
         return []
     lines = [Text(""), Text("  rubric:", style="bold")]
-    width = max(len(str(item["title"])) for item in rubric)
+    width = max(len(str(item.title)) for item in rubric)
     run = 0  # items in a row that share the note to print after the last of them
     for k, item in enumerate(rubric):
-        mark, colour = ("✓", "green") if item["passed"] else ("✗", "red")
+        mark, colour = ("✓", "green") if item.passed else ("✗", "red")
         line = Text(f"    {mark} ", style=colour)
-        line.append(f"{item['title']:<{width}}  {item['score']:.2f} / {item['weight']:.2f}")
-        if item["required"] and not item["passed"]:
+        line.append(f"{item.title:<{width}}  {item.score:.2f} / {item.weight:.2f}")
+        if item.required and not item.passed:
             line.append("  required", style="bold red")
         lines.append(line)
-        note = item.get("note")  # why it earned less: an item it requires was not earned...
+        note = item.note  # why it earned less: an item it requires was not earned...
         run = run + 1 if note else 0
-        if note and (k + 1 == len(rubric) or rubric[k + 1].get("note") != note):
+        if note and (k + 1 == len(rubric) or rubric[k + 1].note != note):
             which = f"the {run} items above: " if run > 1 else ""
             lines.append(Text(f"      {which}{note}", style="dim"))
             run = 0

@@ -16,13 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import made_reports as made
 import pytest
 
 from judge import cli
 from judge.assignment import render as assignment_render
 from judge.assignment.report import AssignmentReport, PartReport
 from judge.render import FORMATS, classroom, prairielearn
-from judge.result import Diagnostic, FailingCase, Report, Severity, Verdict
+from judge.result import Report, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "judge" / "bundle_scripts" / "prairielearn_grade.sh"
@@ -30,60 +31,25 @@ SUBMISSIONS = ROOT / "submissions" / "nn_vmap_forward"
 CANONICAL = SUBMISSIONS / "accepted" / "canonical.py"
 NO_BIAS = SUBMISSIONS / "wrong_answer" / "no_bias.py"
 
-RUBRIC = [
-    {"id": "outputs_match", "title": "outputs match", "check": "outputs", "weight": 0.55,
-     "required": True, "passed": False, "score": 0.275, "codes": ["values_mismatch"]},
-    {"id": "built_with_nn_vmap", "title": "built with nn.vmap", "check": "transform",
-     "weight": 0.15, "required": True, "passed": True, "score": 0.15, "codes": []},
-    {"id": "params_shared", "title": "params shared", "check": "variable_shapes",
-     "weight": 0.15, "required": False, "passed": True, "score": 0.15, "codes": []},
-    {"id": "param_tree", "title": "params at params/kernel", "check": "variable_paths",
-     "weight": 0.15, "required": False, "passed": False, "score": 0.0, "codes": ["missing_bias"]},
-]  # fmt: skip
-
 
 def report(**changes: Any) -> Report:
-    base = Report(
-        problem="nn_vmap_forward",
-        submission="solution.py",
-        verdict=Verdict.WRONG_ANSWER,
-        score=0.575,
-        summary="wrong_answer on case 2 of 24 (values_mismatch)",
-        failing_case=FailingCase(0, {"seed": 0}, None, None, None, "nn_vmap_forward(0, x, 2)"),
-        diagnostics=[
-            Diagnostic("values_mismatch", Severity.ERROR, "2 of 4 values differ", "Flatten."),
-            Diagnostic("missing_bias", Severity.ERROR, "your layer has no bias", "Keep it."),
-        ],
-        timing={"total_s": 3.25},
-        rubric=[dict(item) for item in RUBRIC],
-    )
-    for key, value in changes.items():
-        setattr(base, key, value)
-    return base
+    return made.wrong_answer(**changes)
 
 
 def accepted() -> Report:
-    items = [dict(item, passed=True, score=item["weight"], codes=[]) for item in RUBRIC]
-    return report(verdict=Verdict.ACCEPTED, score=1.0, summary="accepted", rubric=items,
-                  diagnostics=[], failing_case=None)  # fmt: skip
+    return made.accepted()
 
 
 def judge_error() -> Report:
-    broke = Diagnostic("reference_failed", Severity.ERROR, "the reference raised", "")
-    return report(verdict=Verdict.JUDGE_ERROR, score=0.0, summary="judge_error", rubric=[],
-                  diagnostics=[broke], failing_case=None)  # fmt: skip
+    return made.unrun(Verdict.JUDGE_ERROR, "reference_failed", "the reference raised")
 
 
 def unreadable() -> Report:
-    gone = Diagnostic("unreadable_submission", Severity.ERROR, "cannot read solution.py", "")
-    return report(verdict=Verdict.COMPILE_ERROR, score=0.0, summary="compile_error", rubric=[],
-                  diagnostics=[gone], failing_case=None)  # fmt: skip
+    return made.unrun(Verdict.COMPILE_ERROR, "unreadable_submission", "cannot read solution.py")
 
 
 def compile_error() -> Report:
-    syntax = Diagnostic("syntax_error", Severity.ERROR, "line 3: invalid syntax", "Fix it.")
-    return report(verdict=Verdict.COMPILE_ERROR, score=0.0, summary="compile_error", rubric=[],
-                  diagnostics=[syntax], failing_case=None)  # fmt: skip
+    return made.unrun(Verdict.COMPILE_ERROR, "syntax_error", "line 3: invalid syntax", "Fix it.")
 
 
 REPORTS = {
@@ -175,7 +141,7 @@ def test_classroom_follows_its_rules(name: str) -> None:
     total = sum(t["score"] for t in result["tests"])
     assert total == pytest.approx(100 * graded.score, abs=0.01 * len(result["tests"]))
     if graded.rubric:
-        assert [t["name"] for t in result["tests"]] == [i["title"] for i in graded.rubric]
+        assert [t["name"] for t in result["tests"]] == [i.title for i in graded.rubric]
 
 
 def test_classroom_scores_items_by_weight() -> None:

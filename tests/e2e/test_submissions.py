@@ -222,6 +222,6 @@ def test_params_made_under_jax_vmap_are_not_called_shared() -> None:
     (example,) = [e for n, e in EXAMPLES if n == name and e.path.stem == "jax_vmap_init"]
     report = graded(name, example.path)
     assert [d.code for d in report.diagnostics] == ["no_nn_vmap"]
-    shapes = next(r for r in report.rubric if r["check"] == "variable_shapes")
-    assert shapes["codes"] == [], "its own check finds the batch axis it expects"
+    shapes = next(r for r in report.rubric if r.check == "variable_shapes")
+    assert shapes.codes == [], "its own check finds the batch axis it expects"
     assert shapes["blocked_by"] == ["built_with_nn_vmap"], "earned only once nn.vmap is used"

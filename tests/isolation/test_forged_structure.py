@@ -103,7 +103,7 @@ def _grade(tmp_path: Path, source: str) -> tuple[Verdict, float, dict, list[str]
     path = tmp_path / "solution.py"
     path.write_text(textwrap.dedent(source))
     report = grade(path, PROBLEM, GradeOptions(**SHORT))
-    items = {item["id"]: item for item in report.rubric}
+    items = {item.id: item for item in report.rubric}
     return report.verdict, report.score, items, [d.code for d in report.diagnostics]
 
 
@@ -120,10 +120,10 @@ def test_forged_structure_earns_nothing(tmp_path: Path, source: str, reason: str
     assert report.verdict is not Verdict.ACCEPTED
     found = [d for d in report.diagnostics if d.code == "structure_unverified"]
     assert found and found[0].evidence["reason"] == reason, report.diagnostics
-    items = {item["id"]: item for item in report.rubric}
-    assert not any(items[i]["passed"] for i in STRUCTURE_ITEMS)
-    assert sum(items[i]["score"] for i in STRUCTURE_ITEMS) == 0.0
-    assert report.score <= items["outputs_match"]["weight"]
+    items = {item.id: item for item in report.rubric}
+    assert not any(items[i].passed for i in STRUCTURE_ITEMS)
+    assert sum(items[i].score for i in STRUCTURE_ITEMS) == 0.0
+    assert report.score <= items["outputs_match"].weight
 
 
 def test_the_honest_files_keep_their_credit(tmp_path: Path) -> None:
@@ -139,11 +139,11 @@ def test_the_honest_files_keep_their_credit(tmp_path: Path) -> None:
     assert "+ 1.0" in shifted
     verdict, score, items, codes = _grade(tmp_path, shifted)
     assert "structure_unverified" not in codes
-    assert all(items[i]["passed"] for i in STRUCTURE_ITEMS), items
+    assert all(items[i].passed for i in STRUCTURE_ITEMS), items
     # A right layer with another key: what it returned is its own output, flattened.
     other_key = HIDDEN_VMAP.replace('getattr(nn, "vm" + "ap")', "nn.vmap").replace(
         "PRNGKey(seed)", "PRNGKey(seed + 7)"
     )
     verdict, score, items, codes = _grade(tmp_path, other_key)
     assert verdict is Verdict.WRONG_ANSWER and "structure_unverified" not in codes, codes
-    assert items["vmap_arguments"]["passed"], items
+    assert items["vmap_arguments"].passed, items

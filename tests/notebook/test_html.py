@@ -4,7 +4,7 @@ restyle a notebook page. Fast: built from a report made here."""
 from __future__ import annotations
 
 from judge.notebook import html
-from judge.result import Diagnostic, FailingCase, Report, Severity, Verdict
+from judge.result import Diagnostic, FailingCase, Report, RubricResult, Severity, Verdict
 
 
 def wrong_report() -> Report:
@@ -39,22 +39,25 @@ def wrong_report() -> Report:
         output={"stdout": "debug \x1b[2J<script>alert(1)</script>\n", "stderr": ""},
         environment={"backend": "cpu", "sandbox": "bwrap"},
         rubric=[
-            {
-                "id": "outputs_match",
-                "title": "outputs match",
-                "passed": False,
-                "score": 0.3,
-                "weight": 0.55,
-                "required": True,
-            },
-            {
-                "id": "params_shared",
-                "title": "params shared",
-                "passed": True,
-                "score": 0.15,
-                "weight": 0.15,
-                "required": False,
-            },
+            RubricResult.from_dict(item)
+            for item in (
+                {
+                    "id": "outputs_match",
+                    "title": "outputs match",
+                    "passed": False,
+                    "score": 0.3,
+                    "weight": 0.55,
+                    "required": True,
+                },
+                {
+                    "id": "params_shared",
+                    "title": "params shared",
+                    "passed": True,
+                    "score": 0.15,
+                    "weight": 0.15,
+                    "required": False,
+                },
+            )
         ],
     )
 

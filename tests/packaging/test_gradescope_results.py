@@ -7,44 +7,21 @@ from __future__ import annotations
 
 import json
 
+import made_reports as made
 import pytest
 from gradescope_spec import problems_with
 
 from judge.render import gradescope
-from judge.result import Diagnostic, FailingCase, Report, Severity, Verdict
-
-RUBRIC = [
-    {"id": "outputs_match", "title": "outputs match", "check": "outputs", "weight": 0.55,
-     "required": True, "passed": False, "score": 0.275, "codes": ["values_mismatch"]},
-    {"id": "built_with_nn_vmap", "title": "built with nn.vmap", "check": "transform",
-     "weight": 0.15, "required": True, "passed": True, "score": 0.15, "codes": []},
-    {"id": "params_shared", "title": "params shared", "check": "variable_shapes",
-     "weight": 0.15, "required": False, "passed": True, "score": 0.15, "codes": []},
-    {"id": "param_tree", "title": "params at params/kernel", "check": "variable_paths",
-     "weight": 0.15, "required": False, "passed": False, "score": 0.0, "codes": ["missing_bias"]},
-]  # fmt: skip
+from judge.result import Report, Verdict
 
 
 def report(**changes: object) -> Report:
-    base = Report(
-        problem="nn_vmap_forward",
-        submission="submission/solution.py",
-        verdict=Verdict.WRONG_ANSWER,
-        score=0.575,
-        summary="wrong_answer on case 2 of 24 (values_mismatch)",
-        failing_case=FailingCase(0, {"seed": 0}, None, None, None, "nn_vmap_forward(0, x, 2)"),
-        diagnostics=[
-            Diagnostic("values_mismatch", Severity.ERROR, "2 of 4 values differ", "Flatten."),
-            Diagnostic("missing_bias", Severity.ERROR, "your layer has no bias", "Keep it."),
-        ],
+    return made.wrong_answer(
+        "submission/solution.py",
         output={"stdout": "```\n<b>hi</b>\n", "stderr": "", "truncated": False},
         environment={"backend": "cpu", "jax": "0.10.2"},
-        timing={"total_s": 3.25},
-        rubric=[dict(item) for item in RUBRIC],
+        **changes,
     )
-    for key, value in changes.items():
-        setattr(base, key, value)
-    return base
 
 
 def test_results_follow_the_specification() -> None:

@@ -24,7 +24,7 @@ from judge.assignment.render import gradescope_results, render_json, render_text
 from judge.batch import Record, gradebook_text, read_records
 from judge.batch.assigned import problem_means
 from judge.errors import ProblemError, ProblemNotFound
-from judge.result import Diagnostic, Report, Severity, Verdict
+from judge.result import Diagnostic, Report, RubricResult, Severity, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEMS = ROOT / "problems"
@@ -187,7 +187,8 @@ def report(problem: str, verdict: Verdict, score: float) -> Report:
          "required": True, "passed": score == 1.0, "score": 0.4 * score, "codes": []},
     ]  # fmt: skip
     return Report(problem, "hw.py", verdict, score, f"{verdict}", diagnostics=diagnostics,
-                  environment={"sandbox": "bwrap", "judge": "0"}, rubric=rubric)  # fmt: skip
+                  environment={"sandbox": "bwrap", "judge": "0"},
+                  rubric=[RubricResult.from_dict(item) for item in rubric])  # fmt: skip
 
 
 def assignment_report(*verdicts: tuple[Verdict, float]) -> AssignmentReport:

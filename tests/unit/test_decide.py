@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from judge import catalogue
 from judge.decide import CaseCounts, Facts, decide, rank
-from judge.result import Diagnostic, Severity, Verdict
+from judge.result import Diagnostic, RubricResult, Severity, Verdict
 
 COUNTS = CaseCounts(planned=4, informative_run=4, informative_passed=2, run=4)
 
@@ -145,7 +145,8 @@ def test_the_table(
     follows: dict[str, list[str]],
     score: float,
 ) -> None:
-    facts = Facts(failure, [error(c) for c in explained], [error(c) for c in findings], rubric,
+    items = [RubricResult.from_dict(r) for r in rubric]
+    facts = Facts(failure, [error(c) for c in explained], [error(c) for c in findings], items,
                   COUNTS, supported)  # fmt: skip
     decision = decide(facts)
     assert decision.verdict is verdict

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from judge.render import json as json_render
 from judge.render import text as text_render
-from judge.result import Diagnostic, FailingCase, Report, Severity, Verdict
+from judge.result import Diagnostic, FailingCase, Report, RubricResult, Severity, Verdict
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -282,7 +282,8 @@ def test_why_an_item_earned_nothing_is_said_once_for_the_items_sharing_it() -> N
             "note": "not earned: something else",
         },
     ]
-    lines = [line.plain for line in text_render._rubric_lines(items)]
+    results = [RubricResult.from_dict(item) for item in items]
+    lines = [line.plain for line in text_render._rubric_lines(results)]
     assert sum(blocked in line for line in lines) == 1
     assert (
         lines[lines.index(next(x for x in lines if blocked in x)) - 1].strip().startswith("✗ tree")

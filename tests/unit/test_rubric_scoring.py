@@ -15,7 +15,7 @@ from judge.cases import Case
 from judge.grading import rubric
 from judge.grading.outcome import Outcome
 from judge.problem import Problem, RubricItem, load_problem
-from judge.result import Mismatch
+from judge.result import Mismatch, RubricResult
 from judge.structure import Observations
 
 BASE = load_problem("nn_vmap_forward")
@@ -100,22 +100,22 @@ def scored(
     entries, _, _ = rubric.score(
         problem(*items), results, len(results), seen(lifted, cases), seen(VMAP_ARGS, cases), matches
     )
-    return {e["id"]: e for e in entries}
+    return {e.id: e for e in entries}
 
 
 def test_an_item_whose_requirement_failed_earns_nothing_and_says_why() -> None:
     """A plain nn.Dense: its params are trivially shared, but it never calls nn.vmap."""
     results = [passed(case(k)) for k in range(3)]
     entries = scored((OUTPUTS, VMAP, ARGS, SHARED), results, lifted=None)
-    assert entries["built_with_nn_vmap"]["codes"] == ["no_nn_vmap"]
+    assert entries["built_with_nn_vmap"].codes == ["no_nn_vmap"]
     shared = entries["params_shared"]
-    assert (shared["passed"], shared["score"], shared["codes"]) == (False, 0.0, [])
-    assert shared["blocked_by"] == ["built_with_nn_vmap"]
-    assert "'built with nn.vmap'" in shared["note"] and shared["note"].startswith("not earned")
+    assert (shared.passed, shared.score, shared.codes) == (False, 0.0, [])
+    assert shared.blocked_by == ["built_with_nn_vmap"]
+    assert "'built with nn.vmap'" in shared.note and shared.note.startswith("not earned")
     # The blocked item's own check ran: what it found is still reported.
-    assert entries["vmap_arguments"]["codes"] == ["no_nn_vmap"]
-    assert entries["vmap_arguments"]["note"] == ""  # its own codes say why
-    assert entries["outputs_match"]["score"] == 0.25
+    assert entries["vmap_arguments"].codes == ["no_nn_vmap"]
+    assert entries["vmap_arguments"].note == ""  # its own codes say why
+    assert entries["outputs_match"].score == 0.25
 
 
 def test_dependencies_are_transitive_and_scored_in_any_declared_order() -> None:
@@ -128,15 +128,15 @@ def test_dependencies_are_transitive_and_scored_in_any_declared_order() -> None:
         "outputs_match",
         "built_with_nn_vmap",
     ]
-    assert entries["param_tree"]["blocked_by"] == ["params_shared"]
-    assert entries["param_tree"]["score"] == 0.0
+    assert entries["param_tree"].blocked_by == ["params_shared"]
+    assert entries["param_tree"].score == 0.0
 
 
 def test_met_requirements_block_nothing() -> None:
     results = [passed(case(k)) for k in range(2)]
     entries = scored((OUTPUTS, VMAP, ARGS, SHARED, TREE_ITEM), results, lifted=VMAP_ARGS)
-    assert all(e["passed"] and not e["blocked_by"] and not e["note"] for e in entries.values())
-    assert sum(e["score"] for e in entries.values()) == sum(
+    assert all(e.passed and not e.blocked_by and not e.note for e in entries.values())
+    assert sum(e.score for e in entries.values()) == sum(
         i.weight for i in (OUTPUTS, VMAP, ARGS, SHARED, TREE_ITEM)
     )
 
@@ -152,9 +152,9 @@ def test_a_slip_with_right_values_earns_its_fraction() -> None:
     # Two failing cases with wrong numbers: "right values, wrong format" is not true of this
     # code, so the one case with right values earns nothing either.
     entry = scored((outputs,), results, lifted=VMAP_ARGS)["outputs_match"]
-    assert entry["passed"] is False
-    assert entry["score"] == round(0.25 * 1 / 4, 4)
-    assert entry["partial"] == {} and entry["note"] == ""
+    assert entry.passed is False
+    assert entry.score == round(0.25 * 1 / 4, 4)
+    assert entry.partial == {} and entry.note == ""
     # Every failing case right once flattened: each earns the slip's fraction.
     slips = [
         results[0],
@@ -162,15 +162,15 @@ def test_a_slip_with_right_values_earns_its_fraction() -> None:
         failed(case(4), "not_flattened", values_match_when_flattened=True),
     ]
     entry = scored((outputs,), slips, lifted=VMAP_ARGS)["outputs_match"]
-    assert entry["score"] == round(0.25 * (1 + 0.75 + 0.75) / 3, 4)
-    assert entry["partial"] == {"not_flattened": 2}
-    assert "not_flattened" in entry["note"] and "0.75" in entry["note"]
+    assert entry.score == round(0.25 * (1 + 0.75 + 0.75) / 3, 4)
+    assert entry.partial == {"not_flattened": 2}
+    assert "not_flattened" in entry.note and "0.75" in entry.note
 
 
 def test_a_slip_the_problem_does_not_list_earns_nothing() -> None:
     results = [failed(case(0), "not_flattened", values_match_when_flattened=True)]
     entry = scored((OUTPUTS,), results, lifted=VMAP_ARGS)["outputs_match"]
-    assert (entry["score"], entry["partial"]) == (0.0, {})
+    assert (entry.score, entry.partial) == (0.0, {})
 
 
 def test_a_fingerprint_slip_is_asked_best_paid_first_and_only_for_failing_cases() -> None:
@@ -183,8 +183,8 @@ def test_a_fingerprint_slip_is_asked_best_paid_first_and_only_for_failing_cases(
 
     results = [passed(case(0)), failed(case(1)), failed(case(2), "wrong_output_shape")]
     entry = scored((outputs,), results, VMAP_ARGS, matches)["outputs_match"]
-    assert entry["partial"] == {"wrong_flatten_order": 2}
-    assert entry["score"] == round(0.25 * (1 + 0.5 + 0.5) / 3, 4)
+    assert entry.partial == {"wrong_flatten_order": 2}
+    assert entry.score == round(0.25 * (1 + 0.5 + 0.5) / 3, 4)
     # Only the fingerprint code is a question for a fingerprint; comparator codes are read
     # from the mismatch, and the passing case is never asked about.
     assert {code for code, _ in asked} == {"wrong_flatten_order"}
@@ -198,8 +198,8 @@ def test_a_blocked_outputs_item_runs_no_fingerprint() -> None:
         raise AssertionError("a blocked item cannot earn: nothing to match")
 
     entries = scored((outputs, VMAP), [failed(case(0))], None, matches)
-    assert entries["outputs_match"]["score"] == 0.0
-    assert entries["outputs_match"]["blocked_by"] == ["built_with_nn_vmap"]
+    assert entries["outputs_match"].score == 0.0
+    assert entries["outputs_match"].blocked_by == ["built_with_nn_vmap"]
 
 
 KINDS = st.sampled_from(["pass", "flat_right", "flat_wrong", "order", "wrong", "uninformative"])
@@ -235,7 +235,7 @@ def test_partial_credit_lies_between_failing_and_passing_those_cases(
     entries, _, _ = rubric.score(
         problem(outputs), results, planned, seen(VMAP_ARGS, cases), seen(VMAP_ARGS, cases), matches
     )
-    got = entries[0]["score"]
+    got = entries[0].score
     informative = [k for k in kinds if k != "uninformative"]
     denominator = len(informative) + not_run
     fractions = {"pass": 1.0, "flat_right": 0.75, "order": 0.5}
@@ -253,7 +253,7 @@ def test_partial_credit_lies_between_failing_and_passing_those_cases(
         else 0.0
     )
     assert 0.0 <= lower <= got <= upper <= 0.25
-    assert entries[0]["passed"] is (not_run == 0 and all(k == "pass" for k in kinds))
+    assert entries[0].passed is (not_run == 0 and all(k == "pass" for k in kinds))
 
 
 def learner(vmap: bool, args_right: bool, shapes_right: bool, paths_right: bool, c: Case):
@@ -290,23 +290,23 @@ def test_requirements_can_only_lower_a_score(
 
     def score(items: tuple[RubricItem, ...]) -> dict[str, dict]:
         entries, _, _ = rubric.score(problem(*items), results, 1, record, seen(VMAP_ARGS, [c]))
-        return {e["id"]: e for e in entries}
+        return {e.id: e for e in entries}
 
     with_deps = score(ALL)
     alone = score(tuple(dataclasses.replace(i, requires=()) for i in ALL))
     for ident, entry in with_deps.items():
         needed = {i.id: i.requires for i in ALL}[ident]
-        unmet = [r for r in needed if not with_deps[r]["passed"]]
-        assert entry["blocked_by"] == unmet
+        unmet = [r for r in needed if not with_deps[r].passed]
+        assert entry.blocked_by == unmet
         if unmet:
-            assert (entry["score"], entry["passed"]) == (0.0, False)
+            assert (entry.score, entry.passed) == (0.0, False)
         else:
-            assert (entry["score"], entry["passed"]) == (
-                alone[ident]["score"],
-                alone[ident]["passed"],
+            assert (entry.score, entry.passed) == (
+                alone[ident].score,
+                alone[ident].passed,
             )
-        assert entry["codes"] == alone[ident]["codes"]  # its own check ran all the same
-    assert with_deps["param_tree"]["blocked_by"] == (
+        assert entry.codes == alone[ident].codes  # its own check ran all the same
+    assert with_deps["param_tree"].blocked_by == (
         [] if vmap and shapes_right else ["params_shared"]
     )
 
@@ -321,20 +321,20 @@ def test_params_never_seen_earn_nothing_when_no_case_passed() -> None:
     crashed = Outcome(c, np.zeros(4, np.float32), None, "exception", informative=True)
     items = (OUTPUTS, VMAP, ARGS, SHARED)
 
-    def entries(outcome: Outcome) -> dict[str, dict]:
+    def entries(outcome: Outcome) -> dict[str, RubricResult]:
         found, _, _ = rubric.score(problem(*items), [outcome], 1, record, seen(VMAP_ARGS, [c]))
-        return {e["id"]: e for e in found}
+        return {e.id: e for e in found}
 
     dead = entries(crashed)["params_shared"]
-    assert (dead["passed"], dead["score"], dead["codes"]) == (False, 0.0, [])
-    assert dead["note"] == rubric.UNPROVEN
+    assert (dead.passed, dead.score, dead.codes) == (False, 0.0, [])
+    assert dead.note == rubric.UNPROVEN
     # Nothing ran in the graded call before it raised: the transform is not seen either.
-    assert entries(crashed)["built_with_nn_vmap"]["note"] == rubric.UNPROVEN
+    assert entries(crashed)["built_with_nn_vmap"].note == rubric.UNPROVEN
     # A run inside the graded call (that Flax then raised in) is seen, and earns.
     record.add([{**built, "applied": True, "during": "init"}], c.key)
-    assert entries(crashed)["vmap_arguments"]["passed"]
+    assert entries(crashed)["vmap_arguments"].passed
     alive = entries(passed(c))["params_shared"]
-    assert (alive["passed"], alive["score"], alive["note"]) == (True, 0.25, "")
+    assert (alive.passed, alive.score, alive.note) == (True, 0.25, "")
 
 
 def test_gradescope_and_junit_say_why_a_blocked_item_earned_nothing() -> None:
