@@ -224,4 +224,4 @@ def test_params_made_under_jax_vmap_are_not_called_shared() -> None:
     assert [d.code for d in report.diagnostics] == ["no_nn_vmap"]
     shapes = next(r for r in report.rubric if r.check == "variable_shapes")
     assert shapes.codes == [], "its own check finds the batch axis it expects"
-    assert shapes["blocked_by"] == ["built_with_nn_vmap"], "earned only once nn.vmap is used"
+    assert shapes.blocked_by == ["built_with_nn_vmap"], "earned only once nn.vmap is used"
