@@ -38,14 +38,20 @@ def nn_vmap_forward(seed, x_batch, features):
     return layer.apply(variables, x_batch).reshape(-1)
 """
 
-# Session patched: the recorded variable_axes of every nn.vmap say None where the file writes 0.
-REWRITTEN_ARGUMENTS = """
+# The head of a file that patches the worker's Session (``_S``) around its own ``call``.
+PATCHES_SESSION = """
 import sys
 import jax
 import flax.linen as nn
 
 _S = sys.modules["judge_runtime.session"].Session
 _call = _S.call
+"""
+
+# Session patched: the recorded variable_axes of every nn.vmap say None where the file writes 0.
+REWRITTEN_ARGUMENTS = (
+    PATCHES_SESSION
+    + """
 _NONE = {"__filters__": [["'params'", {"names": ["params"]}, None]]}
 
 
@@ -66,17 +72,13 @@ def nn_vmap_forward(seed, x_batch, features):
     variables = layer.init(jax.random.PRNGKey(seed), x_batch)
     return layer.apply(variables, x_batch).reshape(-1)
 """
+)
 
 # The right structure really runs, its output is thrown away, and the records of the layer's
 # own output are removed: nothing left shows that structure computing anything right.
-NOTHING_BORNE_OUT = """
-import sys
-import jax
-import jax.numpy as jnp
-import flax.linen as nn
-
-_S = sys.modules["judge_runtime.session"].Session
-_call = _S.call
+NOTHING_BORNE_OUT = (
+    PATCHES_SESSION
+    + """import jax.numpy as jnp
 
 
 def _forged(self, request):
@@ -97,6 +99,7 @@ def nn_vmap_forward(seed, x_batch, features):
     layer.apply(variables, x_batch)
     return jnp.ones(x_batch.shape[0] * features)
 """
+)
 
 
 def _grade(tmp_path: Path, source: str) -> tuple[Verdict, float, dict, list[str]]:

@@ -11,6 +11,7 @@ import struct
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import small_json
 
 from judge.observations import Observations
 from judge.runtime.wire import (
@@ -53,14 +54,6 @@ json_like = st.recursive(
         | repeated(inner)
     ),
     max_leaves=40,
-)
-# Small enough to print when a test fails.
-small_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=30,
 )
 
 

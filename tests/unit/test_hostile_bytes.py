@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import small_json
 
 from judge import diagnose
 from judge.errors import SubmissionNotFound
@@ -24,13 +25,6 @@ from judge.result import Report, Verdict
 from judge.submission import read_submission
 
 PROBLEM = load_problem("nn_vmap_forward")
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=30,
-)
 
 
 @settings(max_examples=150, deadline=None)
@@ -38,7 +32,7 @@ json_values = st.recursive(
     code=st.sampled_from(["exception", "import_error", "syntax_error", "entry_point_missing"]),
     evidence=st.dictionaries(
         st.sampled_from(["traceback", "line", "message", "type", "text", "defined", "x"]),
-        json_values,
+        small_json,
     ),
 )
 def test_any_load_failure_reply_reports_and_renders(code: str, evidence: dict) -> None:
